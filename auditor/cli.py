@@ -1,0 +1,232 @@
+"""The command line: options → one frozen options object → one library call → exit code.
+
+No Git, YAML or rendering logic lives here. Errors are mapped to exit codes in :func:`main`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from auditor import __version__
+from auditor.errors import AuditorError
+from auditor.exitcodes import ExitCode, crash_report
+from auditor.progress import TerminalProgress
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(f: F) -> F:
+    return click.option(
+        "--store",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".auditor"),
+        show_default=True,
+        help="Evidence store directory (an SQLite database lives there).",
+    )(f)
+
+
+def ledger_options(f: F) -> F:
+    """Options shared by every command that reads repositories."""
+    for decorator in reversed(
+        [
+            store_option,
+            click.option(
+                "--branch",
+                "branches",
+                multiple=True,
+                metavar="REF",
+                help="Audited branch (repeatable). Default: the repository's default branch.",
+            ),
+            click.option("--since", metavar="DATE", help="Start of the audit period, inclusive (UTC unless an offset is given)."),
+            click.option("--until", metavar="DATE", help="End of the audit period, inclusive."),
+            click.option("--as-of", "as_of", metavar="TIMESTAMP", help="Time written into outputs (default: now)."),
+            click.option("--jobs", type=click.IntRange(1, 256), help="Processes for mining (default: every core)."),
+            click.option(
+                "--bot-pattern",
+                "bot_patterns",
+                multiple=True,
+                metavar="REGEX",
+                help="Regex for bot authors (repeatable; replaces the built-in list).",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _ledger_options(repos: tuple[Path, ...], **kw: Any) -> Any:
+    from auditor.audit import LedgerOptions
+    from auditor.commits import DEFAULT_BOT_PATTERNS
+    from auditor.period import Period, as_of
+
+    return LedgerOptions(
+        store=kw["store"],
+        repos=repos,
+        as_of=as_of(kw["as_of"]),
+        branches=tuple(kw["branches"]),
+        period=Period.parse(kw["since"], kw["until"]),
+        jobs=kw["jobs"],
+        bot_patterns=tuple(kw["bot_patterns"]) or DEFAULT_BOT_PATTERNS,
+    )
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="auditor")
+def cli() -> None:
+    """Turn the Git history of infrastructure repositories into audit evidence."""
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@ledger_options
+def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
+    """Mine the history of each repository into the evidence store, incrementally."""
+    from auditor.audit import mine_all
+    from auditor.store import Store
+
+    options = _ledger_options(repos, **kw)
+    with Store.open(options.store) as store:
+        results = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+    incomplete = False
+    for result in results:
+        for branch in result.branches:
+            _say(
+                quiet,
+                f"{result.name} {branch.branch}: {branch.total_changes} changes "
+                f"({branch.new_changes} new, {branch.new_commits} new commits) at {branch.tip[:12]}",
+            )
+            if branch.event is not None:
+                click.echo(_event_line(result.name, branch.event), err=True)
+        for reason in result.completeness.reasons:
+            incomplete = True
+            click.echo(f"warning: {result.name}: evidence incomplete: {reason}", err=True)
+    if incomplete:
+        sys.exit(ExitCode.INCOMPLETE)
+
+
+def _event_line(repo: str, event: Any) -> str:
+    lost = ", ".join(sha[:12] for sha in event.lost[:10])
+    more = f" and {len(event.lost) - 10} more" if len(event.lost) > 10 else ""
+    return (
+        f"warning: {repo} {event.branch}: {event.kind}: {len(event.lost)} commit(s) seen before are "
+        f"no longer on the branch ({lost}{more}); the old records are kept"
+    )
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(path_type=Path))
+@ledger_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+)
+@click.option("--level", type=click.Choice(["change", "commit"]), default="change", show_default=True,
+              help="change: one row per landing; commit: one row per commit (chain of custody).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+def changes(repo: Path, quiet: bool, fmt: str, level: str, output: Path | None, **kw: Any) -> None:
+    """Print or write the change ledger of the period."""
+    from auditor.audit import change_rows, commit_rows, mine_all
+    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS
+    from auditor.store import Store
+    from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
+
+    options = _ledger_options((repo,), **kw)
+    with Store.open(options.store) as store:
+        [mined] = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+        rows = (change_rows if level == "change" else commit_rows)(store, mined, options)
+        columns = CHANGE_COLUMNS if level == "change" else COMMIT_COLUMNS
+        with _output(output) as out:
+            if fmt == "csv":
+                count = write_csv(out, columns, rows)
+            elif fmt == "jsonl":
+                count = write_jsonl(out, rows)
+            else:
+                listed = list(rows)
+                count = len(listed)
+                write_json(
+                    out,
+                    {
+                        "schema_version": 1,
+                        "generated_at": iso_utc(options.as_of),
+                        "repository": mined.name,
+                        "branches": [b.branch for b in mined.branches],
+                        "period": {
+                            "since": iso_utc(options.period.since),
+                            "until": iso_utc(options.period.until),
+                        },
+                        "complete": mined.completeness.complete,
+                        "incomplete_reasons": list(mined.completeness.reasons),
+                        "level": level,
+                        "rows": listed,
+                    },
+                )
+    where = f" to {output}" if output else ""
+    _say(quiet, f"{mined.name}: {count} {level} rows for {options.period.label()}{where}")
+    for reason in mined.completeness.reasons:
+        click.echo(f"warning: {mined.name}: evidence incomplete: {reason}", err=True)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    from auditor.tabular import atomic_text
+
+    if path is None:
+        yield click.get_text_stream("stdout")
+    else:
+        with atomic_text(path) as out:
+            yield out
+
+
+@cli.command()
+@click.argument("directory", required=False, default="auditor-demo", type=click.Path(path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def demo(directory: Path, quiet: bool) -> None:
+    """Create the bundled sample infrastructure repository (with its review data)."""
+    from auditor.demo import create_demo
+
+    summary = create_demo(directory)
+    _say(quiet, f"sample repository: {summary.repo}")
+    _say(quiet, f"review data:       {summary.reviews}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map every outcome to a documented exit code."""
+    code = run(argv)
+    sys.exit(int(code))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except AuditorError as exc:
+        click.echo(f"auditor: error: {exc}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else ExitCode.INTERNAL
+    except Exception as exc:  # the one place a bug becomes exit 3 with a report
+        where = crash_report(exc)
+        click.echo(f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True)
+        return ExitCode.INTERNAL
+    return ExitCode.OK

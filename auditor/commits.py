@@ -1,0 +1,213 @@
+"""Raw commit objects → :class:`~auditor.model.Commit` records.
+
+Parses the object exactly as git stores it: headers (parents, author, committer, ``encoding``,
+``gpgsig``), then the message in its declared encoding, then the trailer block the way
+``git interpret-trailers`` finds it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from auditor.model import (
+    Commit,
+    CommitSha,
+    Identity,
+    RequestKind,
+    RequestRef,
+    SignatureKind,
+    Stamp,
+    Trailer,
+)
+
+Resolver = Callable[[str, str], tuple[str, str]]
+
+_IDENT = re.compile(rb"^(?P<name>.*?) ?<(?P<email>[^>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})$")
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
+_GIT_TRAILER_PREFIXES = ("signed-off-by:", "(cherry picked from commit ")
+
+DEFAULT_BOT_PATTERNS = (
+    r"\[bot\]",
+    r"^renovate\b",
+    r"^dependabot\b",
+    r"argocd-image-updater",
+    r"^flux(cd)?[- ]?bot",
+    r"^github-actions\b",
+    r"^gitlab-bot\b",
+    r"^(ci|build|release|deploy)[-_ ]?bot\b",
+    r"image[- ]updater",
+)
+
+
+@dataclass(frozen=True)
+class BotPolicy:
+    """Regular expressions matched (case-insensitively) against a commit author's name and email."""
+
+    patterns: tuple[str, ...] = DEFAULT_BOT_PATTERNS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_compiled", re.compile("|".join(f"(?:{p})" for p in self.patterns), re.I))
+
+    def matches(self, identity: Identity) -> bool:
+        compiled: re.Pattern[str] = self._compiled  # type: ignore[attr-defined]
+        return any(
+            compiled.search(value)
+            for value in (identity.name, identity.email, identity.raw_name, identity.raw_email)
+        )
+
+
+def parse_commit(
+    sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy = BotPolicy()
+) -> Commit:
+    """Parse the raw bytes of a commit object (as ``git cat-file commit`` prints them)."""
+    head, _, message_bytes = raw.partition(b"\n\n")
+    parents: list[CommitSha] = []
+    author = committer = b""
+    encoding = ""
+    gpgsig = b""
+    current = b""
+    for line in head.split(b"\n"):
+        if line.startswith(b" "):
+            if current in (b"gpgsig", b"gpgsig-sha256"):
+                gpgsig += b"\n" + line[1:]
+            continue
+        key, _, value = line.partition(b" ")
+        current = key
+        if key == b"parent":
+            parents.append(CommitSha(value.decode("ascii")))
+        elif key == b"author":
+            author = value
+        elif key == b"committer":
+            committer = value
+        elif key == b"encoding":
+            encoding = value.decode("ascii", errors="replace")
+        elif key in (b"gpgsig", b"gpgsig-sha256") and not gpgsig:
+            gpgsig = value
+    message = decode_text(message_bytes, encoding)
+    subject, body = split_message(message)
+    author_stamp = _stamp(author, encoding, resolve)
+    return Commit(
+        sha=CommitSha(sha),
+        parents=tuple(parents),
+        author=author_stamp,
+        committer=_stamp(committer, encoding, resolve),
+        subject=subject,
+        body=body,
+        trailers=parse_trailers(message),
+        signature=signature_kind(gpgsig),
+        encoding=encoding or "UTF-8",
+        is_bot=bots.matches(author_stamp.identity),
+    )
+
+
+def decode_text(data: bytes, encoding: str = "") -> str:
+    """Decode commit text in its declared encoding, falling back to UTF-8 then Latin-1 as git does."""
+    if encoding:
+        try:
+            return data.decode(codecs.lookup(encoding).name)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _stamp(value: bytes, encoding: str, resolve: Resolver) -> Stamp:
+    match = _IDENT.match(value)
+    if match is None:
+        raw_name, raw_email, when = decode_text(value, encoding), "", datetime.fromtimestamp(0, UTC)
+    else:
+        raw_name = decode_text(match["name"], encoding)
+        raw_email = decode_text(match["email"], encoding)
+        when = _timestamp(int(match["ts"]), match["tz"].decode())
+    name, email = resolve(raw_name, raw_email)
+    return Stamp(Identity(name=name, email=email, raw_name=raw_name, raw_email=raw_email), when)
+
+
+def _timestamp(seconds: int, offset: str) -> datetime:
+    sign = -1 if offset[0] == "-" else 1
+    delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
+    return datetime.fromtimestamp(seconds, timezone(delta))
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """Subject (the first paragraph, joined into one line) and body, as ``%s`` and ``%b``."""
+    text = message.strip("\n")
+    subject, _, body = text.partition("\n\n")
+    return " ".join(subject.split("\n")).strip(), body.strip("\n")
+
+
+def signature_kind(gpgsig: bytes) -> SignatureKind:
+    if not gpgsig:
+        return SignatureKind.NONE
+    if b"BEGIN PGP SIGNATURE" in gpgsig:
+        return SignatureKind.GPG
+    if b"BEGIN SSH SIGNATURE" in gpgsig:
+        return SignatureKind.SSH
+    if b"BEGIN SIGNED MESSAGE" in gpgsig:
+        return SignatureKind.X509
+    return SignatureKind.UNKNOWN
+
+
+def parse_trailers(message: str) -> tuple[Trailer, ...]:
+    """The trailer block of a message, found the way ``git interpret-trailers`` finds it.
+
+    The block is the last paragraph (never the subject). It counts when every line is a trailer
+    or continuation, or when at least a quarter are and one of them is git-generated.
+    """
+    lines = _strip_comments_and_cut_line(message).rstrip("\n").split("\n")
+    start = len(lines)
+    while start > 0 and lines[start - 1].strip():
+        start -= 1
+    if start == 0:
+        return ()
+    block = lines[start:]
+    trailers: list[list[str]] = []
+    trailer_lines = other_lines = 0
+    generated = False
+    for line in block:
+        if line[:1] in (" ", "\t") and trailers:
+            trailers[-1][1] += " " + line.strip()
+            continue
+        match = _TRAILER.match(line)
+        if match:
+            trailer_lines += 1
+            generated = generated or line.lower().startswith(_GIT_TRAILER_PREFIXES)
+            trailers.append([match[1], match[2].strip()])
+        else:
+            other_lines += 1
+            generated = generated or line.startswith(_GIT_TRAILER_PREFIXES[1])
+    if trailer_lines == 0:
+        return ()
+    if other_lines and not (generated and trailer_lines * 3 >= other_lines):
+        return ()
+    return tuple(Trailer(key, value) for key, value in trailers)
+
+
+def _strip_comments_and_cut_line(message: str) -> str:
+    cut = message.find("\n# ------------------------ >8 ------------------------")
+    return message if cut < 0 else message[:cut]
+
+
+_GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from ")
+_GITHUB_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+_GITLAB = re.compile(r"^See merge request (\S+?)!(\d+)\s*$", re.M)
+_BITBUCKET = re.compile(r"\(pull request #(\d+)\)")
+
+
+def request_ref(subject: str, body: str) -> RequestRef | None:
+    """The merged-request number a commit message names, if any."""
+    if match := _GITHUB_MERGE.match(subject):
+        return RequestRef(RequestKind.GITHUB_MERGE, int(match[1]))
+    if match := _GITLAB.search(body):
+        return RequestRef(RequestKind.GITLAB, int(match[2]), match[1])
+    if match := _BITBUCKET.search(subject):
+        return RequestRef(RequestKind.BITBUCKET, int(match[1]))
+    if match := _GITHUB_SQUASH.search(subject):
+        return RequestRef(RequestKind.GITHUB_SQUASH, int(match[1]))
+    return None

@@ -1,0 +1,49 @@
+"""One error hierarchy. Library code raises these; only the CLI maps them to exit codes."""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    """Base of every error auditor raises on purpose. ``str(err)`` is one line for the user."""
+
+    exit_code = 3
+
+
+class UsageError(AuditorError):
+    """A bad option, argument or value given by the user."""
+
+    exit_code = 2
+
+
+class DefinitionError(AuditorError):
+    """An invalid config, control, waiver or roster file; the message names the file and key."""
+
+    exit_code = 2
+
+
+class RepositoryError(AuditorError):
+    """Not a Git repository, empty repository, missing branch, corrupt object."""
+
+    exit_code = 2
+
+
+class StoreError(AuditorError):
+    """The evidence store cannot be opened, is unreadable, or comes from a newer schema."""
+
+    exit_code = 2
+
+
+class IncompleteEvidenceError(AuditorError):
+    """Evidence is incomplete: shallow or partial clone, forge data missing or truncated."""
+
+    exit_code = 4
+
+
+class ForgeError(IncompleteEvidenceError):
+    """A forge could not be reached, refused us, or stopped mid-pagination."""
+
+
+class RenderError(AuditorError):
+    """A renderer could not produce its output (missing extra, bad template)."""
+
+    exit_code = 2

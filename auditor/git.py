@@ -1,0 +1,211 @@
+"""Running git: a clean environment, typed errors, and the facts about a repository.
+
+Every git process auditor starts goes through :func:`run` or :func:`stream`, so user configuration
+that would change what git prints (pagers, colours, signature display, quoting) is neutralised in
+one place.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+from auditor.errors import RepositoryError
+from auditor.model import BranchName, CommitSha, Completeness
+
+# Options that make git's output independent of the user's configuration.
+_NEUTRAL_CONFIG = (
+    "-c", "log.showSignature=false",
+    "-c", "core.quotePath=false",
+    "-c", "color.ui=false",
+    "-c", "diff.external=",
+    "-c", "log.mailmap=false",
+)  # fmt: skip
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git: the caller's, less variables that redirect or reshape git."""
+    keep = {"GIT_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_TERMINAL_PROMPT"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in keep}
+    env["GIT_PAGER"] = "cat"
+    env["LC_ALL"] = "C"
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    return env
+
+
+def _command(repo: Path, args: Iterable[str]) -> list[str]:
+    return ["git", "-C", str(repo), *_NEUTRAL_CONFIG, *args]
+
+
+def run(repo: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    """Run git and return its standard output; a failure raises :class:`RepositoryError`."""
+    proc = subprocess.run(
+        _command(repo, args), input=input, capture_output=True, env=git_env(), check=False
+    )
+    if check and proc.returncode != 0:
+        raise RepositoryError(f"{repo}: git {args[0]} failed: {_first_line(proc.stderr)}")
+    return proc.stdout
+
+
+@contextmanager
+def stream(repo: Path, *args: str, stdin_lines: Iterable[str] | None = None) -> Iterator[IO[bytes]]:
+    """Start git and yield its standard output as a binary file.
+
+    ``stdin_lines`` are fed from a thread so that large inputs never deadlock against output.
+    A non-zero exit status raises :class:`RepositoryError` once the output has been read.
+    """
+    proc = subprocess.Popen(
+        _command(repo, args),
+        stdin=subprocess.PIPE if stdin_lines is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    feeder = None
+    if stdin_lines is not None:
+        feeder = threading.Thread(target=_feed, args=(proc, stdin_lines), daemon=True)
+        feeder.start()
+    stderr: list[bytes] = []
+    drain = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    drain.start()
+    try:
+        yield proc.stdout
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if feeder is not None:
+            feeder.join()
+        drain.join()
+    if proc.wait() != 0:
+        raise RepositoryError(f"{repo}: git {args[0]} failed: {_first_line(b''.join(stderr))}")
+
+
+def _feed(proc: subprocess.Popen[bytes], lines: Iterable[str]) -> None:
+    assert proc.stdin is not None
+    try:
+        for line in lines:
+            proc.stdin.write(line.encode() + b"\n")
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+
+
+def _first_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.split(":", 1)[1].strip()
+    return lines[0].strip() if lines else "no error message"
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """What auditor needs to know about a repository before mining it."""
+
+    path: Path
+    git_dir: Path
+    key: str
+    name: str
+    remote_url: str
+    default_branch: BranchName
+    completeness: Completeness
+
+
+def inspect(path: Path) -> RepoFacts:
+    """Check that ``path`` is a Git repository with history and describe it."""
+    if not path.exists():
+        raise RepositoryError(f"{path}: no such directory")
+    out = run_or_none(path, "rev-parse", "--absolute-git-dir", "--is-shallow-repository")
+    if out is None:
+        raise RepositoryError(f"{path}: not a Git repository")
+    git_dir_text, shallow = out.decode().splitlines()[:2]
+    git_dir = Path(git_dir_text)
+    head = run_or_none(path, "symbolic-ref", "-q", "--short", "HEAD")
+    default_branch = BranchName(head.decode().strip() if head else "HEAD")
+    if run_or_none(path, "rev-parse", "--verify", "-q", "HEAD^{commit}") is None:
+        raise RepositoryError(f"{path}: repository has no commits on {default_branch}")
+    remote = _origin_url(path)
+    top = path.resolve()
+    return RepoFacts(
+        path=top,
+        git_dir=git_dir,
+        key=remote or str(top),
+        name=_display_name(remote, top),
+        remote_url=remote,
+        default_branch=default_branch,
+        completeness=_completeness(path, git_dir, shallow == "true"),
+    )
+
+
+def run_or_none(repo: Path, *args: str) -> bytes | None:
+    proc = subprocess.run(_command(repo, args), capture_output=True, env=git_env(), check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _origin_url(repo: Path) -> str:
+    out = run_or_none(repo, "config", "--get", "remote.origin.url")
+    return strip_credentials(out.decode().strip()) if out else ""
+
+
+def strip_credentials(url: str) -> str:
+    """Drop user and password from a URL so that tokens never reach the store or a report."""
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _display_name(remote: str, top: Path) -> str:
+    if remote:
+        tail = remote.rstrip("/").removesuffix(".git").replace(":", "/").split("/")
+        return "/".join(part for part in tail[-2:] if part)
+    return top.name
+
+
+def _completeness(repo: Path, git_dir: Path, shallow: bool) -> Completeness:
+    reasons = []
+    if shallow:
+        reasons.append("shallow clone: history before the shallow boundary is missing")
+    partial = run_or_none(repo, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    if partial and partial.strip():
+        reasons.append("partial clone: objects are fetched on demand and may be missing")
+    if (git_dir / "info" / "grafts").exists():
+        reasons.append("grafts file present: parents of some commits are overridden")
+    replaced = run_or_none(repo, "for-each-ref", "--count=1", "--format=%(refname)", "refs/replace/")
+    if replaced and replaced.strip():
+        reasons.append("replace refs present: some objects are substituted (refs/replace/)")
+    return Completeness(complete=not reasons, reasons=tuple(reasons))
+
+
+def resolve_branch(repo: Path, branch: str) -> CommitSha:
+    """The commit a branch (or any ref) points at; a missing ref raises RepositoryError."""
+    for candidate in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}", branch):
+        out = run_or_none(repo, "rev-parse", "--verify", "-q", f"{candidate}^{{commit}}")
+        if out:
+            return CommitSha(out.decode().strip())
+    raise RepositoryError(f"{repo}: branch {branch!r} not found")
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    proc = subprocess.run(
+        _command(repo, ["merge-base", "--is-ancestor", ancestor, descendant]),
+        capture_output=True,
+        env=git_env(),
+        check=False,
+    )
+    return proc.returncode == 0
+
+
+def object_exists(repo: Path, sha: str) -> bool:
+    return run_or_none(repo, "cat-file", "-e", f"{sha}^{{commit}}") is not None

@@ -1,0 +1,57 @@
+"""Progress on a terminal (rate and ETA), silent when stderr is not a terminal or with --quiet."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from auditor.mining import Progress
+
+
+class TerminalProgress(Progress):
+    """Draws one rich progress bar per phase on stderr."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task: Any = None
+
+    @classmethod
+    def for_stderr(cls, quiet: bool) -> Progress:
+        if quiet or not sys.stderr.isatty():
+            return Progress()
+        return cls()
+
+    def start(self, label: str, total: int) -> None:
+        if total == 0:
+            return
+        self._bar.start()
+        self._task = self._bar.add_task(label, total=total, rate="")
+
+    def advance(self, count: int) -> None:
+        if self._task is None:
+            return
+        self._bar.advance(self._task, count)
+        speed = self._bar.tasks[-1].speed
+        self._bar.update(self._task, rate=f"{speed:,.0f}/s" if speed else "")
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._bar.stop()
+            self._task = None

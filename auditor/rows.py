@@ -1,0 +1,90 @@
+"""Ledger records → flat rows with the contract's column names (``changes.csv``, ``commits.csv``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.model import Change, Commit, CustodyLink, SignatureKind, SignatureStatus
+from auditor.tabular import iso_utc
+
+CHANGE_COLUMNS = (
+    "repo", "change_id", "commit", "branch", "authored_at", "author_name", "author_email",
+    "committed_at", "committer_name", "committer_email", "landed_at", "subject",
+    "files_changed", "lines_added", "lines_deleted", "signature", "signature_kind",
+    "change_request", "change_request_url", "approvers", "merged_by", "categories",
+    "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
+    "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
+)  # fmt: skip
+
+COMMIT_COLUMNS = (
+    "repo", "commit", "change_id", "change_commit", "branch", "parents", "authored_at",
+    "author_name", "author_email", "committed_at", "committer_name", "committer_email",
+    "subject", "signature", "signature_kind", "is_bot", "author_raw_name", "author_raw_email",
+    "committer_raw_name", "committer_raw_email", "trailers",
+)  # fmt: skip
+
+
+def change_id(repo: str, sha: str) -> str:
+    """The stable identifier of a change: repository name and abbreviated landing commit."""
+    return f"{repo}@{sha[:12]}"
+
+
+def signature_status(kind: SignatureKind) -> SignatureStatus:
+    return SignatureStatus.UNSIGNED if kind is SignatureKind.NONE else SignatureStatus.UNVERIFIED
+
+
+def _people(commit: Commit, prefix: str = "") -> dict[str, Any]:
+    author, committer = commit.author, commit.committer
+    return {
+        "authored_at": iso_utc(author.when),
+        "author_name": author.identity.name,
+        "author_email": author.identity.email,
+        "author_raw_name": author.identity.raw_name,
+        "author_raw_email": author.identity.raw_email,
+        "committed_at": iso_utc(committer.when),
+        "committer_name": committer.identity.name,
+        "committer_email": committer.identity.email,
+        "committer_raw_name": committer.identity.raw_name,
+        "committer_raw_email": committer.identity.raw_email,
+        "signature": signature_status(commit.signature).value,
+        "signature_kind": commit.signature.value,
+        "is_bot": commit.is_bot,
+        "parents": list(commit.parents),
+        "trailers": [f"{t.key}: {t.value}" for t in commit.trailers],
+    }
+
+
+def change_row(repo: str, change: Change) -> dict[str, Any]:
+    commit = change.commit
+    return {
+        "repo": repo,
+        "change_id": change_id(repo, commit.sha),
+        "commit": commit.sha,
+        "branch": change.branch,
+        **_people(commit),
+        "landed_at": iso_utc(change.landed_at),
+        "subject": commit.subject,
+        "files_changed": len(change.files),
+        "lines_added": change.lines_added,
+        "lines_deleted": change.lines_deleted,
+        "change_request": change.request.number if change.request else None,
+        "change_request_url": "",
+        "approvers": [],
+        "merged_by": "",
+        "categories": [],
+        "is_merge": commit.is_merge,
+        "co_authors": list(commit.trailer_values("Co-authored-by")),
+        "paths": [f.path for f in change.files],
+    }
+
+
+def commit_row(repo: str, branch: str, commit: Commit, link: CustodyLink) -> dict[str, Any]:
+    return {
+        "repo": repo,
+        "commit": commit.sha,
+        "change_id": change_id(repo, link.change),
+        "change_commit": link.change,
+        "branch": branch,
+        **_people(commit),
+        "subject": commit.subject,
+    }

@@ -1,0 +1,448 @@
+"""The evidence store: one SQLite database holding the mined history of many repositories.
+
+Facts about a commit (its metadata, its diff) are immutable and keyed by SHA, so they are
+written as they are mined, in batches, each batch one transaction. What a branch looked like
+(its first-parent chain, the chain of custody, its tip) is replaced in one final transaction, so
+an interrupted run leaves the previous state intact and the next run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from auditor.commits import BotPolicy, request_ref
+from auditor.errors import StoreError
+from auditor.git import RepoFacts
+from auditor.model import (
+    BranchName,
+    Change,
+    ChangeType,
+    Commit,
+    CommitSha,
+    Completeness,
+    CustodyLink,
+    FileChange,
+    HistoryEvent,
+    Identity,
+    RequestRef,
+    SignatureKind,
+    Stamp,
+    Trailer,
+)
+
+SCHEMA_VERSION = 1
+DB_NAME = "evidence.sqlite"
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE repositories (
+        id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
+        remote TEXT NOT NULL, incomplete TEXT NOT NULL DEFAULT '[]', mailmap TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE commits (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, parents TEXT NOT NULL,
+        author_name TEXT, author_email TEXT, author_raw_name TEXT, author_raw_email TEXT,
+        author_time INTEGER, author_offset INTEGER,
+        committer_name TEXT, committer_email TEXT, committer_raw_name TEXT, committer_raw_email TEXT,
+        committer_time INTEGER, committer_offset INTEGER,
+        subject TEXT, body TEXT, trailers TEXT, signature TEXT, encoding TEXT,
+        PRIMARY KEY (repo_id, sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE changes (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, files TEXT NOT NULL,
+        lines_added INTEGER NOT NULL, lines_deleted INTEGER NOT NULL,
+        PRIMARY KEY (repo_id, sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE branches (
+        repo_id INTEGER NOT NULL, name TEXT NOT NULL, tip TEXT NOT NULL, mined_at INTEGER NOT NULL,
+        PRIMARY KEY (repo_id, name)
+    );
+    CREATE TABLE chain (
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, position INTEGER NOT NULL, sha TEXT NOT NULL,
+        PRIMARY KEY (repo_id, branch, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE custody (
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, commit_sha TEXT NOT NULL,
+        change_sha TEXT NOT NULL,
+        PRIMARY KEY (repo_id, branch, commit_sha)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, kind TEXT NOT NULL, branch TEXT NOT NULL,
+        detected_at INTEGER NOT NULL, old_tip TEXT NOT NULL, new_tip TEXT NOT NULL,
+        lost TEXT NOT NULL
+    );
+    """,
+}
+
+
+class Store:
+    """The evidence store. Open it with :meth:`open`; use it as a context manager."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, directory: Path, *, create: bool = True) -> Store:
+        path = directory / DB_NAME
+        if not create and not path.exists():
+            raise StoreError(f"{directory}: no evidence store here (run `auditor mine` first)")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            store = cls(db, path)
+            store._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema {version} is newer than this auditor supports "
+                f"({SCHEMA_VERSION}); upgrade auditor"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(target),)
+                )
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- repositories -------------------------------------------------------------------------
+
+    def upsert_repository(self, facts: RepoFacts) -> int:
+        incomplete = json.dumps(list(facts.completeness.reasons))
+        with self.transaction():
+            self.db.execute(
+                """INSERT INTO repositories (key, name, path, remote, incomplete) VALUES (?,?,?,?,?)
+                   ON CONFLICT(key) DO UPDATE SET name=excluded.name, path=excluded.path,
+                   remote=excluded.remote, incomplete=excluded.incomplete""",
+                (facts.key, facts.name, str(facts.path), facts.remote_url, incomplete),
+            )
+        row = self.db.execute("SELECT id FROM repositories WHERE key = ?", (facts.key,)).fetchone()
+        return int(row[0])
+
+    def completeness(self, repo_id: int) -> Completeness:
+        row = self.db.execute("SELECT incomplete FROM repositories WHERE id = ?", (repo_id,)).fetchone()
+        reasons = tuple(json.loads(row[0])) if row else ()
+        return Completeness(complete=not reasons, reasons=reasons)
+
+    def mailmap_digest(self, repo_id: int) -> str:
+        row = self.db.execute("SELECT mailmap FROM repositories WHERE id = ?", (repo_id,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def set_mailmap_digest(self, repo_id: int, digest: str) -> None:
+        self.db.execute("UPDATE repositories SET mailmap = ? WHERE id = ?", (digest, repo_id))
+
+    def raw_identities(self, repo_id: int) -> list[tuple[str, str]]:
+        rows = self.db.execute(
+            """SELECT author_raw_name, author_raw_email FROM commits WHERE repo_id = ?
+               UNION SELECT committer_raw_name, committer_raw_email FROM commits WHERE repo_id = ?""",
+            (repo_id, repo_id),
+        )
+        return [(str(name), str(email)) for name, email in rows]
+
+    def reresolve_identities(self, repo_id: int, resolved: Mapping[tuple[str, str], tuple[str, str]]) -> None:
+        for role in ("author", "committer"):
+            self.db.executemany(
+                f"""UPDATE commits SET {role}_name = ?, {role}_email = ?
+                    WHERE repo_id = ? AND {role}_raw_name = ? AND {role}_raw_email = ?""",
+                [(n, e, repo_id, rn, re) for (rn, re), (n, e) in resolved.items()],
+            )
+
+    # -- immutable facts ----------------------------------------------------------------------
+
+    def missing(self, repo_id: int, table: str, shas: Iterable[str]) -> list[str]:
+        """Those of ``shas`` (order kept) that ``table`` ("commits" or "changes") lacks."""
+        assert table in ("commits", "changes")
+        wanted = list(shas)
+        present: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT sha FROM {table} WHERE repo_id = ? AND sha IN ({marks})", (repo_id, *part)
+            )
+            present.update(row[0] for row in rows)
+        return [sha for sha in wanted if sha not in present]
+
+    def add_commits(self, repo_id: int, commits: Iterable[Commit]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)",
+            (_commit_row(repo_id, c) for c in commits),
+        )
+
+    def add_diffs(self, repo_id: int, diffs: Iterable[tuple[str, Sequence[FileChange]]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO changes VALUES (?,?,?,?,?)",
+            (
+                (
+                    repo_id,
+                    sha,
+                    json.dumps([_file_row(f) for f in files], separators=(",", ":")),
+                    sum(f.lines_added for f in files),
+                    sum(f.lines_deleted for f in files),
+                )
+                for sha, files in diffs
+            ),
+        )
+
+    # -- branch state -------------------------------------------------------------------------
+
+    def branch_tip(self, repo_id: int, branch: str) -> CommitSha | None:
+        row = self.db.execute(
+            "SELECT tip FROM branches WHERE repo_id = ? AND name = ?", (repo_id, branch)
+        ).fetchone()
+        return CommitSha(row[0]) if row else None
+
+    def branch_names(self, repo_id: int) -> list[BranchName]:
+        rows = self.db.execute("SELECT name FROM branches WHERE repo_id = ? ORDER BY name", (repo_id,))
+        return [BranchName(row[0]) for row in rows]
+
+    def chain_length(self, repo_id: int, branch: str) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch)
+        ).fetchone()
+        return int(row[0])
+
+    def chain_shas(self, repo_id: int, branch: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT sha FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch)
+        )
+        return {row[0] for row in rows}
+
+    def custody_commits(self, repo_id: int, branch: str) -> set[str]:
+        rows = self.db.execute(
+            "SELECT commit_sha FROM custody WHERE repo_id = ? AND branch = ?", (repo_id, branch)
+        )
+        return {row[0] for row in rows}
+
+    def update_branch(
+        self,
+        repo_id: int,
+        branch: str,
+        tip: str,
+        chain: Sequence[str],
+        owners: Mapping[CommitSha, CommitSha],
+        *,
+        append: bool,
+        mined_at: datetime,
+    ) -> None:
+        """Record the branch's chain and custody; ``append`` extends, otherwise replaces."""
+        start = self.chain_length(repo_id, branch) if append else 0
+        if not append:
+            self.db.execute("DELETE FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch))
+            self.db.execute("DELETE FROM custody WHERE repo_id = ? AND branch = ?", (repo_id, branch))
+        self.db.executemany(
+            "INSERT INTO chain VALUES (?,?,?,?)",
+            ((repo_id, branch, start + i, sha) for i, sha in enumerate(chain)),
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO custody VALUES (?,?,?,?)",
+            ((repo_id, branch, commit, change) for commit, change in owners.items()),
+        )
+        self.db.execute(
+            "INSERT OR REPLACE INTO branches VALUES (?,?,?,?)",
+            (repo_id, branch, tip, int(mined_at.timestamp())),
+        )
+
+    def add_event(self, repo_id: int, event: HistoryEvent) -> None:
+        self.db.execute(
+            "INSERT INTO events (repo_id, kind, branch, detected_at, old_tip, new_tip, lost)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (
+                repo_id,
+                event.kind,
+                event.branch,
+                int(event.detected_at.timestamp()),
+                event.old_tip,
+                event.new_tip,
+                json.dumps(list(event.lost)),
+            ),
+        )
+
+    def events(self, repo_id: int) -> list[HistoryEvent]:
+        rows = self.db.execute(
+            "SELECT kind, branch, detected_at, old_tip, new_tip, lost FROM events"
+            " WHERE repo_id = ? ORDER BY id",
+            (repo_id,),
+        )
+        return [
+            HistoryEvent(
+                kind=kind,
+                branch=BranchName(branch),
+                detected_at=datetime.fromtimestamp(detected, UTC),
+                old_tip=CommitSha(old),
+                new_tip=CommitSha(new),
+                lost=tuple(CommitSha(s) for s in json.loads(lost)),
+            )
+            for kind, branch, detected, old, new, lost in rows
+        ]
+
+    # -- reading the ledger -------------------------------------------------------------------
+
+    def changes(
+        self,
+        repo_id: int,
+        branch: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bots: BotPolicy = BotPolicy(),
+    ) -> Iterator[Change]:
+        """The changes of a branch landed within ``[since, until]``, oldest first."""
+        query = f"""SELECT {_COMMIT_COLUMNS}, d.files FROM chain ch
+            JOIN commits c ON c.repo_id = ch.repo_id AND c.sha = ch.sha
+            JOIN changes d ON d.repo_id = ch.repo_id AND d.sha = ch.sha
+            WHERE ch.repo_id = ? AND ch.branch = ? {_period_sql(since, until)}
+            ORDER BY ch.position"""
+        for row in self.db.execute(query, (repo_id, branch, *_period_args(since, until))):
+            commit = _commit_from_row(row[:-1], bots)
+            files = tuple(_file_from_row(f) for f in json.loads(row[-1]))
+            yield Change(commit=commit, files=files, request=_request(commit), branch=BranchName(branch))
+
+    def custody_commits_in_period(
+        self,
+        repo_id: int,
+        branch: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bots: BotPolicy = BotPolicy(),
+    ) -> Iterator[tuple[Commit, CustodyLink]]:
+        """Every commit brought in by a change of the period, with that change, in chain order."""
+        query = f"""SELECT {_COMMIT_COLUMNS}, cu.change_sha FROM chain ch
+            JOIN commits x ON x.repo_id = ch.repo_id AND x.sha = ch.sha
+            JOIN custody cu ON cu.repo_id = ch.repo_id AND cu.branch = ch.branch
+                 AND cu.change_sha = ch.sha
+            JOIN commits c ON c.repo_id = cu.repo_id AND c.sha = cu.commit_sha
+            WHERE ch.repo_id = ? AND ch.branch = ? {_period_sql(since, until, alias="x")}
+            ORDER BY ch.position, c.committer_time, c.sha"""
+        for row in self.db.execute(query, (repo_id, branch, *_period_args(since, until))):
+            commit = _commit_from_row(row[:-1], bots)
+            yield commit, CustodyLink(commit=commit.sha, change=CommitSha(row[-1]))
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+_COMMIT_COLUMNS = ", ".join(
+    f"c.{name}"
+    for name in (
+        "sha parents author_name author_email author_raw_name author_raw_email author_time "
+        "author_offset committer_name committer_email committer_raw_name committer_raw_email "
+        "committer_time committer_offset subject body trailers signature encoding"
+    ).split()
+)
+
+
+def _period_sql(since: datetime | None, until: datetime | None, alias: str = "c") -> str:
+    sql = ""
+    if since is not None:
+        sql += f" AND {alias}.committer_time >= ?"
+    if until is not None:
+        sql += f" AND {alias}.committer_time <= ?"
+    return sql
+
+
+def _period_args(since: datetime | None, until: datetime | None) -> tuple[int, ...]:
+    return tuple(int(t.timestamp()) for t in (since, until) if t is not None)
+
+
+def _offset_minutes(when: datetime) -> int:
+    offset = when.utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _commit_row(repo_id: int, c: Commit) -> tuple[object, ...]:
+    def stamp(s: Stamp) -> tuple[object, ...]:
+        i = s.identity
+        return (i.name, i.email, i.raw_name, i.raw_email, int(s.when.timestamp()), _offset_minutes(s.when))
+
+    return (
+        repo_id,
+        c.sha,
+        " ".join(c.parents),
+        *stamp(c.author),
+        *stamp(c.committer),
+        c.subject,
+        c.body,
+        json.dumps([[t.key, t.value] for t in c.trailers], ensure_ascii=False),
+        c.signature.value,
+        c.encoding,
+    )
+
+
+def _commit_from_row(row: Sequence[object], bots: BotPolicy) -> Commit:
+    (sha, parents, an, ae, arn, are, at, ao, cn, ce, crn, cre, ct, co, subject, body, trailers,
+     signature, encoding) = row  # fmt: skip
+    author = Stamp(Identity(str(an), str(ae), str(arn), str(are)), _when(at, ao))
+    return Commit(
+        sha=CommitSha(str(sha)),
+        parents=tuple(CommitSha(p) for p in str(parents).split()),
+        author=author,
+        committer=Stamp(Identity(str(cn), str(ce), str(crn), str(cre)), _when(ct, co)),
+        subject=str(subject),
+        body=str(body),
+        trailers=tuple(Trailer(k, v) for k, v in json.loads(str(trailers))),
+        signature=SignatureKind(signature),
+        encoding=str(encoding),
+        is_bot=bots.matches(author.identity),
+    )
+
+
+def _when(seconds: object, offset_minutes: object) -> datetime:
+    tz = timezone(timedelta(minutes=int(offset_minutes)))  # type: ignore[call-overload]
+    return datetime.fromtimestamp(int(seconds), tz)  # type: ignore[call-overload]
+
+
+def _file_row(f: FileChange) -> list[object]:
+    return [f.path, f.old_path, f.change_type.value, f.lines_added, f.lines_deleted, f.binary, f.submodule]
+
+
+def _file_from_row(row: list[object]) -> FileChange:
+    path, old, kind, added, deleted, binary, submodule = row
+    return FileChange(
+        path=str(path),
+        old_path=None if old is None else str(old),
+        change_type=ChangeType(kind),
+        lines_added=int(added),  # type: ignore[call-overload]
+        lines_deleted=int(deleted),  # type: ignore[call-overload]
+        binary=bool(binary),
+        submodule=bool(submodule),
+    )
+
+
+def _request(commit: Commit) -> RequestRef | None:
+    return request_ref(commit.subject, commit.body)

@@ -1,0 +1,83 @@
+"""Writing rows as CSV, JSON and JSON Lines: spreadsheet-safe, deterministic and atomic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+Row = Mapping[str, Any]
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def iso_utc(when: datetime | None) -> str:
+    """ISO 8601 in UTC with a ``Z``, to the second; empty for unknown."""
+    if when is None:
+        return ""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell: lists joined with ``;``, booleans as true/false, formulas neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[Row]) -> int:
+    """Write an RFC 4180 CSV (CRLF line ends, header row); returns the number of rows."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        count += 1
+    return count
+
+
+def write_jsonl(out: IO[str], rows: Iterable[Row]) -> int:
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def write_json(out: IO[str], document: object) -> None:
+    json.dump(document, out, ensure_ascii=False, sort_keys=True, indent=2)
+    out.write("\n")
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """Open ``path`` for writing through a temporary file renamed into place on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def to_text(write: Any, *args: Any) -> str:
+    """Run a writer into a string (for tests and small outputs)."""
+    buffer = io.StringIO(newline="")
+    write(buffer, *args)
+    return buffer.getvalue()
