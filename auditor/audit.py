@@ -32,7 +32,9 @@ class LedgerOptions:
         return BotPolicy(self.bot_patterns)
 
 
-def mine_all(store: Store, options: LedgerOptions, progress: Progress | None = None) -> list[MineResult]:
+def mine_all(
+    store: Store, options: LedgerOptions, progress: Progress | None = None
+) -> list[MineResult]:
     """Bring the store up to date with every repository, in the order given."""
     return [
         mine(store, repo, options.branches, now=options.as_of, jobs=options.jobs, progress=progress)
@@ -40,20 +42,32 @@ def mine_all(store: Store, options: LedgerOptions, progress: Progress | None = N
     ]
 
 
-def change_rows(store: Store, mined: MineResult, options: LedgerOptions) -> Iterator[dict[str, Any]]:
+def change_rows(
+    store: Store, mined: MineResult, options: LedgerOptions
+) -> Iterator[dict[str, Any]]:
     """One row per change of the period, per audited branch, oldest first."""
     for branch in _branches(mined):
         for change in store.changes(
-            mined.repo_id, branch, since=options.period.since, until=options.period.until, bots=options.bots
+            mined.repo_id,
+            branch,
+            since=options.period.since,
+            until=options.period.until,
+            bots=options.bots,
         ):
             yield change_row(mined.name, change)
 
 
-def commit_rows(store: Store, mined: MineResult, options: LedgerOptions) -> Iterator[dict[str, Any]]:
+def commit_rows(
+    store: Store, mined: MineResult, options: LedgerOptions
+) -> Iterator[dict[str, Any]]:
     """One row per commit brought in by a change of the period: the chain of custody."""
     for branch in _branches(mined):
         for commit, link in store.custody_commits_in_period(
-            mined.repo_id, branch, since=options.period.since, until=options.period.until, bots=options.bots
+            mined.repo_id,
+            branch,
+            since=options.period.since,
+            until=options.period.until,
+            bots=options.bots,
         ):
             yield commit_row(mined.name, branch, commit, link)
 

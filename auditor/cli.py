@@ -43,10 +43,23 @@ def ledger_options(f: F) -> F:
                 metavar="REF",
                 help="Audited branch (repeatable). Default: the repository's default branch.",
             ),
-            click.option("--since", metavar="DATE", help="Start of the audit period, inclusive (UTC unless an offset is given)."),
+            click.option(
+                "--since",
+                metavar="DATE",
+                help="Start of the audit period, inclusive (UTC unless an offset is given).",
+            ),
             click.option("--until", metavar="DATE", help="End of the audit period, inclusive."),
-            click.option("--as-of", "as_of", metavar="TIMESTAMP", help="Time written into outputs (default: now)."),
-            click.option("--jobs", type=click.IntRange(1, 256), help="Processes for mining (default: every core)."),
+            click.option(
+                "--as-of",
+                "as_of",
+                metavar="TIMESTAMP",
+                help="Time written into outputs (default: now).",
+            ),
+            click.option(
+                "--jobs",
+                type=click.IntRange(1, 256),
+                help="Processes for mining (default: every core).",
+            ),
             click.option(
                 "--bot-pattern",
                 "bot_patterns",
@@ -105,7 +118,8 @@ def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
             _say(
                 quiet,
                 f"{result.name} {branch.branch}: {branch.total_changes} changes "
-                f"({branch.new_changes} new, {branch.new_commits} new commits) at {branch.tip[:12]}",
+                f"({branch.new_changes} new, {branch.new_commits} new commits) "
+                f"at {branch.tip[:12]}",
             )
             if branch.event is not None:
                 click.echo(_event_line(result.name, branch.event), err=True)
@@ -120,8 +134,8 @@ def _event_line(repo: str, event: Any) -> str:
     lost = ", ".join(sha[:12] for sha in event.lost[:10])
     more = f" and {len(event.lost) - 10} more" if len(event.lost) > 10 else ""
     return (
-        f"warning: {repo} {event.branch}: {event.kind}: {len(event.lost)} commit(s) seen before are "
-        f"no longer on the branch ({lost}{more}); the old records are kept"
+        f"warning: {repo} {event.branch}: {event.kind}: {len(event.lost)} commit(s) seen "
+        f"before are no longer on the branch ({lost}{more}); the old records are kept"
     )
 
 
@@ -131,9 +145,19 @@ def _event_line(repo: str, event: Any) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
 )
-@click.option("--level", type=click.Choice(["change", "commit"]), default="change", show_default=True,
-              help="change: one row per landing; commit: one row per commit (chain of custody).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option(
+    "--level",
+    type=click.Choice(["change", "commit"]),
+    default="change",
+    show_default=True,
+    help="change: one row per landing; commit: one row per commit (chain of custody).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of stdout.",
+)
 def changes(repo: Path, quiet: bool, fmt: str, level: str, output: Path | None, **kw: Any) -> None:
     """Print or write the change ledger of the period."""
     from auditor.audit import change_rows, commit_rows, mine_all
@@ -182,14 +206,16 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
     from auditor.tabular import atomic_text
 
     if path is None:
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
     else:
         with atomic_text(path) as out:
             yield out
 
 
 @cli.command()
-@click.argument("directory", required=False, default="auditor-demo", type=click.Path(path_type=Path))
+@click.argument(
+    "directory", required=False, default="auditor-demo", type=click.Path(path_type=Path)
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def demo(directory: Path, quiet: bool) -> None:
     """Create the bundled sample infrastructure repository (with its review data)."""
@@ -211,8 +237,12 @@ def run(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "auditor"
+        click.echo(f"auditor: error: {exc.format_message()} (see '{command} --help')", err=True)
+        return ExitCode.USAGE
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"auditor: error: {exc.format_message()}", err=True)
         return ExitCode.USAGE
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
@@ -224,9 +254,11 @@ def run(argv: list[str] | None = None) -> int:
         click.echo(f"auditor: error: {exc}", err=True)
         return exc.exit_code
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else ExitCode.INTERNAL
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
     except Exception as exc:  # the one place a bug becomes exit 3 with a report
         where = crash_report(exc)
-        click.echo(f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True)
+        click.echo(
+            f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True
+        )
         return ExitCode.INTERNAL
     return ExitCode.OK

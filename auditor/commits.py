@@ -50,7 +50,9 @@ class BotPolicy:
     patterns: tuple[str, ...] = DEFAULT_BOT_PATTERNS
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_compiled", re.compile("|".join(f"(?:{p})" for p in self.patterns), re.I))
+        object.__setattr__(
+            self, "_compiled", re.compile("|".join(f"(?:{p})" for p in self.patterns), re.I)
+        )
 
     def matches(self, identity: Identity) -> bool:
         compiled: re.Pattern[str] = self._compiled  # type: ignore[attr-defined]
@@ -60,9 +62,10 @@ class BotPolicy:
         )
 
 
-def parse_commit(
-    sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy = BotPolicy()
-) -> Commit:
+DEFAULT_BOTS = BotPolicy()
+
+
+def parse_commit(sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy | None = None) -> Commit:
     """Parse the raw bytes of a commit object (as ``git cat-file commit`` prints them)."""
     head, _, message_bytes = raw.partition(b"\n\n")
     parents: list[CommitSha] = []
@@ -100,12 +103,12 @@ def parse_commit(
         trailers=parse_trailers(message),
         signature=signature_kind(gpgsig),
         encoding=encoding or "UTF-8",
-        is_bot=bots.matches(author_stamp.identity),
+        is_bot=(bots or DEFAULT_BOTS).matches(author_stamp.identity),
     )
 
 
 def decode_text(data: bytes, encoding: str = "") -> str:
-    """Decode commit text in its declared encoding, falling back to UTF-8 then Latin-1 as git does."""
+    """Decode commit text in its declared encoding, else UTF-8, else Latin-1 (as git does)."""
     if encoding:
         try:
             return data.decode(codecs.lookup(encoding).name)

@@ -47,7 +47,9 @@ def baseline(repo: Path, branch: str) -> dict[str, Counter[FileRow]]:
 def mined(store: Store, repo: Path, branch: str) -> dict[str, Counter[FileRow]]:
     result = mine(store, repo, [branch], now=datetime.now(UTC))
     return {
-        change.sha: Counter((f.path, f.lines_added, f.lines_deleted, f.binary) for f in change.files)
+        change.sha: Counter(
+            (f.path, f.lines_added, f.lines_deleted, f.binary) for f in change.files
+        )
         for change in store.changes(result.repo_id, branch)
     }
 
@@ -60,7 +62,9 @@ def compare(repo: Path, branch: str | None = None, store_dir: Path | None = None
         ours = mined(store, repo, branch)
     theirs = baseline(repo, branch)
     problems = [f"{sha}: missing from the ledger" for sha in theirs.keys() - ours.keys()]
-    problems += [f"{sha}: in the ledger but not on the branch" for sha in ours.keys() - theirs.keys()]
+    problems += [
+        f"{sha}: in the ledger but not on the branch" for sha in ours.keys() - theirs.keys()
+    ]
     for sha in sorted(theirs.keys() & ours.keys()):
         if theirs[sha] != ours[sha]:
             only_git = sorted((theirs[sha] - ours[sha]).elements())

@@ -177,12 +177,16 @@ def _completeness(repo: Path, git_dir: Path, shallow: bool) -> Completeness:
     reasons = []
     if shallow:
         reasons.append("shallow clone: history before the shallow boundary is missing")
-    partial = run_or_none(repo, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    partial = run_or_none(
+        repo, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"
+    )
     if partial and partial.strip():
         reasons.append("partial clone: objects are fetched on demand and may be missing")
     if (git_dir / "info" / "grafts").exists():
         reasons.append("grafts file present: parents of some commits are overridden")
-    replaced = run_or_none(repo, "for-each-ref", "--count=1", "--format=%(refname)", "refs/replace/")
+    replaced = run_or_none(
+        repo, "for-each-ref", "--count=1", "--format=%(refname)", "refs/replace/"
+    )
     if replaced and replaced.strip():
         reasons.append("replace refs present: some objects are substituted (refs/replace/)")
     return Completeness(complete=not reasons, reasons=tuple(reasons))

@@ -33,7 +33,9 @@ def first_parent_chain(repo: Path, tip: str, stop: str | None = None) -> list[Co
     return [CommitSha(line) for line in git.run(repo, *args).decode().split()]
 
 
-def commit_graph(repo: Path, tip: str, stop: str | None = None) -> dict[CommitSha, tuple[CommitSha, ...]]:
+def commit_graph(
+    repo: Path, tip: str, stop: str | None = None
+) -> dict[CommitSha, tuple[CommitSha, ...]]:
     """Every commit reachable from ``tip`` (and not from ``stop``) with its parents."""
     args = ["rev-list", "--parents", tip]
     if stop:
@@ -235,4 +237,3 @@ class _DiffParser:
         if self.sha is not None:
             yield self._diff()
             self.sha = None
-

@@ -146,7 +146,9 @@ def _rewrite_event(
     """A rewrite that lost commits, or one that only reshaped the first-parent chain."""
     lost = sorted(store.custody_commits(repo_id, branch) - graph.keys())
     if lost:
-        return HistoryEvent("history-rewritten", branch, now, old, tip, tuple(CommitSha(s) for s in lost))
+        return HistoryEvent(
+            "history-rewritten", branch, now, old, tip, tuple(CommitSha(s) for s in lost)
+        )
     dropped = sorted(store.chain_shas(repo_id, branch) - set(chain))
     if dropped:
         return HistoryEvent(
@@ -155,9 +157,9 @@ def _rewrite_event(
     return None
 
 
-def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+def _batches(items: Iterable[T]) -> Iterator[list[T]]:
     iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    while batch := list(islice(iterator, BATCH)):
         yield batch
 
 
@@ -177,7 +179,9 @@ def _mailmap_resolver(path: Path) -> Resolver:
     return resolve
 
 
-def _refresh_identities(store: Store, repo_id: int, facts: git.RepoFacts, resolve: Resolver) -> None:
+def _refresh_identities(
+    store: Store, repo_id: int, facts: git.RepoFacts, resolve: Resolver
+) -> None:
     """Re-resolve stored identities when the repository's mailmap has changed since last time."""
     digest = _mailmap_digest(facts)
     if store.mailmap_digest(repo_id) == digest:
@@ -199,4 +203,3 @@ def _mailmap_digest(facts: git.RepoFacts) -> str:
     blob = git.run_or_none(facts.path, "rev-parse", "-q", "--verify", "HEAD:.mailmap")
     digest.update(blob or b"-")
     return digest.hexdigest()
-

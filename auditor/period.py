@@ -22,7 +22,9 @@ def parse_when(text: str, *, option: str, end_of_day: bool = False) -> datetime:
             )
         when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp") from None
+        raise UsageError(
+            f"{option}: {text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -61,5 +63,3 @@ def as_of(text: str | None) -> datetime:
     if text:
         return parse_when(text, option="--as-of").astimezone(UTC)
     return datetime.now(UTC).replace(microsecond=0)
-
-

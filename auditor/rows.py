@@ -1,4 +1,4 @@
-"""Ledger records → flat rows with the contract's column names (``changes.csv``, ``commits.csv``)."""
+"""Ledger records → flat rows with the contract's columns (``changes.csv``, ``commits.csv``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def signature_status(kind: SignatureKind) -> SignatureStatus:
     return SignatureStatus.UNSIGNED if kind is SignatureKind.NONE else SignatureStatus.UNVERIFIED
 
 
-def _people(commit: Commit, prefix: str = "") -> dict[str, Any]:
+def _people(commit: Commit) -> dict[str, Any]:
     author, committer = commit.author, commit.committer
     return {
         "authored_at": iso_utc(author.when),

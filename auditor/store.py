@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from auditor.commits import BotPolicy, request_ref
+from auditor.commits import DEFAULT_BOTS, BotPolicy, request_ref
 from auditor.errors import StoreError
 from auditor.git import RepoFacts
 from auditor.model import (
@@ -40,14 +40,16 @@ DB_NAME = "evidence.sqlite"
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE repositories (
-        id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,
-        remote TEXT NOT NULL, incomplete TEXT NOT NULL DEFAULT '[]', mailmap TEXT NOT NULL DEFAULT ''
+        id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
+        path TEXT NOT NULL, remote TEXT NOT NULL,
+        incomplete TEXT NOT NULL DEFAULT '[]', mailmap TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE commits (
         repo_id INTEGER NOT NULL, sha TEXT NOT NULL, parents TEXT NOT NULL,
         author_name TEXT, author_email TEXT, author_raw_name TEXT, author_raw_email TEXT,
         author_time INTEGER, author_offset INTEGER,
-        committer_name TEXT, committer_email TEXT, committer_raw_name TEXT, committer_raw_email TEXT,
+        committer_name TEXT, committer_email TEXT,
+        committer_raw_name TEXT, committer_raw_email TEXT,
         committer_time INTEGER, committer_offset INTEGER,
         subject TEXT, body TEXT, trailers TEXT, signature TEXT, encoding TEXT,
         PRIMARY KEY (repo_id, sha)
@@ -62,7 +64,8 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (repo_id, name)
     );
     CREATE TABLE chain (
-        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, position INTEGER NOT NULL, sha TEXT NOT NULL,
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, position INTEGER NOT NULL,
+        sha TEXT NOT NULL,
         PRIMARY KEY (repo_id, branch, position)
     ) WITHOUT ROWID;
     CREATE TABLE custody (
@@ -110,7 +113,9 @@ class Store:
         self.db.close()
 
     def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+        )
         row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
@@ -145,12 +150,16 @@ class Store:
         return int(row[0])
 
     def completeness(self, repo_id: int) -> Completeness:
-        row = self.db.execute("SELECT incomplete FROM repositories WHERE id = ?", (repo_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT incomplete FROM repositories WHERE id = ?", (repo_id,)
+        ).fetchone()
         reasons = tuple(json.loads(row[0])) if row else ()
         return Completeness(complete=not reasons, reasons=reasons)
 
     def mailmap_digest(self, repo_id: int) -> str:
-        row = self.db.execute("SELECT mailmap FROM repositories WHERE id = ?", (repo_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT mailmap FROM repositories WHERE id = ?", (repo_id,)
+        ).fetchone()
         return str(row[0]) if row else ""
 
     def set_mailmap_digest(self, repo_id: int, digest: str) -> None:
@@ -158,13 +167,15 @@ class Store:
 
     def raw_identities(self, repo_id: int) -> list[tuple[str, str]]:
         rows = self.db.execute(
-            """SELECT author_raw_name, author_raw_email FROM commits WHERE repo_id = ?
-               UNION SELECT committer_raw_name, committer_raw_email FROM commits WHERE repo_id = ?""",
+            """SELECT author_raw_name, author_raw_email FROM commits WHERE repo_id = ? UNION
+               SELECT committer_raw_name, committer_raw_email FROM commits WHERE repo_id = ?""",
             (repo_id, repo_id),
         )
         return [(str(name), str(email)) for name, email in rows]
 
-    def reresolve_identities(self, repo_id: int, resolved: Mapping[tuple[str, str], tuple[str, str]]) -> None:
+    def reresolve_identities(
+        self, repo_id: int, resolved: Mapping[tuple[str, str], tuple[str, str]]
+    ) -> None:
         for role in ("author", "committer"):
             self.db.executemany(
                 f"""UPDATE commits SET {role}_name = ?, {role}_email = ?
@@ -218,7 +229,9 @@ class Store:
         return CommitSha(row[0]) if row else None
 
     def branch_names(self, repo_id: int) -> list[BranchName]:
-        rows = self.db.execute("SELECT name FROM branches WHERE repo_id = ? ORDER BY name", (repo_id,))
+        rows = self.db.execute(
+            "SELECT name FROM branches WHERE repo_id = ? ORDER BY name", (repo_id,)
+        )
         return [BranchName(row[0]) for row in rows]
 
     def chain_length(self, repo_id: int, branch: str) -> int:
@@ -254,7 +267,9 @@ class Store:
         start = self.chain_length(repo_id, branch) if append else 0
         if not append:
             self.db.execute("DELETE FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch))
-            self.db.execute("DELETE FROM custody WHERE repo_id = ? AND branch = ?", (repo_id, branch))
+            self.db.execute(
+                "DELETE FROM custody WHERE repo_id = ? AND branch = ?", (repo_id, branch)
+            )
         self.db.executemany(
             "INSERT INTO chain VALUES (?,?,?,?)",
             ((repo_id, branch, start + i, sha) for i, sha in enumerate(chain)),
@@ -310,7 +325,7 @@ class Store:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
-        bots: BotPolicy = BotPolicy(),
+        bots: BotPolicy = DEFAULT_BOTS,
     ) -> Iterator[Change]:
         """The changes of a branch landed within ``[since, until]``, oldest first."""
         query = f"""SELECT {_COMMIT_COLUMNS}, d.files FROM chain ch
@@ -321,7 +336,9 @@ class Store:
         for row in self.db.execute(query, (repo_id, branch, *_period_args(since, until))):
             commit = _commit_from_row(row[:-1], bots)
             files = tuple(_file_from_row(f) for f in json.loads(row[-1]))
-            yield Change(commit=commit, files=files, request=_request(commit), branch=BranchName(branch))
+            yield Change(
+                commit=commit, files=files, request=_request(commit), branch=BranchName(branch)
+            )
 
     def custody_commits_in_period(
         self,
@@ -330,7 +347,7 @@ class Store:
         *,
         since: datetime | None = None,
         until: datetime | None = None,
-        bots: BotPolicy = BotPolicy(),
+        bots: BotPolicy = DEFAULT_BOTS,
     ) -> Iterator[tuple[Commit, CustodyLink]]:
         """Every commit brought in by a change of the period, with that change, in chain order."""
         query = f"""SELECT {_COMMIT_COLUMNS}, cu.change_sha FROM chain ch
@@ -357,14 +374,15 @@ class _Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-_COMMIT_COLUMNS = ", ".join(
-    f"c.{name}"
-    for name in (
-        "sha parents author_name author_email author_raw_name author_raw_email author_time "
-        "author_offset committer_name committer_email committer_raw_name committer_raw_email "
-        "committer_time committer_offset subject body trailers signature encoding"
-    ).split()
-)
+_COMMIT_FIELDS = (
+    "sha", "parents",
+    "author_name", "author_email", "author_raw_name", "author_raw_email",
+    "author_time", "author_offset",
+    "committer_name", "committer_email", "committer_raw_name", "committer_raw_email",
+    "committer_time", "committer_offset",
+    "subject", "body", "trailers", "signature", "encoding",
+)  # fmt: skip
+_COMMIT_COLUMNS = ", ".join(f"c.{name}" for name in _COMMIT_FIELDS)
 
 
 def _period_sql(since: datetime | None, until: datetime | None, alias: str = "c") -> str:
@@ -388,7 +406,14 @@ def _offset_minutes(when: datetime) -> int:
 def _commit_row(repo_id: int, c: Commit) -> tuple[object, ...]:
     def stamp(s: Stamp) -> tuple[object, ...]:
         i = s.identity
-        return (i.name, i.email, i.raw_name, i.raw_email, int(s.when.timestamp()), _offset_minutes(s.when))
+        return (
+            i.name,
+            i.email,
+            i.raw_name,
+            i.raw_email,
+            int(s.when.timestamp()),
+            _offset_minutes(s.when),
+        )
 
     return (
         repo_id,
@@ -428,7 +453,15 @@ def _when(seconds: object, offset_minutes: object) -> datetime:
 
 
 def _file_row(f: FileChange) -> list[object]:
-    return [f.path, f.old_path, f.change_type.value, f.lines_added, f.lines_deleted, f.binary, f.submodule]
+    return [
+        f.path,
+        f.old_path,
+        f.change_type.value,
+        f.lines_added,
+        f.lines_deleted,
+        f.binary,
+        f.submodule,
+    ]
 
 
 def _file_from_row(row: list[object]) -> FileChange:

@@ -8,11 +8,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gitrepo import GitRepo, clean_env  # noqa: E402
+from gitrepo import GitRepo, clean_env
 
 
 @pytest.fixture(autouse=True)
-def _no_user_git_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_user_git_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every test runs with no user or system Git configuration and no GIT_* variables."""
     home = tmp_path_factory.mktemp("home")
     for key, value in clean_env(home).items():

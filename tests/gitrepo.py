@@ -35,7 +35,9 @@ class GitRepo:
         self.env = clean_env(path.parent)
         self.git("init", "-q", "-b", branch)
 
-    def git(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None) -> str:
+    def git(
+        self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None
+    ) -> str:
         proc = subprocess.run(
             ["git", "-C", str(self.path), *args],
             input=input,
@@ -85,7 +87,13 @@ class GitRepo:
         self.git("commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", message, *extra, env=env)
         return self.head()
 
-    def merge(self, branch: str, message: str, *, author: tuple[str, str] = ("Alice Admin", "alice@example.com")) -> str:
+    def merge(
+        self,
+        branch: str,
+        message: str,
+        *,
+        author: tuple[str, str] = ("Alice Admin", "alice@example.com"),
+    ) -> str:
         self.clock += 3600
         env = {
             "GIT_AUTHOR_NAME": author[0],

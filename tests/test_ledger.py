@@ -19,17 +19,25 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 def build_edge_case_repo(repo: GitRepo, tmp_path: Path) -> dict[str, str]:
     """Merges, renames, binary files, a submodule, empty commits and non-UTF-8 content."""
     shas = {}
-    shas["root"] = repo.commit("root", {"main.tf": "resource \"a\" \"b\" {}\n" * 40, "logo.png": b"\x89PNG\x00\x01"})
+    shas["root"] = repo.commit(
+        "root", {"main.tf": 'resource "a" "b" {}\n' * 40, "logo.png": b"\x89PNG\x00\x01"}
+    )
     repo.checkout("-b", "feature")
-    repo.commit("feature work", {"modules/vpc/main.tf": "x\ny\n"}, author=("Bob", "bob@example.com"))
+    repo.commit(
+        "feature work", {"modules/vpc/main.tf": "x\ny\n"}, author=("Bob", "bob@example.com")
+    )
     repo.commit("more feature", {"modules/vpc/vars.tf": "v\n"}, author=("Bob", "bob@example.com"))
     repo.checkout("main")
     shas["direct"] = repo.commit("direct push", {"README.md": "hello\n"})
     shas["merge"] = repo.merge("feature", "Merge pull request #7 from acme/feature")
-    shas["rename"] = repo.commit("rename", {"main.tf": None, "network.tf": "resource \"a\" \"b\" {}\n" * 40 + "z\n"})
+    shas["rename"] = repo.commit(
+        "rename", {"main.tf": None, "network.tf": 'resource "a" "b" {}\n' * 40 + "z\n"}
+    )
     shas["binary"] = repo.commit("binary", {"logo.png": b"\x89PNG\x00\x02\x03"})
     shas["empty"] = repo.commit("empty commit")
-    shas["latin1"] = repo.commit("latin-1 content", {"notes.txt": "caf\xe9\n".encode("latin-1"), "na\xefve.txt": "x\n"})
+    shas["latin1"] = repo.commit(
+        "latin-1 content", {"notes.txt": "caf\xe9\n".encode("latin-1"), "na\xefve.txt": "x\n"}
+    )
     sub = GitRepo(tmp_path / "sub")
     sub_one = sub.commit("sub one", {"f": "1\n"})
     sub_two = sub.commit("sub two", {"f": "2\n"})
@@ -62,14 +70,23 @@ def changes_by_sha(store: Store, repo: GitRepo) -> dict[str, object]:
     return {c.sha: c for c in store.changes(result.repo_id, "main")}
 
 
-def test_change_types_binary_submodule_and_merge_diff(edge_repo: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
+def test_change_types_binary_submodule_and_merge_diff(
+    edge_repo: tuple[GitRepo, dict[str, str]], tmp_path: Path
+) -> None:
     repo, shas = edge_repo
     with Store.open(tmp_path / "store") as store:
         changes = changes_by_sha(store, repo)
     merge = changes[shas["merge"]]
-    assert {(f.path, f.lines_added) for f in merge.files} == {("modules/vpc/main.tf", 2), ("modules/vpc/vars.tf", 1)}  # type: ignore[attr-defined]
+    assert {(f.path, f.lines_added) for f in merge.files} == {
+        ("modules/vpc/main.tf", 2),
+        ("modules/vpc/vars.tf", 1),
+    }  # type: ignore[attr-defined]
     [renamed] = [f for f in changes[shas["rename"]].files]  # type: ignore[attr-defined]
-    assert (renamed.change_type, renamed.old_path, renamed.path) == (ChangeType.RENAMED, "main.tf", "network.tf")
+    assert (renamed.change_type, renamed.old_path, renamed.path) == (
+        ChangeType.RENAMED,
+        "main.tf",
+        "network.tf",
+    )
     assert (renamed.lines_added, renamed.lines_deleted) == (1, 0)
     [binary] = changes[shas["binary"]].files  # type: ignore[attr-defined]
     assert binary.binary and (binary.lines_added, binary.lines_deleted) == (0, 0)
@@ -82,7 +99,9 @@ def test_change_types_binary_submodule_and_merge_diff(edge_repo: tuple[GitRepo, 
     assert "notes.txt" in paths and "naïve.txt" in paths
 
 
-def test_custody_assigns_side_commits_to_the_merge(edge_repo: tuple[GitRepo, dict[str, str]]) -> None:
+def test_custody_assigns_side_commits_to_the_merge(
+    edge_repo: tuple[GitRepo, dict[str, str]],
+) -> None:
     repo, shas = edge_repo
     chain = ledger.first_parent_chain(repo.path, "main")
     graph = ledger.commit_graph(repo.path, "main")
@@ -102,18 +121,24 @@ def test_nested_merge_is_claimed_by_the_outer_change(repo: GitRepo) -> None:
     inner_merge = repo.merge("inner", "Merge pull request #2 from acme/inner")
     repo.checkout("main")
     outer_merge = repo.merge("outer", "Merge pull request #3 from acme/outer")
-    owners = ledger.custody(ledger.first_parent_chain(repo.path, "main"), ledger.commit_graph(repo.path, "main"))
+    owners = ledger.custody(
+        ledger.first_parent_chain(repo.path, "main"), ledger.commit_graph(repo.path, "main")
+    )
     assert owners[inner] == owners[inner_merge] == outer_merge
 
 
-def test_pydriller_agrees_on_non_merge_changes(edge_repo: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
+def test_pydriller_agrees_on_non_merge_changes(
+    edge_repo: tuple[GitRepo, dict[str, str]], tmp_path: Path
+) -> None:
     import pydriller
 
     repo, _ = edge_repo
     with Store.open(tmp_path / "store") as store:
         ours = changes_by_sha(store, repo)
     compared = 0
-    for commit in pydriller.Repository(str(repo.path), only_in_branch="main", only_no_merge=True).traverse_commits():
+    for commit in pydriller.Repository(
+        str(repo.path), only_in_branch="main", only_no_merge=True
+    ).traverse_commits():
         if commit.hash not in ours or any(f.submodule for f in ours[commit.hash].files):  # type: ignore[attr-defined]
             continue
         by_path: dict[str, tuple[int, int]] = {}
@@ -130,7 +155,8 @@ def test_pydriller_agrees_on_non_merge_changes(edge_repo: tuple[GitRepo, dict[st
 def test_commit_metadata_offsets_mailmap_and_trailers(repo: GitRepo, tmp_path: Path) -> None:
     repo.commit(".mailmap", {".mailmap": "Bob Builder <bob@example.com> <bob@home.example>\n"})
     sha = repo.commit(
-        "Open port 443 (#12)\n\nBody text.\n\nSigned-off-by: Bob <bob@home.example>\nCo-authored-by: Carol <carol@example.com>",
+        "Open port 443 (#12)\n\nBody text.\n\n"
+        "Signed-off-by: Bob <bob@home.example>\nCo-authored-by: Carol <carol@example.com>",
         {"sg.tf": "x\n"},
         author=("bobby", "bob@home.example"),
         committer=("GitHub", "noreply@github.com"),
@@ -139,8 +165,14 @@ def test_commit_metadata_offsets_mailmap_and_trailers(repo: GitRepo, tmp_path: P
     with Store.open(tmp_path / "store") as store:
         change = changes_by_sha(store, repo)[sha]
     commit = change.commit  # type: ignore[attr-defined]
-    assert (commit.author.identity.name, commit.author.identity.email) == ("Bob Builder", "bob@example.com")
-    assert (commit.author.identity.raw_name, commit.author.identity.raw_email) == ("bobby", "bob@home.example")
+    assert (commit.author.identity.name, commit.author.identity.email) == (
+        "Bob Builder",
+        "bob@example.com",
+    )
+    assert (commit.author.identity.raw_name, commit.author.identity.raw_email) == (
+        "bobby",
+        "bob@home.example",
+    )
     assert commit.author.when.utcoffset().total_seconds() == 5.5 * 3600
     assert [(t.key, t.value) for t in commit.trailers] == [
         ("Signed-off-by", "Bob <bob@home.example>"),
@@ -156,7 +188,11 @@ def test_mailmap_change_re_resolves_stored_identities(repo: GitRepo, tmp_path: P
         assert changes_by_sha(store, repo)[first].commit.author.identity.name == "bobby"  # type: ignore[attr-defined]
         repo.commit("mailmap", {".mailmap": "Bob Builder <bob@example.com> <bob@home.example>\n"})
         identity = changes_by_sha(store, repo)[first].commit.author.identity  # type: ignore[attr-defined]
-    assert (identity.name, identity.email, identity.raw_name) == ("Bob Builder", "bob@example.com", "bobby")
+    assert (identity.name, identity.email, identity.raw_name) == (
+        "Bob Builder",
+        "bob@example.com",
+        "bobby",
+    )
 
 
 def test_signature_kinds_and_encoding_header(repo: GitRepo, tmp_path: Path) -> None:
@@ -170,9 +206,23 @@ def test_signature_kinds_and_encoding_header(repo: GitRepo, tmp_path: Path) -> N
             + b"\ncommitter " + ident + b"\n" + extra + b"\n" + message
         )  # fmt: skip
 
-    ssh = repo.raw_commit(raw(b"gpgsig -----BEGIN SSH SIGNATURE-----\n abc\n -----END SSH SIGNATURE-----\n", b"ssh\n", base))
-    gpg = repo.raw_commit(raw(b"gpgsig -----BEGIN PGP SIGNATURE-----\n abc\n -----END PGP SIGNATURE-----\n", b"gpg\n", ssh))
-    latin = repo.raw_commit(raw(b"encoding ISO-8859-1\n", "Caf\xe9 ouvert\n".encode("latin-1"), gpg))
+    ssh = repo.raw_commit(
+        raw(
+            b"gpgsig -----BEGIN SSH SIGNATURE-----\n abc\n -----END SSH SIGNATURE-----\n",
+            b"ssh\n",
+            base,
+        )
+    )
+    gpg = repo.raw_commit(
+        raw(
+            b"gpgsig -----BEGIN PGP SIGNATURE-----\n abc\n -----END PGP SIGNATURE-----\n",
+            b"gpg\n",
+            ssh,
+        )
+    )
+    latin = repo.raw_commit(
+        raw(b"encoding ISO-8859-1\n", "Caf\xe9 ouvert\n".encode("latin-1"), gpg)
+    )
     with Store.open(tmp_path / "store") as store:
         changes = changes_by_sha(store, repo)
     assert changes[ssh].commit.signature is SignatureKind.SSH  # type: ignore[attr-defined]
@@ -185,13 +235,20 @@ def test_signature_kinds_and_encoding_header(repo: GitRepo, tmp_path: Path) -> N
 
 
 def test_bot_detection_default_and_custom(repo: GitRepo, tmp_path: Path) -> None:
-    bot = repo.commit("Update helm release", {"a": "1\n"}, author=("renovate[bot]", "29139614+renovate[bot]@users.noreply.github.com"))
+    bot = repo.commit(
+        "Update helm release",
+        {"a": "1\n"},
+        author=("renovate[bot]", "29139614+renovate[bot]@users.noreply.github.com"),
+    )
     human = repo.commit("human", {"a": "2\n"}, author=("Deploy Robot", "robot@example.com"))
     with Store.open(tmp_path / "store") as store:
         result = mine(store, repo.path, now=NOW)
         default = {c.sha: c.commit.is_bot for c in store.changes(result.repo_id, "main")}
         from auditor.commits import BotPolicy
 
-        custom = {c.sha: c.commit.is_bot for c in store.changes(result.repo_id, "main", bots=BotPolicy((r"robot@",)))}
+        custom = {
+            c.sha: c.commit.is_bot
+            for c in store.changes(result.repo_id, "main", bots=BotPolicy((r"robot@",)))
+        }
     assert default == {bot: True, human: False}
     assert custom == {bot: False, human: True}

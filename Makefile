@@ -1,0 +1,45 @@
+# The two commands a newcomer runs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := build/demo
+REPO ?=
+
+.PHONY: demo test lint typecheck unit bench verify-ledger clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[pdf,test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(BIN)/auditor demo $(DEMO)
+	$(BIN)/auditor mine $(DEMO)/infra-live --store $(DEMO)/.auditor
+	$(BIN)/auditor changes $(DEMO)/infra-live --store $(DEMO)/.auditor -o $(DEMO)/changes.csv
+	@echo
+	@echo "Change ledger of the sample repository: $(DEMO)/changes.csv"
+
+lint: $(STAMP)
+	$(BIN)/ruff check auditor tests benchmarks
+	$(BIN)/ruff format --check auditor tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+verify-ledger: $(STAMP)
+	@test -n "$(REPO)" || { echo "usage: make verify-ledger REPO=path/to/repository"; exit 2; }
+	$(BIN)/python -m auditor.crosscheck "$(REPO)"
+
+clean:
+	rm -rf build $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""The evidence store: incremental mining, rewrites, interruptions, incomplete clones, bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+
+from auditor import mining
+from auditor.errors import RepositoryError, StoreError
+from auditor.mining import Progress, mine
+from auditor.store import SCHEMA_VERSION, Store
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def linear(repo: GitRepo, count: int, start: int = 0) -> list[str]:
+    return [
+        repo.commit(f"change {i}", {f"f{i % 7}.tf": f"v = {i}\n"})
+        for i in range(start, start + count)
+    ]
+
+
+def test_second_mine_processes_only_new_commits(repo: GitRepo, tmp_path: Path) -> None:
+    linear(repo, 5)
+    with Store.open(tmp_path / "s") as store:
+        first = mine(store, repo.path, now=NOW).branches[0]
+        same = mine(store, repo.path, now=NOW).branches[0]
+        linear(repo, 2, start=5)
+        again = mine(store, repo.path, now=NOW).branches[0]
+        subjects = [c.commit.subject for c in store.changes(1, "main")]
+    assert (first.new_changes, first.total_changes) == (5, 5)
+    assert (same.new_changes, same.new_commits) == (0, 0)
+    assert (again.new_changes, again.new_commits, again.total_changes) == (2, 2, 7)
+    assert subjects == [f"change {i}" for i in range(7)]
+
+
+def test_force_push_is_reported_and_old_records_kept(repo: GitRepo, tmp_path: Path) -> None:
+    kept = linear(repo, 3)
+    with Store.open(tmp_path / "s") as store:
+        mine(store, repo.path, now=NOW)
+        lost = linear(repo, 2, start=3)
+        mine(store, repo.path, now=NOW)
+        repo.git("reset", "-q", "--hard", kept[-1])
+        replacement = repo.commit("rewritten history", {"x.tf": "y\n"})
+        result = mine(store, repo.path, now=NOW).branches[0]
+        [event] = store.events(1)
+        remaining = [c.sha for c in store.changes(1, "main")]
+        still_stored = store.missing(1, "commits", lost) == []
+    assert result.event == event
+    assert event.kind == "history-rewritten" and event.branch == "main"
+    assert set(event.lost) == set(lost)
+    assert remaining == [*kept, replacement]
+    assert still_stored
+
+
+def test_interrupted_mine_leaves_store_consistent_and_resumes(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linear(repo, 12)
+    monkeypatch.setattr(mining, "BATCH", 5)
+
+    class Interrupting(Progress):
+        def advance(self, count: int) -> None:
+            raise KeyboardInterrupt
+
+    with Store.open(tmp_path / "s") as store:
+        with pytest.raises(KeyboardInterrupt):
+            mine(store, repo.path, now=NOW, progress=Interrupting())
+        assert store.branch_tip(1, "main") is None
+        assert list(store.changes(1, "main")) == []
+        resumed = mine(store, repo.path, now=NOW).branches[0]
+        assert resumed.new_commits == 7  # five were stored before the interruption
+        assert len(list(store.changes(1, "main"))) == 12
+    with Store.open(tmp_path / "fresh") as fresh:
+        mine(fresh, repo.path, now=NOW)
+        assert [c.sha for c in fresh.changes(1, "main")] == [
+            c.sha for c in Store.open(tmp_path / "s").changes(1, "main")
+        ]
+
+
+def test_shallow_clone_is_incomplete(repo: GitRepo, tmp_path: Path) -> None:
+    linear(repo, 4)
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone)], check=True
+    )
+    with Store.open(tmp_path / "s") as store:
+        result = mine(store, clone, now=NOW)
+    assert not result.completeness.complete
+    assert "shallow" in result.completeness.reasons[0]
+
+
+def test_grafts_and_partial_clone_are_incomplete(repo: GitRepo, tmp_path: Path) -> None:
+    linear(repo, 2)
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "grafts").write_text("")
+    repo.git("config", "remote.origin.promisor", "true")
+    with Store.open(tmp_path / "s") as store:
+        reasons = mine(store, repo.path, now=NOW).completeness.reasons
+    assert any("grafts" in r for r in reasons) and any("partial" in r for r in reasons)
+
+
+def test_bad_repositories_raise_one_line_errors(repo: GitRepo, tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s") as store:
+        with pytest.raises(RepositoryError, match="no commits"):
+            mine(store, repo.path, now=NOW)
+        with pytest.raises(RepositoryError, match="not a Git repository"):
+            mine(store, tmp_path / "s", now=NOW)
+        linear(repo, 1)
+        with pytest.raises(RepositoryError, match="branch 'release' not found"):
+            mine(store, repo.path, ["release"], now=NOW)
+
+
+def test_corrupt_object_is_a_repository_error(repo: GitRepo, tmp_path: Path) -> None:
+    shas = linear(repo, 3)
+    obj = repo.path / ".git" / "objects" / shas[1][:2] / shas[1][2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"garbage")
+    with Store.open(tmp_path / "s") as store, pytest.raises(RepositoryError):
+        mine(store, repo.path, now=NOW)
+
+
+def test_store_from_newer_schema_is_refused(tmp_path: Path) -> None:
+    Store.open(tmp_path / "s").db.close()
+    db = sqlite3.connect(tmp_path / "s" / "evidence.sqlite")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer than this auditor supports"):
+        Store.open(tmp_path / "s")
+
+
+def test_unreadable_store_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "evidence.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot open the evidence store"):
+        Store.open(tmp_path / "s")
+
+
+def test_one_store_holds_many_repositories(tmp_path: Path) -> None:
+    one, two = GitRepo(tmp_path / "one"), GitRepo(tmp_path / "two")
+    linear(one, 2)
+    linear(two, 3)
+    with Store.open(tmp_path / "s") as store:
+        a, b = mine(store, one.path, now=NOW), mine(store, two.path, now=NOW)
+        assert a.repo_id != b.repo_id
+        assert len(list(store.changes(a.repo_id, "main"))) == 2
+        assert len(list(store.changes(b.repo_id, "main"))) == 3
