@@ -8,9 +8,10 @@ commit and the values resolved through ``.mailmap``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NewType
+from typing import Any, NewType
 
 CommitSha = NewType("CommitSha", str)
 RepoId = NewType("RepoId", str)
@@ -195,3 +196,183 @@ class HistoryEvent:
     old_tip: CommitSha
     new_tip: CommitSha
     lost: tuple[CommitSha, ...]
+
+
+# -- review facts: what the review stage derives for each change ------------------------------
+
+
+class ReviewEvidence(enum.Enum):
+    """Where a change's review evidence comes from."""
+
+    FORGE = "forge"  # pull/merge request data from GitHub or GitLab (live or exported)
+    TRAILERS = "trailers"  # Reviewed-by / Approved-by / Acked-by trailers in the commit
+    NONE = "none"  # no review data was collected for this repository
+    MISSING = "missing"  # review data was expected but is missing or truncated for this change
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone resolved from Git identities, forge logins and the roster.
+
+    ``key`` is stable: the roster's person id, else the forge login, else the mailmap email.
+    ``known`` is false when the identity maps to nobody (not in the roster, no forge login).
+    """
+
+    key: str
+    display: str
+    known: bool
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approval counted for a change: the reviewer's latest state before the merge."""
+
+    reviewer: Person
+    at: datetime | None
+    commit: str | None  # the head the approval was given on, when the forge says
+    covers_merged_content: bool | None  # None: cannot tell
+    independent: bool  # not an author or committer of the change's commits
+    source: ReviewEvidence = ReviewEvidence.FORGE
+
+
+@dataclass(frozen=True)
+class ChangeFacts:
+    """Everything a control needs to know about one change."""
+
+    repo: str
+    change: Change
+    evidence: ReviewEvidence
+    request_number: int | None = None
+    request_url: str = ""
+    request_title: str = ""
+    request_body: str = ""
+    labels: tuple[str, ...] = ()
+    authors: tuple[Person, ...] = ()  # of the change and of every commit it brought in
+    committers: tuple[Person, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    merged_by: Person | None = None
+    merged_at: datetime | None = None
+    categories: frozenset[str] = frozenset()
+    environments: frozenset[str] = frozenset()
+    commits: tuple[Commit, ...] = ()  # every commit the change brought in, itself included
+    unresolved: tuple[str, ...] = ()  # identities that map to nobody, as "role: name <email>"
+    notes: tuple[str, ...] = ()  # evidence gaps and oddities worth showing the auditor
+
+    @property
+    def change_id(self) -> str:
+        return f"{self.repo}@{self.change.sha[:12]}"
+
+    @property
+    def independent_approvals(self) -> tuple[Approval, ...]:
+        return tuple(a for a in self.approvals if a.independent)
+
+    @property
+    def is_bot_change(self) -> bool:
+        return bool(self.authors) and all(p.is_bot for p in self.authors)
+
+
+# -- controls and findings --------------------------------------------------------------------
+
+
+class Status(enum.Enum):
+    """The result of one control on one change (the contract's ``status``)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    NOT_APPLICABLE = "not_applicable"
+    WAIVED = "waived"
+
+
+class Severity(enum.Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class FrameworkRef:
+    """One requirement of a framework a control maps to, e.g. ``soc2`` ``CC8.1``."""
+
+    framework: str
+    ref: str
+
+    def __str__(self) -> str:
+        return f"{self.framework}:{self.ref}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One control result on one change (or on a repository, with ``change_id`` empty)."""
+
+    control_id: str
+    repo: str
+    change_id: str
+    commit: str
+    change_request: int | None
+    status: Status
+    reason: str
+    framework_refs: tuple[FrameworkRef, ...] = ()
+    severity: Severity = Severity.MEDIUM
+    waiver_id: str = ""
+
+
+@dataclass(frozen=True)
+class Control:
+    """A control as its catalog file defines it; ``check`` names a registered check function."""
+
+    id: str
+    title: str
+    description: str
+    procedure: str
+    check: str
+    parameters: Mapping[str, Any]
+    frameworks: tuple[FrameworkRef, ...]
+    severity: Severity = Severity.MEDIUM
+    scope: Mapping[str, Any] = field(default_factory=dict)  # paths, branches, repositories
+    source: str = ""  # the file it was loaded from
+
+    def refs(self, frameworks: Iterable[str] = ()) -> tuple[FrameworkRef, ...]:
+        wanted = set(frameworks)
+        return tuple(r for r in self.frameworks if not wanted or r.framework in wanted)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted exception: a control waived for a change, request or path until it expires."""
+
+    id: str
+    control: str
+    owner: str
+    ticket: str
+    reason: str
+    approved_by: str
+    expires: datetime
+    change: str = ""  # a commit SHA or prefix, or a change_id
+    request: int | None = None
+    path: str = ""  # a glob over the change's paths
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """The totals of one control over its population, and its overall status."""
+
+    control: Control
+    population: int
+    passed: int
+    failed: int
+    unknown: int
+    not_applicable: int
+    waived: int
+
+    @property
+    def status(self) -> Status:
+        if self.failed:
+            return Status.FAIL
+        if self.unknown:
+            return Status.UNKNOWN
+        if self.passed or self.waived:
+            return Status.PASS
+        return Status.NOT_APPLICABLE

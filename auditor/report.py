@@ -1,0 +1,75 @@
+"""The normalised report: one document that every renderer reads (PDF, HTML, CSV, JSON, OSCAL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from auditor.model import (
+    ChangeFacts,
+    ControlResult,
+    Finding,
+    HistoryEvent,
+    Waiver,
+)
+
+REPORT_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BranchScope:
+    name: str
+    head: str  # the tip commit SHA mined
+
+
+@dataclass(frozen=True)
+class RepositoryScope:
+    """One audited repository: where it is, what was mined, where review data came from."""
+
+    name: str
+    path: str
+    remote: str
+    branches: tuple[BranchScope, ...]
+    review_source: str  # "github", "gitlab", "offline:<file>", "trailers" or "none"
+    complete: bool
+    incomplete_reasons: tuple[str, ...] = ()
+    commit_url: str = ""  # template with {sha}, e.g. https://github.com/acme/infra/commit/{sha}
+    request_url: str = ""  # template with {number}
+    events: tuple[HistoryEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class SampleItem:
+    """One item of the auditor's sample: a change drawn from a control's population."""
+
+    control_id: str
+    change_id: str
+    index: int  # the position drawn from the population, for re-performance
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything an audit pack shows, already computed: renderers only lay it out."""
+
+    organisation: str
+    generated_at: datetime
+    tool_version: str
+    command: str
+    since: datetime | None
+    until: datetime | None
+    frameworks: tuple[str, ...]
+    repositories: tuple[RepositoryScope, ...]
+    changes: tuple[ChangeFacts, ...]
+    findings: tuple[Finding, ...]
+    controls: tuple[ControlResult, ...]
+    sample: tuple[SampleItem, ...] = ()
+    sample_seed: str = ""
+    waivers: tuple[Waiver, ...] = ()
+    unmatched_waivers: tuple[str, ...] = ()  # waiver ids that matched nothing
+    expired_waivers: tuple[str, ...] = ()
+    schema_version: int = REPORT_SCHEMA_VERSION
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def complete(self) -> bool:
+        return all(r.complete for r in self.repositories)
