@@ -250,7 +250,8 @@ class ChangeFacts:
     labels: tuple[str, ...] = ()
     authors: tuple[Person, ...] = ()  # of the change and of every commit it brought in
     committers: tuple[Person, ...] = ()
-    approvals: tuple[Approval, ...] = ()
+    approvals: tuple[Approval, ...] = ()  # latest state per reviewer at or before the merge
+    post_merge_approvals: tuple[Approval, ...] = ()  # given after the merge (retrospective)
     merged_by: Person | None = None
     merged_at: datetime | None = None
     categories: frozenset[str] = frozenset()
