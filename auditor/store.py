@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from auditor.commits import DEFAULT_BOTS, BotPolicy, request_ref
 from auditor.errors import StoreError
@@ -34,7 +35,7 @@ from auditor.model import (
     Trailer,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "evidence.sqlite"
 
 _MIGRATIONS: dict[int, str] = {
@@ -77,6 +78,21 @@ _MIGRATIONS: dict[int, str] = {
         id INTEGER PRIMARY KEY, repo_id INTEGER NOT NULL, kind TEXT NOT NULL, branch TEXT NOT NULL,
         detected_at INTEGER NOT NULL, old_tip TEXT NOT NULL, new_tip TEXT NOT NULL,
         lost TEXT NOT NULL
+    );
+    """,
+    2: """
+    CREATE TABLE review_bundles (
+        repo_id INTEGER NOT NULL, forge TEXT NOT NULL, number INTEGER NOT NULL,
+        base_ref TEXT NOT NULL, updated_at TEXT NOT NULL, bundle TEXT NOT NULL,
+        PRIMARY KEY (repo_id, forge, number)
+    );
+    CREATE TABLE review_cursors (
+        repo_id INTEGER NOT NULL, forge TEXT NOT NULL, base_ref TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (repo_id, forge, base_ref)
+    );
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY, etag TEXT NOT NULL, body TEXT NOT NULL, next_url TEXT
     );
     """,
 }
@@ -315,6 +331,57 @@ class Store:
             )
             for kind, branch, detected, old, new, lost in rows
         ]
+
+    # -- review data --------------------------------------------------------------------------
+
+    def review_cursor(self, repo_id: int, forge: str, base_ref: str) -> str | None:
+        row = self.db.execute(
+            "SELECT updated_at FROM review_cursors"
+            " WHERE repo_id = ? AND forge = ? AND base_ref = ?",
+            (repo_id, forge, base_ref),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def add_review_bundles(
+        self,
+        repo_id: int,
+        forge: str,
+        base_ref: str,
+        bundles: Iterable[tuple[int, str, Mapping[str, Any]]],
+        cursor: str | None,
+    ) -> None:
+        """Store raw request payloads (number, updated_at, bundle) and advance the cursor."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO review_bundles VALUES (?,?,?,?,?,?)",
+            (
+                (repo_id, forge, number, base_ref, updated, json.dumps(bundle, sort_keys=True))
+                for number, updated, bundle in bundles
+            ),
+        )
+        if cursor is not None:
+            self.db.execute(
+                "INSERT OR REPLACE INTO review_cursors VALUES (?,?,?,?)",
+                (repo_id, forge, base_ref, cursor),
+            )
+
+    def review_bundles(self, repo_id: int, forge: str, base_ref: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT bundle FROM review_bundles WHERE repo_id = ? AND forge = ? AND base_ref = ?"
+            " ORDER BY number",
+            (repo_id, forge, base_ref),
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def cached_page(self, url: str) -> tuple[str, str, str | None] | None:
+        row = self.db.execute(
+            "SELECT etag, body, next_url FROM http_cache WHERE url = ?", (url,)
+        ).fetchone()
+        return (str(row[0]), str(row[1]), row[2]) if row else None
+
+    def cache_page(self, url: str, etag: str, body: str, next_url: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?)", (url, etag, body, next_url)
+        )
 
     # -- reading the ledger -------------------------------------------------------------------
 

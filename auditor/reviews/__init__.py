@@ -1,0 +1,86 @@
+"""Review sources: who reviewed and approved each merged request, from a forge or an export."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from auditor.reviews import github, gitlab
+from auditor.reviews.http import AuthScheme, ForgeClient, MemoryCache, ResponseCache, RetryPolicy
+from auditor.reviews.interface import (
+    AccountType,
+    ChangeRequest,
+    EvidenceGap,
+    Forge,
+    RawSource,
+    Remote,
+    RequestCommit,
+    RequestNumber,
+    RequestState,
+    Review,
+    ReviewId,
+    ReviewSource,
+    ReviewState,
+    parse_remote_url,
+)
+from auditor.reviews.offline import OfflineSource, build_export, write_export
+
+__all__ = [
+    "TOKEN_VARIABLES",
+    "AccountType",
+    "ChangeRequest",
+    "EvidenceGap",
+    "Forge",
+    "MemoryCache",
+    "OfflineSource",
+    "RawSource",
+    "Remote",
+    "RequestCommit",
+    "RequestNumber",
+    "RequestState",
+    "ResponseCache",
+    "RetryPolicy",
+    "Review",
+    "ReviewId",
+    "ReviewSource",
+    "ReviewState",
+    "build_export",
+    "open_forge",
+    "parse_remote_url",
+    "write_export",
+]
+
+TOKEN_VARIABLES = {Forge.GITHUB: "GITHUB_TOKEN", Forge.GITLAB: "GITLAB_TOKEN"}
+"""The environment variable a caller reads each forge's token from."""
+
+
+def open_forge(
+    forge: Forge,
+    remote: Remote,
+    *,
+    base_url: str | None = None,
+    token: str | None = None,
+    cache: ResponseCache | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RawSource:
+    """A source reading ``remote``'s requests from its forge's API (``base_url`` overrides)."""
+    if forge is Forge.GITHUB:
+        url = base_url or github.api_url_for(remote.host)
+        headers, auth = github.HEADERS, AuthScheme.BEARER
+    else:
+        url = base_url or gitlab.api_url_for(remote.host)
+        headers, auth = {}, AuthScheme.PRIVATE_TOKEN
+    client = ForgeClient(
+        url,
+        name="GitHub" if forge is Forge.GITHUB else "GitLab",
+        token=token,
+        auth=auth,
+        headers=headers,
+        cache=cache,
+        retry=retry,
+        sleep=sleep,
+    )
+    if forge is Forge.GITHUB:
+        return github.GitHubSource(client, remote.path)
+    return gitlab.GitLabSource(client, remote.path)
