@@ -12,6 +12,6 @@ setup(
     package_data={
         "auditor._controls": ["*.yaml", "*.yml", "**/*.yaml"],
         "auditor._templates": ["*", "**/*"],
-        "auditor": ["**/*.yaml", "**/*.json"],
+        "auditor.infra": ["rules.yaml"],
     },
 )

@@ -1,0 +1,114 @@
+"""Recognise what an infrastructure file is: by path first, by a cheap content sniff for YAML."""
+
+from __future__ import annotations
+
+import re
+
+from auditor.infra.globs import compile_path_globs
+from auditor.infra.model import FileKind
+
+_SNIFF_BYTES = 256 * 1024
+
+_BY_PATH: tuple[tuple[re.Pattern[str] | None, FileKind], ...] = tuple(
+    (compile_path_globs(patterns), kind)
+    for patterns, kind in (
+        ([".terraform.lock.hcl"], FileKind.TERRAFORM_LOCK),
+        (["*.tf", "*.tf.json", "*.tofu", "*.tofu.json"], FileKind.TERRAFORM),
+        (["*.tfvars", "*.tfvars.json"], FileKind.TERRAFORM_VARS),
+        (["terragrunt.hcl", "terragrunt.hcl.json"], FileKind.TERRAGRUNT),
+        (["*.sentinel", "sentinel.hcl"], FileKind.POLICY_SENTINEL),
+        (["*.rego"], FileKind.POLICY_REGO),
+        (["CODEOWNERS"], FileKind.CODEOWNERS),
+        (
+            ["**/.github/settings.{yml,yaml}", "**/.github/rulesets/**", "*branch-protection*"],
+            FileKind.BRANCH_RULES,
+        ),
+        (
+            ["**/.github/workflows/*.{yml,yaml}", "action.{yml,yaml}"],
+            FileKind.GITHUB_ACTIONS,
+        ),
+        (
+            [".gitlab-ci.yml", "*.gitlab-ci.yml", "**/.gitlab/ci/**.{yml,yaml}"],
+            FileKind.GITLAB_CI,
+        ),
+        (
+            [
+                "Jenkinsfile",
+                "Jenkinsfile.*",
+                "**/.circleci/**",
+                "**/.buildkite/**",
+                "azure-pipelines*.{yml,yaml}",
+                "bitbucket-pipelines.yml",
+                ".drone.yml",
+                ".travis.yml",
+                "atlantis.{yml,yaml}",
+                "cloudbuild*.{yml,yaml}",
+                "buildspec*.{yml,yaml}",
+                "**/.tekton/**.{yml,yaml}",
+            ],
+            FileKind.CI,
+        ),
+        (
+            ["Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile"],
+            FileKind.DOCKERFILE,
+        ),
+        (["Chart.yaml", "Chart.lock"], FileKind.HELM_CHART),
+        (["{kustomization.yaml,kustomization.yml,Kustomization}"], FileKind.KUSTOMIZE),
+        (
+            ["values*.{yaml,yml}", "{*-values,*.values}.{yaml,yml}", "**/values/**.{yaml,yml}"],
+            FileKind.HELM_VALUES,
+        ),
+        (["**/templates/**.tpl"], FileKind.HELM_TEMPLATE),
+        (
+            [
+                "ansible.cfg",
+                "**/playbooks/**.{yml,yaml}",
+                "playbook*.{yml,yaml}",
+                "site.{yml,yaml}",
+                "**/roles/*/{tasks,handlers,defaults,vars,meta}/**.{yml,yaml}",
+                "**/{group_vars,host_vars}/**",
+            ],
+            FileKind.ANSIBLE,
+        ),
+        (["*.template", "*.cfn.{yaml,yml,json}"], FileKind.CLOUDFORMATION),
+    )
+)
+
+_YAML = re.compile(r"\.(ya?ml)$", re.IGNORECASE)
+_SNIFFABLE = re.compile(r"\.(ya?ml|json)$", re.IGNORECASE)
+_HELM_TEMPLATES_DIR = re.compile(r"(^|/)templates/")
+
+_BY_CONTENT: tuple[tuple[re.Pattern[bytes], FileKind], ...] = (
+    (
+        re.compile(rb"^AWSTemplateFormatVersion|[\"']?Type[\"']?:\s*[\"']?AWS::", re.M),
+        FileKind.CLOUDFORMATION,
+    ),
+    (re.compile(rb"^apiVersion:\s*[\"']?argoproj\.io/", re.M), FileKind.ARGOCD),
+    (re.compile(rb"^apiVersion:\s*[\"']?[\w.-]*toolkit\.fluxcd\.io/", re.M), FileKind.FLUX),
+    (re.compile(rb"^apiVersion:\s*[\"']?[\w.-]*kyverno\.io/", re.M), FileKind.POLICY_KYVERNO),
+    (re.compile(rb"^apiVersion:\s*[\"']?[\w.-]*gatekeeper\.sh/", re.M), FileKind.POLICY_GATEKEEPER),
+    (re.compile(rb"^- (hosts|import_playbook):", re.M), FileKind.ANSIBLE),
+)
+_K8S_API_VERSION = re.compile(rb"^apiVersion:", re.M)
+_K8S_KIND = re.compile(rb"^kind:", re.M)
+_TEMPLATE_MARK = re.compile(rb"\{\{")
+
+
+def classify(path: str, content: bytes | None = None) -> FileKind:
+    """The kind of the file at ``path``; ``content`` (either side of the change) refines YAML."""
+    for regex, kind in _BY_PATH:
+        if regex is not None and regex.fullmatch(path):
+            return kind
+    if content is None or not _SNIFFABLE.search(path):
+        return FileKind.OTHER
+    head = content[:_SNIFF_BYTES]
+    for sniff, kind in _BY_CONTENT:
+        if sniff.search(head):
+            return kind
+    if not _YAML.search(path):
+        return FileKind.OTHER
+    if _HELM_TEMPLATES_DIR.search(path) and _TEMPLATE_MARK.search(head):
+        return FileKind.HELM_TEMPLATE
+    if _K8S_API_VERSION.search(head) and _K8S_KIND.search(head):
+        return FileKind.KUBERNETES
+    return FileKind.OTHER

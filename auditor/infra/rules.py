@@ -1,0 +1,147 @@
+"""Category mapping rules: the packaged ``rules.yaml``, extended by user files, compiled once."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from auditor.errors import DefinitionError
+from auditor.infra.globs import (
+    compile_globs,
+    compile_path_globs,
+    compile_segment_globs,
+    matches,
+)
+from auditor.infra.model import Category, ResourceKind
+from auditor.infra.rulespec import PATTERN_SECTIONS, Patterns, RuleSpec, parse_rules
+from auditor.infra.scope import EnvironmentPatterns
+
+_NAME_SEP = "\0"
+_TYPED_KINDS = frozenset(
+    {
+        ResourceKind.RESOURCE,
+        ResourceKind.DATA,
+        ResourceKind.IMPORT,
+        ResourceKind.MOVED,
+        ResourceKind.REMOVED,
+    }
+)
+
+
+class _NameMatcher:
+    """Type/kind globs: patterns with ``/`` see ``group/Kind``, the others the Kind alone."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        listed = list(patterns)
+        self._qualified = compile_globs((p for p in listed if "/" in p), _NAME_SEP)
+        self._bare = compile_globs((p for p in listed if "/" not in p), _NAME_SEP)
+
+    def __call__(self, name: str) -> bool:
+        return matches(self._qualified, name) or matches(self._bare, name.rsplit("/", 1)[-1])
+
+
+class _SourceMatcher:
+    """Module source globs, matched against the whole source string."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._regex = compile_globs(patterns, _NAME_SEP)
+
+    def __call__(self, name: str) -> bool:
+        return matches(self._regex, name)
+
+
+@dataclass(frozen=True)
+class _CompiledField:
+    regex: re.Pattern[str] | None
+    types: _NameMatcher | None
+    categories: frozenset[Category]
+
+
+class Rules:
+    """Compiled category rules; build with ``Rules.default()`` or ``Rules.load(path, ...)``."""
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.file_kinds = {kind: frozenset(cats) for kind, cats in spec.file_kinds.items()}
+        sections = {name: spec.patterns.get(name, {}) for name in PATTERN_SECTIONS}
+        self._paths = _compiled(sections["paths"], compile_path_globs)
+        self._hints = _compiled(sections["path_hints"], compile_segment_globs)
+        resource_types = _named(sections["resource_types"])
+        self._by_kind = {kind: resource_types for kind in _TYPED_KINDS} | {
+            ResourceKind.MODULE: tuple(
+                (cat, _SourceMatcher(globs)) for cat, globs in sections["module_sources"].items()
+            ),
+            ResourceKind.OBJECT: _named(sections["kinds"]),
+        }
+        self._fields = tuple(
+            _CompiledField(
+                compile_globs(rule.match, "."),
+                _NameMatcher(rule.types) if rule.types else None,
+                rule.categories,
+            )
+            for rule in spec.fields
+        )
+        self.environments = EnvironmentPatterns(spec.env_patterns, spec.env_names)
+        self._type_cache: dict[tuple[ResourceKind, str], frozenset[Category]] = {}
+
+    @classmethod
+    def default(cls) -> Rules:
+        """The rules shipped with auditor."""
+        return _default_rules()
+
+    @classmethod
+    def load(cls, *paths: str | Path) -> Rules:
+        """The shipped rules extended by each user rules file, in order."""
+        spec = _builtin_spec()
+        for path in paths:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise DefinitionError(f"{path}: cannot read rules file: {err}") from err
+            spec = spec.extended(parse_rules(text, str(path)))
+        return cls(spec)
+
+    def path_categories(self, path: str) -> frozenset[Category]:
+        return frozenset(cat for cat, regex in self._paths if matches(regex, path))
+
+    def hint_categories(self, path: str) -> frozenset[Category]:
+        return frozenset(cat for cat, regex in self._hints if matches(regex, path))
+
+    def type_categories(self, kind: ResourceKind, type_: str) -> frozenset[Category]:
+        """Categories of a resource type, module source or ``group/Kind``."""
+        key = (kind, type_)
+        if key not in self._type_cache:
+            matchers = self._by_kind.get(kind, ())
+            self._type_cache[key] = frozenset(cat for cat, match in matchers if match(type_))
+        return self._type_cache[key]
+
+    def field_categories(self, path: str, type_: str) -> frozenset[Category]:
+        """Categories of a changed field path on a resource of ``type_``."""
+        found: set[Category] = set()
+        for rule in self._fields:
+            if matches(rule.regex, path) and (rule.types is None or rule.types(type_)):
+                found |= rule.categories
+        return frozenset(found)
+
+
+def _compiled(
+    by_category: Patterns, compile_: Callable[[Iterable[str]], re.Pattern[str] | None]
+) -> tuple[tuple[Category, re.Pattern[str] | None], ...]:
+    return tuple((cat, compile_(patterns)) for cat, patterns in by_category.items())
+
+
+def _named(by_category: Patterns) -> tuple[tuple[Category, Callable[[str], bool]], ...]:
+    return tuple((cat, _NameMatcher(patterns)) for cat, patterns in by_category.items())
+
+
+@functools.cache
+def _default_rules() -> Rules:
+    return Rules(_builtin_spec())
+
+
+def _builtin_spec() -> RuleSpec:
+    text = resources.files("auditor.infra").joinpath("rules.yaml").read_text(encoding="utf-8")
+    return parse_rules(text, "auditor/infra/rules.yaml")

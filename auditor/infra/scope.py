@@ -1,0 +1,49 @@
+"""Environment scope of a file, from its path: ``envs/prod/main.tf`` is in ``prod``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from auditor.infra.globs import translate
+
+PLACEHOLDER = "<env>"
+_TOKEN_SPLIT = re.compile(r"[-_.]")
+
+
+class EnvironmentPatterns:
+    """Compiled environment patterns (globs with one ``<env>`` segment) and known names.
+
+    A path matching a pattern is in the environment its ``<env>`` segment names. Otherwise
+    the outermost directory named like a known environment wins, then a known name among the
+    ``-_.``-separated words of the file name (``values-prod.yaml``, ``staging.tfvars``).
+    """
+
+    def __init__(self, patterns: Iterable[str], names: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        self.names = frozenset(name.lower() for name in names)
+        self._regexes = tuple(re.compile(_env_regex(p)) for p in self.patterns)
+
+    def environment_of(self, path: str) -> str | None:
+        for regex in self._regexes:
+            found = regex.fullmatch(path)
+            if found:
+                return found["env"]
+        *directories, filename = path.split("/")
+        for segment in directories:
+            if segment.lower() in self.names:
+                return segment
+        for word in _TOKEN_SPLIT.split(filename):
+            if word.lower() in self.names:
+                return word
+        return None
+
+
+def _env_regex(pattern: str) -> str:
+    before, _, after = pattern.partition(PLACEHOLDER)
+    return translate(before, "/") + "(?P<env>[^/]+)" + translate(after, "/")
+
+
+def environment_of(path: str, patterns: EnvironmentPatterns) -> str | None:
+    """The environment ``path`` belongs to, or None when nothing in it names one."""
+    return patterns.environment_of(path)

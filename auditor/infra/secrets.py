@@ -1,0 +1,171 @@
+"""Credentials in the lines a change added, reported with the secret value redacted.
+
+Detected: AWS access key ids and secret keys, private key PEM headers, GitHub, GitLab and Slack
+tokens, Slack webhooks, values of Kubernetes ``Secret`` ``data``/``stringData``, and generic
+assignments to keys ending in password/secret/token/api key/access key/private key/credentials.
+
+A generic assignment counts only when its value is a literal of 8+ characters with Shannon
+entropy of at least 3 bits per character, and is not a reference or a placeholder: values
+containing ``${``, ``{{``, ``$(`` or ``<``, starting with ``$``, ``!``, ``ref+``, ``vault:``,
+``arn:`` or ``ENC[``, bare dotted expressions (``var.db_password``), and words such as
+``changeme``, ``example``, ``placeholder``, ``redacted``, ``xxxx`` are ignored, and so are
+tokens and keys containing such words (the documented ``AKIA...EXAMPLE`` sample keys).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from auditor.infra.model import SecretHit, SecretKind
+
+REDACTED = "[REDACTED]"
+_MAX_LINE = 4096
+_MAX_PREVIEW = 160
+_MIN_ENTROPY = 3.0
+_MIN_LENGTH = 8
+
+_TOKENS: tuple[tuple[SecretKind, re.Pattern[str]], ...] = (
+    (
+        SecretKind.AWS_ACCESS_KEY_ID,
+        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)(?P<secret>[0-9A-Z]{16})\b"),
+    ),
+    (
+        SecretKind.AWS_SECRET_ACCESS_KEY,
+        re.compile(
+            r"(?i)aws[\w.-]{0,20}secret[\w.-]{0,20}[\"']?\s*[:=]+>?\s*[\"']?"
+            r"(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"
+        ),
+    ),
+    (SecretKind.PRIVATE_KEY, re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    (
+        SecretKind.GITHUB_TOKEN,
+        re.compile(r"\b(?:gh[pousr]_|github_pat_)(?P<secret>[A-Za-z0-9_]{22,})\b"),
+    ),
+    (SecretKind.GITLAB_TOKEN, re.compile(r"\bglpat-(?P<secret>[\w-]{20,})")),
+    (SecretKind.SLACK_TOKEN, re.compile(r"\bxox[abposr]-(?P<secret>[\w-]{10,})")),
+    (
+        SecretKind.SLACK_WEBHOOK,
+        re.compile(r"(?:https://hooks\.slack\.com/services/)(?P<secret>[\w/-]+)"),
+    ),
+)
+_ASSIGNMENT = re.compile(
+    r"(?i)(?<![\w.-])[\w.-]*?"
+    r"(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
+    r"[\"']?\s*(?::=|=>|[:=])\s*"
+    r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s,;}\]]+))"
+)
+_REFERENCE = re.compile(r"\$\{|\{\{|\$\(|<|^(?:\$|!|ref\+|vault:|arn:|ENC\[)", re.I)
+_EXPRESSION = re.compile(r"^[A-Za-z_][\w-]*(?:\.[\w\[\]\"*-]+)+$")
+_PLACEHOLDER = re.compile(r"(?i)change-?me|example|placeholder|redacted|dummy|x{4}|\*{3}")
+_SECRET_DOC = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.M)
+_SECRET_SECTION = re.compile(r"^(?:data|stringData):\s*$")
+_ENTRY = re.compile(r"^(?P<indent>\s+)[\"']?[\w.-]+[\"']?:\s*(?P<value>.*?)\s*$")
+
+
+def added_lines(before: str | None, after: str) -> list[tuple[int, str]]:
+    """Lines of ``after`` (1-based numbers) that ``before`` did not have as often."""
+    remaining = Counter(before.splitlines()) if before else Counter[str]()
+    added = []
+    for number, line in enumerate(after.splitlines(), start=1):
+        if remaining[line] > 0:
+            remaining[line] -= 1
+        else:
+            added.append((number, line))
+    return added
+
+
+def scan(path: str, before: str | None, after: str | None) -> tuple[SecretHit, ...]:
+    """Credentials in the lines ``after`` added to ``before``."""
+    if after is None:
+        return ()
+    lines = added_lines(before, after)
+    if not lines:
+        return ()
+    secret_data = _secret_data_lines(after) if _SECRET_DOC.search(after) else set()
+    hits = []
+    for number, line in lines:
+        hit = _scan_line(path, number, line[:_MAX_LINE], number in secret_data)
+        if hit is not None:
+            hits.append(hit)
+    return tuple(hits)
+
+
+def _scan_line(path: str, number: int, line: str, secret_data: bool) -> SecretHit | None:
+    spans: list[tuple[int, int]] = []
+    kinds: list[SecretKind] = []
+    for kind, regex in _TOKENS:
+        for found in regex.finditer(line):
+            has_value = "secret" in regex.groupindex
+            if has_value and _PLACEHOLDER.search(found["secret"]):
+                continue
+            kinds.append(kind)
+            if has_value:
+                spans.append(found.span("secret"))
+    if secret_data:
+        entry = _ENTRY.match(line)
+        value = entry["value"].strip("\"'") if entry else ""
+        if entry and value and not _REFERENCE.search(value):
+            kinds.append(SecretKind.KUBERNETES_SECRET_DATA)
+            spans.append(entry.span("value"))
+    for found in _ASSIGNMENT.finditer(line):
+        group = next(g for g in ("dq", "sq", "bare") if found[g] is not None)
+        if _is_literal(found[group], quoted=group != "bare"):
+            kinds.append(SecretKind.ASSIGNMENT)
+            spans.append(found.span(group))
+    if not kinds:
+        return None
+    return SecretHit(path, number, kinds[0], _redact(line, spans))
+
+
+def _is_literal(value: str, quoted: bool) -> bool:
+    if len(value) < _MIN_LENGTH or _REFERENCE.search(value) or _PLACEHOLDER.search(value):
+        return False
+    if not quoted and _EXPRESSION.match(value):
+        return False
+    return entropy(value) >= _MIN_ENTROPY
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy of ``value`` in bits per character."""
+    counts = Counter(value)
+    return -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+
+
+def _redact(line: str, spans: list[tuple[int, int]]) -> str:
+    out, position = [], 0
+    for start, end in sorted(spans):
+        if start < position:
+            continue
+        out += [line[position:start], REDACTED]
+        position = end
+    out.append(line[position:])
+    text = "".join(out).strip()
+    return text if len(text) <= _MAX_PREVIEW else text[: _MAX_PREVIEW - 1] + "…"
+
+
+def _secret_data_lines(text: str) -> set[int]:
+    """Line numbers of entries under ``data:``/``stringData:`` of ``kind: Secret`` documents."""
+    lines = text.splitlines()
+    numbers: set[int] = set()
+    start = 0
+    for end in [*(i for i, line in enumerate(lines) if line.startswith("---")), len(lines)]:
+        document = lines[start:end]
+        if any(_SECRET_DOC.match(line) for line in document):
+            numbers |= _data_entries(document, first_number=start + 1)
+        start = end + 1
+    return numbers
+
+
+def _data_entries(document: list[str], first_number: int) -> set[int]:
+    found: set[int] = set()
+    in_section = False
+    for index, line in enumerate(document):
+        if _SECRET_SECTION.match(line):
+            in_section = True
+        elif line[:1] not in ("", " ", "\t", "#"):
+            in_section = False
+        elif in_section and _ENTRY.match(line):
+            found.add(first_number + index)
+    return found
