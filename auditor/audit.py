@@ -8,10 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from auditor.analysis import ChangeAnalysis, analyse, rules_digest
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
+from auditor.infra import Rules
 from auditor.mining import MineResult, Progress, mine
+from auditor.model import Change
 from auditor.period import Period
-from auditor.rows import change_row, commit_row
+from auditor.rows import change_row, commit_row, resource_rows
 from auditor.store import Store
 
 
@@ -26,6 +29,7 @@ class LedgerOptions:
     period: Period = field(default_factory=Period)
     jobs: int | None = None
     bot_patterns: tuple[str, ...] = DEFAULT_BOT_PATTERNS
+    rule_files: tuple[Path, ...] = ()  # category rules extending the shipped ones
 
     @property
     def bots(self) -> BotPolicy:
@@ -42,19 +46,45 @@ def mine_all(
     ]
 
 
+def period_changes(store: Store, mined: MineResult, options: LedgerOptions) -> list[Change]:
+    """The changes of the period on every audited branch, oldest first per branch."""
+    period = options.period
+    return [
+        change
+        for branch in _branches(mined)
+        for change in store.changes(
+            mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
+        )
+    ]
+
+
+def analyse_changes(
+    store: Store, mined: MineResult, changes: Sequence[Change], options: LedgerOptions
+) -> dict[str, ChangeAnalysis]:
+    """The infrastructure analysis of each change (cached in the store)."""
+    rules = Rules.load(*options.rule_files) if options.rule_files else Rules.default()
+    digest = rules_digest(options.rule_files)
+    return analyse(store, mined.repo_id, mined.path, changes, rules, digest)
+
+
 def change_rows(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
-    """One row per change of the period, per audited branch, oldest first."""
-    for branch in _branches(mined):
-        for change in store.changes(
-            mined.repo_id,
-            branch,
-            since=options.period.since,
-            until=options.period.until,
-            bots=options.bots,
-        ):
-            yield change_row(mined.name, change)
+    """One row per change of the period, per audited branch, oldest first, with categories."""
+    changes = period_changes(store, mined, options)
+    analyses = analyse_changes(store, mined, changes, options)
+    for change in changes:
+        yield change_row(mined.name, change, analyses[change.sha])
+
+
+def resource_rows_of(
+    store: Store, mined: MineResult, options: LedgerOptions
+) -> Iterator[dict[str, Any]]:
+    """One row per resource change of the period."""
+    changes = period_changes(store, mined, options)
+    analyses = analyse_changes(store, mined, changes, options)
+    for change in changes:
+        yield from resource_rows(mined.name, change, analyses[change.sha])
 
 
 def commit_rows(

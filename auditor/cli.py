@@ -74,7 +74,7 @@ def ledger_options(f: F) -> F:
     return f
 
 
-def _ledger_options(repos: tuple[Path, ...], **kw: Any) -> Any:
+def _ledger_options(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = (), **kw: Any) -> Any:
     from auditor.audit import LedgerOptions
     from auditor.commits import DEFAULT_BOT_PATTERNS
     from auditor.period import Period, as_of
@@ -87,6 +87,7 @@ def _ledger_options(repos: tuple[Path, ...], **kw: Any) -> Any:
         period=Period.parse(kw["since"], kw["until"]),
         jobs=kw["jobs"],
         bot_patterns=tuple(kw["bot_patterns"]) or DEFAULT_BOT_PATTERNS,
+        rule_files=tuple(rule_files),
     )
 
 
@@ -147,10 +148,18 @@ def _event_line(repo: str, event: Any) -> str:
 )
 @click.option(
     "--level",
-    type=click.Choice(["change", "commit"]),
+    type=click.Choice(["change", "commit", "resource"]),
     default="change",
     show_default=True,
-    help="change: one row per landing; commit: one row per commit (chain of custody).",
+    help="change: one row per landing; commit: one row per commit (chain of custody); "
+    "resource: one row per infrastructure resource, object or value changed.",
+)
+@click.option(
+    "--rules",
+    "rule_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Category rules file extending the built-in ones (repeatable).",
 )
 @click.option(
     "-o",
@@ -158,18 +167,30 @@ def _event_line(repo: str, event: Any) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write here instead of stdout.",
 )
-def changes(repo: Path, quiet: bool, fmt: str, level: str, output: Path | None, **kw: Any) -> None:
+def changes(
+    repo: Path,
+    quiet: bool,
+    fmt: str,
+    level: str,
+    output: Path | None,
+    rule_files: tuple[Path, ...],
+    **kw: Any,
+) -> None:
     """Print or write the change ledger of the period."""
-    from auditor.audit import change_rows, commit_rows, mine_all
-    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS
+    from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
+    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
     from auditor.store import Store
     from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
 
-    options = _ledger_options((repo,), **kw)
+    options = _ledger_options((repo,), rule_files=rule_files, **kw)
     with Store.open(options.store) as store:
         [mined] = mine_all(store, options, TerminalProgress.for_stderr(quiet))
-        rows = (change_rows if level == "change" else commit_rows)(store, mined, options)
-        columns = CHANGE_COLUMNS if level == "change" else COMMIT_COLUMNS
+        producer, columns = {
+            "change": (change_rows, CHANGE_COLUMNS),
+            "commit": (commit_rows, COMMIT_COLUMNS),
+            "resource": (resource_rows_of, RESOURCE_COLUMNS),
+        }[level]
+        rows = producer(store, mined, options)
         with _output(output) as out:
             if fmt == "csv":
                 count = write_csv(out, columns, rows)
@@ -222,7 +243,7 @@ def demo(directory: Path, quiet: bool) -> None:
     from auditor.demo import create_demo
 
     summary = create_demo(directory)
-    _say(quiet, f"sample repository: {summary.repo}")
+    _say(quiet, f"sample repository: {summary.repository}")
     _say(quiet, f"review data:       {summary.reviews}")
 
 

@@ -20,7 +20,9 @@ from auditor.commits import BotPolicy, Resolver, parse_commit
 from auditor.errors import RepositoryError
 from auditor.model import ChangeType, Commit, CommitSha, FileChange
 
-DIFF_ARGS = ("--diff-merges=first-parent", "-M", "--no-textconv", "--no-ext-diff")
+DIFF_ARGS = (
+    "--diff-merges=first-parent", "-M", "--no-textconv", "--no-ext-diff", "--no-abbrev",
+)  # fmt: skip
 PARALLEL_THRESHOLD = 2000
 _END = object()
 
@@ -162,6 +164,10 @@ def _diffs_of(repo: Path, shas: Iterable[str]) -> Iterator[Diff]:
         yield from parse_diff_stream(out)
 
 
+def _blob(oid: str) -> str:
+    return "" if not oid.strip("0") else oid
+
+
 def parse_diff_stream(out: IO[bytes]) -> Iterator[Diff]:
     """Parse ``git log --format=%x1e%H --raw --numstat -z`` output into :class:`Diff` records."""
     parser = _DiffParser()
@@ -180,7 +186,9 @@ class _DiffParser:
 
     def __init__(self) -> None:
         self.sha: CommitSha | None = None
-        self.raw: list[tuple[str, bool, list[str]]] = []  # status, submodule, paths
+        self.raw: list[
+            tuple[str, bool, tuple[str, str], list[str]]
+        ] = []  # status, submodule, blobs, paths
         self.stats: list[tuple[int, int, bool, list[str]]] = []  # added, deleted, binary, paths
         self.open_paths: list[str] | None = None
         self.want_paths = 0
@@ -198,9 +206,10 @@ class _DiffParser:
                     yield self._diff()
                 self.sha = CommitSha(text[1:].decode("ascii"))
             elif text.startswith(b":"):
-                old_mode, new_mode, _, _, status = text[1:].decode("ascii").split()
+                old_mode, new_mode, old_blob, new_blob, status = text[1:].decode("ascii").split()
                 self.open_paths = []
-                self.raw.append((status, "160000" in (old_mode, new_mode), self.open_paths))
+                blobs = (_blob(old_blob), _blob(new_blob))
+                self.raw.append((status, "160000" in (old_mode, new_mode), blobs, self.open_paths))
                 self.want_paths = 2 if status[0] in "RC" else 1
             elif text:
                 added, deleted, path = text.split(b"\t", 2)
@@ -213,11 +222,11 @@ class _DiffParser:
     def _diff(self) -> Diff:
         assert self.sha is not None
         paired = len(self.raw) == len(self.stats) and all(
-            r[2][-1] == s[3][-1] for r, s in zip(self.raw, self.stats, strict=True)
+            r[3][-1] == s[3][-1] for r, s in zip(self.raw, self.stats, strict=True)
         )
         by_path = {} if paired else {s[3][-1]: s for s in self.stats}
         files = []
-        for index, (status, submodule, paths) in enumerate(self.raw):
+        for index, (status, submodule, blobs, paths) in enumerate(self.raw):
             stat = self.stats[index] if paired else by_path.get(paths[-1], (0, 0, False, paths))
             files.append(
                 FileChange(
@@ -228,6 +237,8 @@ class _DiffParser:
                     lines_deleted=stat[1],
                     binary=stat[2],
                     submodule=submodule,
+                    old_blob=blobs[0],
+                    new_blob=blobs[1],
                 )
             )
         self.raw, self.stats = [], []

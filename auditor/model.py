@@ -142,6 +142,8 @@ class FileChange:
     lines_deleted: int
     binary: bool
     submodule: bool = False
+    old_blob: str = ""  # object ids of the file before and after ("" when absent)
+    new_blob: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.analysis import ChangeAnalysis
 from auditor.model import Change, Commit, CustodyLink, SignatureKind, SignatureStatus
 from auditor.tabular import iso_utc
 
@@ -12,7 +13,7 @@ CHANGE_COLUMNS = (
     "committed_at", "committer_name", "committer_email", "landed_at", "subject",
     "files_changed", "lines_added", "lines_deleted", "signature", "signature_kind",
     "change_request", "change_request_url", "approvers", "merged_by", "categories",
-    "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
+    "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
 )  # fmt: skip
 
@@ -54,7 +55,14 @@ def _people(commit: Commit) -> dict[str, Any]:
     }
 
 
-def change_row(repo: str, change: Change) -> dict[str, Any]:
+RESOURCE_COLUMNS = (
+    "repo", "change_id", "commit", "landed_at", "author_name", "author_email", "path",
+    "file_kind", "environment", "address", "resource_kind", "type", "operation",
+    "changed_attributes", "categories",
+)  # fmt: skip
+
+
+def change_row(repo: str, change: Change, analysis: ChangeAnalysis | None = None) -> dict[str, Any]:
     commit = change.commit
     return {
         "repo": repo,
@@ -71,7 +79,8 @@ def change_row(repo: str, change: Change) -> dict[str, Any]:
         "change_request_url": "",
         "approvers": [],
         "merged_by": "",
-        "categories": [],
+        "categories": sorted(analysis.categories) if analysis else [],
+        "environments": sorted(analysis.environments) if analysis else [],
         "is_merge": commit.is_merge,
         "co_authors": list(commit.trailer_values("Co-authored-by")),
         "paths": [f.path for f in change.files],
@@ -88,3 +97,28 @@ def commit_row(repo: str, branch: str, commit: Commit, link: CustodyLink) -> dic
         **_people(commit),
         "subject": commit.subject,
     }
+
+
+def resource_rows(repo: str, change: Change, analysis: ChangeAnalysis) -> list[dict[str, Any]]:
+    """One row per resource, object or value a change added, removed or modified."""
+    commit = change.commit
+    return [
+        {
+            "repo": repo,
+            "change_id": change_id(repo, commit.sha),
+            "commit": commit.sha,
+            "landed_at": iso_utc(change.landed_at),
+            "author_name": commit.author.identity.name,
+            "author_email": commit.author.identity.email,
+            "path": file.path,
+            "file_kind": file.kind.value,
+            "environment": file.environment or "",
+            "address": resource.address,
+            "resource_kind": resource.kind.value,
+            "type": resource.type,
+            "operation": resource.operation.value,
+            "changed_attributes": [str(a) for a in resource.changed_attributes],
+            "categories": sorted(c.value for c in resource.categories),
+        }
+        for file, resource in analysis.resources
+    ]

@@ -35,7 +35,7 @@ from auditor.model import (
     Trailer,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "evidence.sqlite"
 
 _MIGRATIONS: dict[int, str] = {
@@ -94,6 +94,12 @@ _MIGRATIONS: dict[int, str] = {
     CREATE TABLE http_cache (
         url TEXT PRIMARY KEY, etag TEXT NOT NULL, body TEXT NOT NULL, next_url TEXT
     );
+    """,
+    3: """
+    CREATE TABLE analyses (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, rules TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (repo_id, sha, rules)
+    ) WITHOUT ROWID;
     """,
 }
 
@@ -383,6 +389,26 @@ class Store:
             "INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?)", (url, etag, body, next_url)
         )
 
+    # -- infrastructure analyses --------------------------------------------------------------
+
+    def analyses(self, repo_id: int, rules: str, shas: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(shas), 500):
+            part = list(shas[start : start + 500])
+            rows = self.db.execute(
+                f"SELECT sha, data FROM analyses WHERE repo_id = ? AND rules = ?"
+                f" AND sha IN ({','.join('?' * len(part))})",
+                (repo_id, rules, *part),
+            )
+            found.update((str(sha), str(data)) for sha, data in rows)
+        return found
+
+    def add_analyses(self, repo_id: int, rules: str, data: Mapping[str, str]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO analyses VALUES (?,?,?,?)",
+            ((repo_id, sha, rules, text) for sha, text in data.items()),
+        )
+
     # -- reading the ledger -------------------------------------------------------------------
 
     def changes(
@@ -528,11 +554,13 @@ def _file_row(f: FileChange) -> list[object]:
         f.lines_deleted,
         f.binary,
         f.submodule,
+        f.old_blob,
+        f.new_blob,
     ]
 
 
 def _file_from_row(row: list[object]) -> FileChange:
-    path, old, kind, added, deleted, binary, submodule = row
+    path, old, kind, added, deleted, binary, submodule, old_blob, new_blob = row
     return FileChange(
         path=str(path),
         old_path=None if old is None else str(old),
@@ -541,6 +569,8 @@ def _file_from_row(row: list[object]) -> FileChange:
         lines_deleted=int(deleted),  # type: ignore[call-overload]
         binary=bool(binary),
         submodule=bool(submodule),
+        old_blob=str(old_blob),
+        new_blob=str(new_blob),
     )
 
 
