@@ -1,0 +1,41 @@
+"""Checks as code: each is a small function registered by name and referenced by control files.
+
+``CHECKS`` maps a name to a :class:`ChangeCheck` (run on every change of a control's
+population) or a :class:`RepositoryCheck` (run once per repository). Importing this package
+registers every check.
+"""
+
+from __future__ import annotations
+
+from auditor.checks import integrity, policy, review, workflow
+from auditor.checks.registry import (
+    CHECKS,
+    ChangeCheck,
+    Check,
+    CheckContext,
+    CheckFn,
+    Outcome,
+    Params,
+    RepositoryCheck,
+    RepositoryCheckFn,
+    check,
+    repository_check,
+)
+
+__all__ = [
+    "CHECKS",
+    "ChangeCheck",
+    "Check",
+    "CheckContext",
+    "CheckFn",
+    "Outcome",
+    "Params",
+    "RepositoryCheck",
+    "RepositoryCheckFn",
+    "check",
+    "integrity",
+    "policy",
+    "repository_check",
+    "review",
+    "workflow",
+]

@@ -1,0 +1,84 @@
+"""Shared wording and lookups for the checks' one-line reasons."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from auditor.checks.registry import Outcome
+from auditor.infra.globs import compile_path_globs
+from auditor.model import Approval, ChangeFacts, Identity, Person, ReviewEvidence, Status
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unrecorded time"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def short(sha: str | None) -> str:
+    return (sha or "")[:7]
+
+
+def ident(identity: Identity) -> str:
+    return f"{identity.name} <{identity.email}>"
+
+
+def names(people: Iterable[Person]) -> str:
+    return ", ".join(sorted({p.display for p in people}))
+
+
+def approval(item: Approval) -> str:
+    text = f"{item.reviewer.display} at {when(item.at)}"
+    return f"{text} on head {short(item.commit)}" if item.commit else text
+
+
+def approvals(items: Iterable[Approval]) -> str:
+    return "; ".join(approval(a) for a in items)
+
+
+def request(facts: ChangeFacts) -> str:
+    return f"request #{facts.request_number}" if facts.request_number else "no request"
+
+
+def distinct_reviewers(items: Iterable[Approval]) -> tuple[Approval, ...]:
+    """One approval per reviewer (their first in the list), in the order given."""
+    seen: dict[str, Approval] = {}
+    for item in items:
+        seen.setdefault(item.reviewer.key, item)
+    return tuple(seen.values())
+
+
+def review_data_missing(facts: ChangeFacts) -> Outcome | None:
+    """``unknown`` when the change has no review data to judge, else None."""
+    if facts.evidence is ReviewEvidence.NONE:
+        return Outcome(Status.UNKNOWN, "no review data collected for this repository")
+    if facts.evidence is ReviewEvidence.MISSING:
+        return Outcome(Status.UNKNOWN, "review data for this change is missing or truncated")
+    return None
+
+
+def change_paths(facts: ChangeFacts) -> tuple[str, ...]:
+    """Every path the change touched, old paths of renames included."""
+    found: list[str] = []
+    for item in facts.change.files:
+        found.append(item.path)
+        if item.old_path and item.old_path != item.path:
+            found.append(item.old_path)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=512)
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return compile_path_globs(patterns)
+
+
+def path_matches(patterns: Sequence[str], path: str) -> bool:
+    regex = _globs(tuple(patterns))
+    return regex is not None and regex.fullmatch(path) is not None
+
+
+def matching_paths(patterns: Sequence[str], paths: Iterable[str]) -> tuple[str, ...]:
+    return tuple(p for p in paths if path_matches(patterns, p))

@@ -1,0 +1,88 @@
+"""Checks on the integrity and attribution of the history: signatures, rewrites, identities.
+
+``signed-commits`` reports the *presence* of a signature (GPG, SSH or X.509) in each commit;
+it does not verify signatures against keys, so its reasons say "signed", never "verified".
+"""
+
+from __future__ import annotations
+
+from auditor.checks import evidence as ev
+from auditor.checks.params import Param, choice, list_of
+from auditor.checks.registry import CheckContext, Outcome, Params, check, repository_check
+from auditor.model import ChangeFacts, HistoryEvent, Person, ReviewEvidence, SignatureKind, Status
+
+REWRITES = ("history-rewritten", "first-parent-rewritten")
+
+
+@check(
+    "signed-commits",
+    require=Param(
+        choice("all", "change"),
+        "all",
+        "all: every commit the change brought in; change: only the commit that landed",
+    ),
+)
+def signed_commits(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    landing = facts.change.commit
+    commits = facts.commits if params["require"] == "all" and facts.commits else (landing,)
+    unsigned = [c for c in commits if c.signature is SignatureKind.NONE]
+    if unsigned:
+        if len(commits) == 1:
+            return Outcome(Status.FAIL, f"commit {ev.short(unsigned[0].sha)} unsigned")
+        listed = ", ".join(ev.short(c.sha) for c in unsigned[:5])
+        more = f" and {len(unsigned) - 5} more" if len(unsigned) > 5 else ""
+        return Outcome(
+            Status.FAIL, f"{len(unsigned)} of {len(commits)} commits unsigned: {listed}{more}"
+        )
+    kinds = ", ".join(sorted({c.signature.value for c in commits}))
+    noun = "commit carries" if len(commits) == 1 else f"{len(commits)} commits carry"
+    return Outcome(Status.PASS, f"{noun} a signature ({kinds}); signatures not verified")
+
+
+@repository_check(
+    "history-integrity",
+    kinds=Param(list_of(choice(*REWRITES)), REWRITES, "history events that count as a rewrite"),
+)
+def history_integrity(params: Params, ctx: CheckContext) -> Outcome:
+    since = ctx.period.since
+    events = [
+        e
+        for e in ctx.events
+        if e.kind in params["kinds"]
+        and e.detected_at <= ctx.as_of
+        and (since is None or e.detected_at >= since)
+    ]
+    if not events:
+        return Outcome(Status.PASS, "no rewrite of an audited branch detected in the period")
+    events.sort(key=lambda e: (e.detected_at, e.branch))
+    return Outcome(Status.FAIL, "; ".join(_event(e) for e in events))
+
+
+def _event(event: HistoryEvent) -> str:
+    noun = "commit" if len(event.lost) == 1 else "commits"
+    lost = f", {len(event.lost)} {noun} dropped" if event.lost else ""
+    return (
+        f"{event.kind} on {event.branch} detected at {ev.when(event.detected_at)} "
+        f"({ev.short(event.old_tip)} -> {ev.short(event.new_tip)}{lost})"
+    )
+
+
+@check("identities-resolved")
+def identities_resolved(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    people: list[tuple[str, Person]] = [("author", p) for p in facts.authors]
+    people += [("committer", p) for p in facts.committers]
+    people += [("approver", a.reviewer) for a in facts.approvals]
+    if facts.merged_by is not None:
+        people.append(("merger", facts.merged_by))
+    unknown = list(facts.unresolved)
+    unknown += [f"{role}: {p.display}" for role, p in people if not p.known]
+    if unknown:
+        return Outcome(Status.FAIL, "unresolved identities: " + "; ".join(dict.fromkeys(unknown)))
+    if facts.evidence is ReviewEvidence.MISSING:
+        return Outcome(
+            Status.UNKNOWN, "authors and committers resolved; approvers and merger missing"
+        )
+    count = len({p.key for _, p in people})
+    noun = "identity maps" if count == 1 else "identities map"
+    listed = ev.names(p for _, p in people)
+    return Outcome(Status.PASS, f"{count} {noun} to known people ({listed})")

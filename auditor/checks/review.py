@@ -1,0 +1,159 @@
+"""Checks on a change's review: independent approvals, their freshness, timing and the merger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from auditor.checks import evidence as ev
+from auditor.checks.params import CATEGORIES, Param, choice, integer, list_of, path_globs, record
+from auditor.checks.registry import CheckContext, Outcome, Params, check
+from auditor.model import ChangeFacts, Status
+
+PATH_RULES = list_of(
+    record(
+        {
+            "paths": Param(path_globs, (), "globs over the change's paths"),
+            "min_approvals": Param(integer(0), 1, "approvals required when a path matches"),
+        },
+        required=("paths", "min_approvals"),
+    )
+)
+
+
+def required_approvals(facts: ChangeFacts, base: int, rules: Sequence[Params]) -> tuple[int, str]:
+    """The approvals a change needs: per path, the highest matching rule (else ``base``);
+    for the change, the highest over its paths. Returns the number and where it comes from."""
+    need, why = None, f"{base} required"
+    for path in ev.change_paths(facts) or ("",):
+        matched = [r for r in rules if ev.path_matches(r["paths"], path)]
+        rule = max(matched, key=lambda r: int(r["min_approvals"]), default=None)
+        count = base if rule is None else int(rule["min_approvals"])
+        if need is None or count > need:
+            need = count
+            why = f"{count} required" + (
+                f" by path rule {', '.join(rule['paths'])} ({path})" if rule else ""
+            )
+    return (base if need is None else need), why
+
+
+def count_outcome(facts: ChangeFacts, need: int, why: str) -> Outcome:
+    independent = ev.distinct_reviewers(facts.independent_approvals)
+    others = [a.reviewer for a in facts.approvals if not a.independent]
+    also = f"; also approved by {ev.names(others)} (not independent)" if others else ""
+    if not independent:
+        found = "no independent approval"
+    else:
+        noun = "approval" if len(independent) == 1 else "approvals"
+        found = f"{len(independent)} independent {noun} ({ev.approvals(independent)})"
+    status = Status.PASS if len(independent) >= need else Status.FAIL
+    return Outcome(status, f"{found}, {why}{also}")
+
+
+@check(
+    "independent-approvals",
+    min_approvals=Param(integer(0), 1, "independent approvals every change needs"),
+    path_rules=Param(PATH_RULES, (), "per-path approval counts; the highest matching wins"),
+)
+def independent_approvals(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    need, why = required_approvals(facts, params["min_approvals"], params["path_rules"])
+    return count_outcome(facts, need, why)
+
+
+@check(
+    "sensitive-change-review",
+    categories=Param(
+        list_of(choice(*CATEGORIES)),
+        ("network", "identity-access", "secrets", "policy"),
+        "change categories that make a change sensitive",
+    ),
+    paths=Param(path_globs, (), "globs over paths that make a change sensitive"),
+    min_approvals=Param(integer(0), 2, "independent approvals a sensitive change needs"),
+)
+def sensitive_change_review(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    categories = sorted(facts.categories & set(params["categories"]))
+    paths = ev.matching_paths(params["paths"], ev.change_paths(facts))
+    if not categories and not paths:
+        return Outcome(Status.NOT_APPLICABLE, "not a sensitive change (categories and paths)")
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    what = ", ".join(categories) if categories else f"path {paths[0]}"
+    return count_outcome(
+        facts, params["min_approvals"], f"{params['min_approvals']} required for {what}"
+    )
+
+
+@check("approval-covers-content")
+def approval_covers_content(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    independent = facts.independent_approvals
+    if not independent:
+        return Outcome(Status.NOT_APPLICABLE, "no independent approval to assess")
+    covering = [a for a in independent if a.covers_merged_content]
+    if covering:
+        return Outcome(
+            Status.PASS, f"approval by {ev.approval(covering[0])} covers the merged content"
+        )
+    if any(a.covers_merged_content is None for a in independent):
+        return Outcome(
+            Status.UNKNOWN,
+            "cannot tell whether the approvals cover the merged content "
+            f"({ev.approvals(independent)})",
+        )
+    return Outcome(
+        Status.FAIL,
+        f"stale approvals only: {ev.approvals(independent)}; the merged content "
+        f"{ev.short(facts.change.sha)} was changed after them",
+    )
+
+
+@check("no-self-merge")
+def no_self_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    if facts.request_number is None:
+        return Outcome(Status.NOT_APPLICABLE, "no merged request; nothing was merged by anyone")
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    merger = facts.merged_by
+    if merger is None:
+        return Outcome(Status.UNKNOWN, f"the merger of {ev.request(facts)} is not recorded")
+    what = ev.request(facts)
+    if merger.key not in {p.key for p in facts.authors}:
+        return Outcome(Status.PASS, f"{what} merged by {merger.display}, not an author")
+    independent = ev.distinct_reviewers(facts.independent_approvals)
+    if independent:
+        return Outcome(
+            Status.PASS,
+            f"{what} merged by its author {merger.display} after independent "
+            f"approval by {ev.approvals(independent)}",
+        )
+    return Outcome(
+        Status.FAIL,
+        f"{what} merged by its author {merger.display} with no independent approval",
+    )
+
+
+@check("approval-before-merge")
+def approval_before_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    merged = facts.merged_at or facts.change.landed_at
+    at = f"{'the merge' if facts.merged_at else 'landing'} at {ev.when(merged)}"
+    independent = facts.independent_approvals
+    before = [a for a in independent if a.at is not None and a.at <= merged]
+    if before:
+        return Outcome(Status.PASS, f"approved by {ev.approval(before[0])}, before {at}")
+    if not independent:
+        return Outcome(Status.FAIL, f"no independent approval before {at}")
+    if any(a.at is None for a in independent):
+        return Outcome(Status.UNKNOWN, f"approval times not recorded ({ev.approvals(independent)})")
+    return Outcome(
+        Status.FAIL,
+        f"approved only after {at}: {ev.approvals(independent)}",
+    )

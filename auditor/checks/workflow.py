@@ -1,0 +1,116 @@
+"""Checks on how a change reached the branch: a merged request, emergencies, bots."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from auditor.checks import evidence as ev
+from auditor.checks.params import Param, choice, integer, list_of, regex, text
+from auditor.checks.registry import CheckContext, Outcome, Params, check
+from auditor.model import ChangeFacts, Identity, Status
+
+
+@check(
+    "via-request",
+    allow=Param(
+        list_of(regex),
+        (),
+        "regexes (case-insensitive) over name and email of identities allowed to push directly",
+    ),
+)
+def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    if facts.request_number is not None:
+        url = f" ({facts.request_url})" if facts.request_url else ""
+        return Outcome(Status.PASS, f"landed through merged {ev.request(facts)}{url}")
+    commit = facts.change.commit
+    pusher = ev.ident(commit.committer.identity)
+    allowed = _allowed_by(params["allow"], commit.author.identity, commit.committer.identity)
+    if allowed:
+        return Outcome(
+            Status.PASS, f"pushed directly by {pusher}, an automation allowed by {allowed!r}"
+        )
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return Outcome(
+            Status.UNKNOWN,
+            f"no merged request named in the message of {ev.short(facts.change.sha)} and "
+            f"{missing.reason}, so a rebase merge cannot be ruled out",
+        )
+    return Outcome(Status.FAIL, f"pushed directly by {pusher}; no merged request")
+
+
+def _allowed_by(patterns: tuple[str, ...], *identities: Identity) -> str:
+    """The first pattern matching every identity (by name or email), or ``""``."""
+    for pattern in patterns:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        if all(compiled.search(i.name) or compiled.search(i.email) for i in identities):
+            return pattern
+    return ""
+
+
+@check(
+    "emergency-retro-approval",
+    labels=Param(list_of(text), ("emergency", "hotfix"), "request labels marking an emergency"),
+    pattern=Param(regex, r"(?i)^(emergency|hotfix)[:!]", "regex over the subject or request title"),
+    within_days=Param(integer(0), 2, "days after landing by which an approval must exist"),
+)
+def emergency_retro_approval(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    marker = _emergency_marker(facts, params)
+    if not marker:
+        return Outcome(Status.NOT_APPLICABLE, "not an emergency change")
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    landed = facts.change.landed_at
+    deadline = landed + timedelta(days=params["within_days"])
+    independent = facts.independent_approvals
+    timely = [a for a in independent if a.at is not None and a.at <= deadline]
+    window = f"within {params['within_days']} days of landing at {ev.when(landed)}"
+    if timely:
+        return Outcome(
+            Status.PASS, f"emergency ({marker}) approved by {ev.approval(timely[0])}, {window}"
+        )
+    if any(a.at is None for a in independent):
+        return Outcome(Status.UNKNOWN, f"emergency ({marker}); approval times not recorded")
+    if ctx.as_of < deadline:
+        return Outcome(
+            Status.UNKNOWN,
+            f"emergency ({marker}); retrospective approval possible until {ev.when(deadline)}",
+        )
+    return Outcome(Status.FAIL, f"emergency ({marker}) with no independent approval {window}")
+
+
+def _emergency_marker(facts: ChangeFacts, params: Params) -> str:
+    wanted = {label.lower() for label in params["labels"]}
+    for label in facts.labels:
+        if label.lower() in wanted:
+            return f"label {label}"
+    compiled = re.compile(params["pattern"])
+    for where, value in (("subject", facts.change.commit.subject), ("title", facts.request_title)):
+        if value and compiled.search(value):
+            return f"{where} {value!r}"
+    return ""
+
+
+@check(
+    "bot-policy",
+    policy=Param(
+        choice("human-approval", "auto-merge-allowed"),
+        "human-approval",
+        "what a change authored only by bots needs",
+    ),
+)
+def bot_policy(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
+    if not facts.is_bot_change:
+        return Outcome(Status.NOT_APPLICABLE, "not a bot change")
+    bots = ev.names(facts.authors)
+    if params["policy"] == "auto-merge-allowed":
+        return Outcome(Status.PASS, f"bot change by {bots}; auto-merge allowed by policy")
+    missing = ev.review_data_missing(facts)
+    if missing:
+        return missing
+    humans = [a for a in facts.independent_approvals if not a.reviewer.is_bot]
+    if humans:
+        return Outcome(Status.PASS, f"bot change by {bots} approved by {ev.approvals(humans[:1])}")
+    return Outcome(Status.FAIL, f"bot change by {bots} with no independent human approval")

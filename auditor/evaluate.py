@@ -1,0 +1,235 @@
+"""Catalog × change facts → findings, per-control totals, waivers applied.
+
+Every control of the catalog that maps to a requested framework is run on every change of
+every repository (a repository-level control once per repository). A change outside the
+control's ``scope`` (repository globs, branch globs, path globs over any of its paths) is
+``not_applicable``; a change whose branch is not recorded is treated as in scope. Waivers are
+applied last: a matching, unexpired waiver turns a ``fail`` into ``waived`` and keeps the
+reason; expired waivers never apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+
+from auditor.catalog import Overrides, check_frameworks, effective_parameters
+from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome
+from auditor.checks.evidence import change_paths, matching_paths
+from auditor.errors import DefinitionError
+from auditor.exitcodes import ExitCode
+from auditor.model import (
+    ChangeFacts,
+    Control,
+    ControlResult,
+    Finding,
+    HistoryEvent,
+    Severity,
+    Status,
+    Waiver,
+)
+from auditor.period import Period
+from auditor.waivers import expired, matches
+
+_BEFORE_ALL = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The findings (sorted by control, repository, landing time, commit) and their totals."""
+
+    findings: tuple[Finding, ...]
+    results: tuple[ControlResult, ...]
+    unmatched_waivers: tuple[str, ...] = ()  # unexpired waivers that waived nothing
+    expired_waivers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A finding before waivers, with what sorting and waiver matching need."""
+
+    finding: Finding
+    landed: datetime | None = None
+    paths: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def key(self) -> tuple[str, str, datetime, str]:
+        f = self.finding
+        return (f.control_id, f.repo, self.landed or _BEFORE_ALL, f.commit)
+
+
+def evaluate(
+    catalog: Sequence[Control],
+    facts_by_repo: Mapping[str, Sequence[ChangeFacts]],
+    events_by_repo: Mapping[str, Sequence[HistoryEvent]],
+    *,
+    as_of: datetime,
+    frameworks: Iterable[str] = (),
+    waivers: Sequence[Waiver] = (),
+    period: Period | None = None,
+    overrides: Overrides | None = None,
+) -> Evaluation:
+    """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
+    repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
+    at ``as_of`` turn failures into ``waived``. Raises ``UsageError`` for an unknown framework."""
+    wanted = check_frameworks(frameworks)
+    controls = [c for c in catalog if not wanted or c.refs(wanted)]
+    repos = sorted(set(facts_by_repo) | set(events_by_repo))
+    contexts = {
+        repo: CheckContext(as_of, period or Period(), repo, tuple(events_by_repo.get(repo, ())))
+        for repo in repos
+    }
+    items: list[_Item] = []
+    for control in controls:
+        for repo in repos:
+            items += _run(control, contexts[repo], facts_by_repo.get(repo, ()), overrides or {})
+    items.sort(key=lambda i: i.key)
+    active = sorted((w for w in waivers if not expired(w, as_of)), key=lambda w: w.id)
+    used: set[str] = set()
+    findings = []
+    for item in items:
+        finding = _waive(item, active, used)
+        findings.append(_framed(finding, wanted))
+    return Evaluation(
+        findings=tuple(findings),
+        results=tuple(_totals(c, findings) for c in controls),
+        unmatched_waivers=tuple(w.id for w in active if w.id not in used),
+        expired_waivers=tuple(sorted(w.id for w in waivers if expired(w, as_of))),
+    )
+
+
+def _run(
+    control: Control, ctx: CheckContext, changes: Sequence[ChangeFacts], overrides: Overrides
+) -> list[_Item]:
+    check = CHECKS.get(control.check)
+    if check is None:
+        raise DefinitionError(f"{control.source}: check: unknown check {control.check!r}")
+    repo_scope = control.scope.get("repositories", ())
+    outside = (
+        Outcome(Status.NOT_APPLICABLE, f"repository {ctx.repo} out of scope")
+        if repo_scope and not any(fnmatchcase(ctx.repo, p) for p in repo_scope)
+        else None
+    )
+    if not isinstance(check, ChangeCheck):
+        ctx = replace(ctx, events=_in_branches(ctx.events, control.scope.get("branches", ())))
+        outcome = outside or check.fn(effective_parameters(control, overrides, ctx.repo), ctx)
+        latest = max(ctx.events, key=lambda e: e.detected_at, default=None)
+        tip = latest.new_tip if latest and outcome.status is Status.FAIL else ""
+        return [_Item(_finding(control, ctx.repo, outcome, commit=tip))]
+    items = []
+    for facts in changes:
+        paths = change_paths(facts)
+        outcome = (
+            outside
+            or _out_of_scope(control, facts, paths)
+            or check.fn(facts, effective_parameters(control, overrides, ctx.repo, paths), ctx)
+        )
+        finding = _finding(
+            control,
+            facts.repo,
+            outcome,
+            change_id=facts.change_id,
+            commit=facts.change.sha,
+            request=facts.request_number,
+        )
+        items.append(_Item(finding, facts.change.landed_at, paths))
+    return items
+
+
+def _out_of_scope(control: Control, facts: ChangeFacts, paths: Sequence[str]) -> Outcome | None:
+    branches = control.scope.get("branches", ())
+    branch = facts.change.branch
+    if branches and branch and not any(fnmatchcase(branch, p) for p in branches):
+        return Outcome(Status.NOT_APPLICABLE, f"branch {branch} out of scope")
+    patterns = control.scope.get("paths", ())
+    if patterns and not matching_paths(patterns, paths):
+        return Outcome(Status.NOT_APPLICABLE, f"no path in scope ({', '.join(patterns)})")
+    return None
+
+
+def _in_branches(
+    events: tuple[HistoryEvent, ...], globs: Sequence[str]
+) -> tuple[HistoryEvent, ...]:
+    if not globs:
+        return events
+    return tuple(e for e in events if any(fnmatchcase(e.branch, g) for g in globs))
+
+
+def _finding(
+    control: Control,
+    repo: str,
+    outcome: Outcome,
+    *,
+    change_id: str = "",
+    commit: str = "",
+    request: int | None = None,
+) -> Finding:
+    return Finding(
+        control_id=control.id,
+        repo=repo,
+        change_id=change_id,
+        commit=commit,
+        change_request=request,
+        status=outcome.status,
+        reason=outcome.reason,
+        framework_refs=control.frameworks,
+        severity=control.severity,
+    )
+
+
+def _waive(item: _Item, active: Sequence[Waiver], used: set[str]) -> Finding:
+    finding = item.finding
+    if finding.status is not Status.FAIL:
+        return finding
+    for waiver in active:
+        if matches(waiver, finding, item.paths):
+            used.add(waiver.id)
+            return replace(finding, status=Status.WAIVED, waiver_id=waiver.id)
+    return finding
+
+
+def _framed(finding: Finding, wanted: Collection[str]) -> Finding:
+    if not wanted:
+        return finding
+    return replace(
+        finding, framework_refs=tuple(r for r in finding.framework_refs if r.framework in wanted)
+    )
+
+
+def _totals(control: Control, findings: Sequence[Finding]) -> ControlResult:
+    counts = {status: 0 for status in Status}
+    for finding in findings:
+        if finding.control_id == control.id:
+            counts[finding.status] += 1
+    return ControlResult(
+        control=control,
+        population=sum(counts.values()) - counts[Status.NOT_APPLICABLE],
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        unknown=counts[Status.UNKNOWN],
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        waived=counts[Status.WAIVED],
+    )
+
+
+def exit_status(
+    results: Iterable[ControlResult],
+    fail_on: Collection[Severity] = frozenset(Severity),
+    *,
+    complete: bool = True,
+) -> ExitCode:
+    """The contract's exit code for an evaluation.
+
+    ``INCOMPLETE`` (4) when the evidence is incomplete (``complete`` false: shallow clone,
+    review data missing or truncated), whatever the results; else ``CONTROLS_FAILED`` (1) when
+    a control whose severity is in ``fail_on`` has a failed (unwaived) finding; else ``OK`` (0).
+    ``unknown`` results alone do not fail: they come from missing evidence, which the caller
+    reports through ``complete``.
+    """
+    if not complete:
+        return ExitCode.INCOMPLETE
+    if any(r.failed and r.control.severity in fail_on for r in results):
+        return ExitCode.CONTROLS_FAILED
+    return ExitCode.OK

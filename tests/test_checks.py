@@ -1,0 +1,387 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome, RepositoryCheck
+from auditor.checks.params import ParamError
+from auditor.model import (
+    Approval,
+    BranchName,
+    Change,
+    ChangeFacts,
+    ChangeType,
+    Commit,
+    CommitSha,
+    FileChange,
+    HistoryEvent,
+    Identity,
+    Person,
+    ReviewEvidence,
+    SignatureKind,
+    Stamp,
+    Status,
+)
+from auditor.period import Period
+
+T0 = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)
+SHA = "1a2b3c4d5e6f" + "0" * 28
+
+
+def identity(name: str) -> Identity:
+    email = f"{name.replace('[bot]', '')}@acme.example"
+    return Identity(name, email, name, email)
+
+
+def person(key: str, *, known: bool = True) -> Person:
+    return Person(key, key, known, is_bot=key.endswith("[bot]"))
+
+
+def commit(
+    sha: str = SHA,
+    *,
+    author: str = "bob",
+    committer: str | None = None,
+    subject: str = "Open the VPC to the office",
+    body: str = "",
+    signature: SignatureKind = SignatureKind.NONE,
+    when: datetime = T0,
+) -> Commit:
+    return Commit(
+        sha=CommitSha(sha),
+        parents=(CommitSha("f" * 40),),
+        author=Stamp(identity(author), when),
+        committer=Stamp(identity(committer or author), when),
+        subject=subject,
+        body=body,
+        trailers=(),
+        signature=signature,
+        encoding="utf-8",
+        is_bot=author.endswith("[bot]"),
+    )
+
+
+def approval(
+    reviewer: str = "carol",
+    *,
+    at: datetime | None = T0 - timedelta(hours=1),
+    independent: bool = True,
+    covers: bool | None = True,
+    known: bool = True,
+) -> Approval:
+    return Approval(person(reviewer, known=known), at, "9f8e7d6c5b4a", covers, independent)
+
+
+def facts(
+    *,
+    repo: str = "infra",
+    landing: Commit | None = None,
+    paths: tuple[str, ...] = ("envs/dev/main.tf",),
+    evidence: ReviewEvidence = ReviewEvidence.FORGE,
+    request: int | None = 42,
+    approvals: tuple[Approval, ...] = (approval(),),
+    authors: tuple[str, ...] = ("bob",),
+    merged_by: str | None = "dave",
+    **extra: Any,
+) -> ChangeFacts:
+    landing = landing or commit(author=authors[0])
+    files = tuple(FileChange(p, None, ChangeType.MODIFIED, 3, 1, False) for p in paths)
+    return ChangeFacts(
+        repo=repo,
+        change=Change(landing, files, None, BranchName("main")),
+        evidence=evidence,
+        request_number=request,
+        authors=tuple(person(a) for a in authors),
+        committers=tuple(person(a) for a in authors),
+        approvals=approvals,
+        merged_by=person(merged_by) if merged_by else None,
+        merged_at=landing.committer.when if request else None,
+        commits=extra.pop("commits", (landing,)),
+        **extra,
+    )
+
+
+CTX = CheckContext(as_of=T0 + timedelta(days=30))
+
+
+def run(name: str, subject: ChangeFacts, ctx: CheckContext = CTX, **params: Any) -> Outcome:
+    entry = CHECKS[name]
+    assert isinstance(entry, ChangeCheck)
+    return entry.fn(subject, entry.resolve(params), ctx)
+
+
+def status(name: str, subject: ChangeFacts, **params: Any) -> Status:
+    return run(name, subject, **params).status
+
+
+NO_REVIEW = (ReviewEvidence.NONE, ReviewEvidence.MISSING)
+
+
+# -- via-request
+
+
+def test_via_request_passes_through_a_merged_request() -> None:
+    assert "request #42" in run("via-request", facts()).reason
+
+
+def test_via_request_fails_a_direct_push() -> None:
+    outcome = run("via-request", facts(request=None))
+    assert outcome.status is Status.FAIL
+    assert outcome.reason == "pushed directly by bob <bob@acme.example>; no merged request"
+
+
+def test_via_request_allows_listed_automation() -> None:
+    pushed = facts(request=None, authors=("release[bot]",))
+    assert status("via-request", pushed, allow=[r"\[bot\]"]) is Status.PASS
+    assert status("via-request", facts(request=None), allow=[r"\[bot\]"]) is Status.FAIL
+
+
+@pytest.mark.parametrize("evidence", NO_REVIEW)
+def test_via_request_is_unknown_without_forge_data(evidence: ReviewEvidence) -> None:
+    assert status("via-request", facts(request=None, evidence=evidence)) is Status.UNKNOWN
+
+
+# -- independent-approvals
+
+
+def test_independent_approvals_pass_and_name_the_approver() -> None:
+    outcome = run("independent-approvals", facts())
+    assert outcome.status is Status.PASS
+    assert "carol at 2025-03-02T09:00:00Z on head 9f8e7d6" in outcome.reason
+
+
+def test_independent_approvals_fail_with_only_an_author_approval() -> None:
+    outcome = run("independent-approvals", facts(approvals=(approval("bob", independent=False),)))
+    assert outcome.status is Status.FAIL
+    assert "approved by bob (not independent)" in outcome.reason
+
+
+@pytest.mark.parametrize("evidence", NO_REVIEW)
+def test_independent_approvals_unknown_without_review_data(evidence: ReviewEvidence) -> None:
+    assert status("independent-approvals", facts(evidence=evidence)) is Status.UNKNOWN
+
+
+def test_independent_approvals_path_rules_take_the_highest_match() -> None:
+    rules = [
+        {"paths": ["envs/prod/**"], "min_approvals": 2},
+        {"paths": ["docs/**"], "min_approvals": 0},
+    ]
+    prod = facts(paths=("envs/prod/vpc.tf", "docs/x.md"))
+    outcome = run("independent-approvals", prod, path_rules=rules)
+    assert outcome.status is Status.FAIL
+    assert "2 required by path rule envs/prod/**" in outcome.reason
+    two = (approval("carol"), approval("erin"))
+    assert status("independent-approvals", replace(prod, approvals=two), path_rules=rules) is (
+        Status.PASS
+    )
+    docs = facts(paths=("docs/x.md",), approvals=())
+    assert status("independent-approvals", docs, path_rules=rules) is Status.PASS
+
+
+def test_independent_approvals_count_each_reviewer_once() -> None:
+    twice = facts(approvals=(approval("carol"), approval("carol")))
+    assert status("independent-approvals", twice, min_approvals=2) is Status.FAIL
+
+
+def test_parameters_are_validated() -> None:
+    with pytest.raises(ParamError) as err:
+        CHECKS["independent-approvals"].resolve({"path_rules": [{"paths": ["a"]}]})
+    assert err.value.key == "path_rules[0].min_approvals"
+    with pytest.raises(ParamError, match="expected an integer, got 'two'"):
+        CHECKS["independent-approvals"].resolve({"min_approvals": "two"})
+
+
+# -- approval-covers-content
+
+
+def test_covers_content() -> None:
+    assert status("approval-covers-content", facts()) is Status.PASS
+    stale = facts(approvals=(approval(covers=False),))
+    assert status("approval-covers-content", stale) is Status.FAIL
+    assert status("approval-covers-content", facts(approvals=(approval(covers=None),))) is (
+        Status.UNKNOWN
+    )
+    assert status("approval-covers-content", facts(approvals=())) is Status.NOT_APPLICABLE
+    assert status("approval-covers-content", facts(evidence=ReviewEvidence.MISSING)) is (
+        Status.UNKNOWN
+    )
+
+
+# -- no-self-merge
+
+
+def test_no_self_merge() -> None:
+    assert status("no-self-merge", facts()) is Status.PASS
+    assert status("no-self-merge", facts(merged_by="bob")) is Status.PASS
+    alone = run("no-self-merge", facts(merged_by="bob", approvals=()))
+    assert alone.status is Status.FAIL
+    assert alone.reason == "request #42 merged by its author bob with no independent approval"
+    assert status("no-self-merge", facts(merged_by=None)) is Status.UNKNOWN
+    assert status("no-self-merge", facts(evidence=ReviewEvidence.NONE)) is Status.UNKNOWN
+    assert status("no-self-merge", facts(request=None)) is Status.NOT_APPLICABLE
+
+
+# -- approval-before-merge
+
+
+def test_approval_before_merge() -> None:
+    assert status("approval-before-merge", facts()) is Status.PASS
+    late = facts(approvals=(approval(at=T0 + timedelta(hours=1)),))
+    assert status("approval-before-merge", late) is Status.FAIL
+    assert status("approval-before-merge", facts(approvals=())) is Status.FAIL
+    assert status("approval-before-merge", facts(approvals=(approval(at=None),))) is (
+        Status.UNKNOWN
+    )
+    assert status("approval-before-merge", facts(evidence=ReviewEvidence.MISSING)) is (
+        Status.UNKNOWN
+    )
+
+
+# -- signed-commits
+
+
+def test_signed_commits() -> None:
+    signed = commit(signature=SignatureKind.SSH)
+    unsigned = commit("2" * 40)
+    ok = run("signed-commits", facts(landing=signed))
+    assert ok.status is Status.PASS
+    assert ok.reason == "commit carries a signature (ssh); signatures not verified"
+    both = facts(landing=signed, commits=(unsigned, signed))
+    failed = run("signed-commits", both)
+    assert failed.status is Status.FAIL
+    assert failed.reason == "1 of 2 commits unsigned: 2222222"
+    assert status("signed-commits", both, require="change") is Status.PASS
+    assert run("signed-commits", facts()).reason == "commit 1a2b3c4 unsigned"
+
+
+# -- history-integrity
+
+
+def rewrite(branch: str = "main", *, at: datetime = T0) -> HistoryEvent:
+    return HistoryEvent(
+        "history-rewritten",
+        BranchName(branch),
+        at,
+        CommitSha("a" * 40),
+        CommitSha("b" * 40),
+        (CommitSha("c" * 40),),
+    )
+
+
+def repo_run(ctx: CheckContext, **params: Any) -> Outcome:
+    entry = CHECKS["history-integrity"]
+    assert isinstance(entry, RepositoryCheck)
+    return entry.fn(entry.resolve(params), ctx)
+
+
+def test_history_integrity() -> None:
+    assert repo_run(CTX).status is Status.PASS
+    failed = repo_run(replace(CTX, events=(rewrite(),)))
+    assert failed.status is Status.FAIL
+    assert failed.reason == (
+        "history-rewritten on main detected at 2025-03-02T10:00:00Z "
+        "(aaaaaaa -> bbbbbbb, 1 commit dropped)"
+    )
+    before = replace(CTX, events=(rewrite(),), period=Period(since=T0 + timedelta(days=1)))
+    assert repo_run(before).status is Status.PASS
+    assert repo_run(replace(CTX, events=(rewrite(),)), kinds=["first-parent-rewritten"]).status is (
+        Status.PASS
+    )
+
+
+# -- identities-resolved
+
+
+def test_identities_resolved() -> None:
+    ok = run("identities-resolved", facts())
+    assert ok.status is Status.PASS
+    assert ok.reason == "3 identities map to known people (bob, carol, dave)"
+    stranger = facts(approvals=(approval("zed", known=False),))
+    assert run("identities-resolved", stranger).reason == "unresolved identities: approver: zed"
+    raw = facts(unresolved=("author: Bob <bob@laptop.local>",))
+    assert run("identities-resolved", raw).status is Status.FAIL
+    assert status("identities-resolved", facts(evidence=ReviewEvidence.MISSING)) is (Status.UNKNOWN)
+
+
+# -- emergency-retro-approval
+
+
+def emergency(**extra: Any) -> ChangeFacts:
+    return facts(landing=commit(subject="hotfix: reopen port 443"), **extra)
+
+
+def test_emergency_retro_approval() -> None:
+    assert status("emergency-retro-approval", facts()) is Status.NOT_APPLICABLE
+    late = approval(at=T0 + timedelta(days=1))
+    assert status("emergency-retro-approval", emergency(approvals=(late,))) is Status.PASS
+    labelled = facts(labels=("Emergency",), approvals=(late,))
+    assert "label Emergency" in run("emergency-retro-approval", labelled).reason
+    too_late = approval(at=T0 + timedelta(days=3))
+    assert status("emergency-retro-approval", emergency(approvals=(too_late,))) is Status.FAIL
+    assert status("emergency-retro-approval", emergency(evidence=ReviewEvidence.NONE)) is (
+        Status.UNKNOWN
+    )
+    pending = run("emergency-retro-approval", emergency(approvals=()), CheckContext(as_of=T0))
+    assert pending.status is Status.UNKNOWN
+    assert "possible until 2025-03-04T10:00:00Z" in pending.reason
+
+
+# -- ticket-linked
+
+
+def test_ticket_linked() -> None:
+    assert status("ticket-linked", facts()) is Status.FAIL
+    titled = facts(request_title="NET-42 open the VPC")
+    assert run("ticket-linked", titled).reason == "ticket NET-42 in the request title"
+    inner = commit("3" * 40, subject="Refs OPS-7")
+    assert "OPS-7 in the message of 3333333" in run("ticket-linked", facts(commits=(inner,))).reason
+    bot = facts(authors=("renovate[bot]",))
+    assert status("ticket-linked", bot) is Status.NOT_APPLICABLE
+    assert status("ticket-linked", bot, exempt_bots=False) is Status.FAIL
+    assert status("ticket-linked", facts(evidence=ReviewEvidence.MISSING)) is Status.UNKNOWN
+
+
+# -- freeze-window
+
+
+def test_freeze_window() -> None:
+    windows = [{"start": "2025-03-01", "end": "2025-03-02", "name": "migration freeze"}]
+    assert status("freeze-window", facts()) is Status.NOT_APPLICABLE
+    inside = run("freeze-window", facts(), windows=windows)
+    assert inside.status is Status.FAIL
+    assert "inside migration freeze" in inside.reason
+    later = [{"start": "2025-12-22", "end": "2026-01-02"}]
+    assert status("freeze-window", facts(), windows=later) is Status.PASS
+
+
+# -- bot-policy
+
+
+def test_bot_policy() -> None:
+    bot = facts(authors=("renovate[bot]",))
+    assert status("bot-policy", facts()) is Status.NOT_APPLICABLE
+    assert status("bot-policy", bot) is Status.PASS
+    by_bot = replace(bot, approvals=(approval("approver[bot]"),))
+    assert status("bot-policy", by_bot) is Status.FAIL
+    assert status("bot-policy", by_bot, policy="auto-merge-allowed") is Status.PASS
+    assert status("bot-policy", replace(bot, evidence=ReviewEvidence.MISSING)) is Status.UNKNOWN
+
+
+# -- sensitive-change-review
+
+
+def test_sensitive_change_review() -> None:
+    assert status("sensitive-change-review", facts()) is Status.NOT_APPLICABLE
+    network = facts(categories=frozenset({"network", "compute"}))
+    outcome = run("sensitive-change-review", network)
+    assert outcome.status is Status.FAIL
+    assert "2 required for network" in outcome.reason
+    two = replace(network, approvals=(approval("carol"), approval("erin")))
+    assert status("sensitive-change-review", two) is Status.PASS
+    iam = facts(paths=("modules/iam/roles.tf",), approvals=())
+    assert status("sensitive-change-review", iam, paths=["**/iam/**"]) is Status.FAIL
+    missing = replace(network, evidence=ReviewEvidence.NONE)
+    assert status("sensitive-change-review", missing) is Status.UNKNOWN
