@@ -247,6 +247,57 @@ def demo(directory: Path, quiet: bool) -> None:
     _say(quiet, f"review data:       {summary.reviews}")
 
 
+@cli.group()
+def controls() -> None:
+    """List and validate the control catalog."""
+
+
+@controls.command("list")
+@click.option(
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="NAME",
+    help="Only controls mapping to this framework (repeatable): "
+    "soc2, iso27001, pci-dss, nist-800-53.",
+)
+@click.option(
+    "--controls-dir",
+    "dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directory of your own control files (repeatable).",
+)
+def controls_list(frameworks: tuple[str, ...], dirs: tuple[Path, ...]) -> None:
+    """List the catalog: id, severity, check, title and framework references."""
+    from auditor.catalog import load_catalog
+
+    for control in load_catalog(dirs, frameworks=frameworks):
+        refs = " ".join(str(r) for r in control.refs(frameworks))
+        click.echo(
+            f"{control.id:<8} {control.severity.value:<8} {control.check:<26} {control.title}"
+        )
+        click.echo(f"{'':<8} {refs}")
+
+
+@controls.command("validate")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def controls_validate(directory: Path | None) -> None:
+    """Validate control files (default: the shipped catalog); every error names file and key."""
+    from auditor.catalog import validate_dir
+    from auditor.resources import controls_dir
+
+    target = directory or controls_dir()
+    if not target.is_dir():
+        raise click.BadParameter(f"{target}: not a directory", param_hint="DIRECTORY")
+    errors = validate_dir(target)
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        sys.exit(ExitCode.USAGE)
+    click.echo(f"{target}: ok")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to a documented exit code."""
     code = run(argv)

@@ -1,0 +1,29 @@
+"""`pip install .` ships the control catalog, the category rules and the report templates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_contains_catalog_rules_and_templates(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    [wheel] = tmp_path.glob("auditor-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped_controls = {f"auditor/_controls/{p.name}" for p in (ROOT / "controls").glob("*.yaml")}
+    assert shipped_controls and shipped_controls <= names
+    assert "auditor/infra/rules.yaml" in names
+    templates = {
+        f"auditor/_templates/{p.relative_to(ROOT / 'report_templates').as_posix()}"
+        for p in (ROOT / "report_templates").rglob("*")
+        if p.is_file()
+    }
+    assert templates <= names
