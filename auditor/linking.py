@@ -1,0 +1,215 @@
+"""Reviews → facts: link each change to its merged request and derive what controls need.
+
+A change links to the request whose merge or squash commit it is, else to a request listing
+its SHA (fast-forward), else to a request listing a commit with its author email, author time
+and subject (rebase merge: one request, several changes). A change that links to nothing is a
+direct push, unless its message names a request the forge data lacks, or the forge data is
+known to be incomplete: then its review evidence is missing, never "no review".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from auditor.approvals import ContentQuery, approvals, content_queries, same_content
+from auditor.commits import DEFAULT_BOTS, BotPolicy, split_message
+from auditor.identities import People, Roster, involvement, is_forge_identity
+from auditor.model import Change, ChangeFacts, Commit, CommitSha, ReviewEvidence
+from auditor.reviews.interface import AccountType, ChangeRequest, Forge
+from auditor.reviews.trailers import trailer_facts
+
+_RebaseKey = tuple[str, int, str]
+
+
+class RequestIndex:
+    """Merged requests indexed once by merge commit, listed commit and rebase key."""
+
+    def __init__(self, requests: Iterable[ChangeRequest]) -> None:
+        self.by_number: dict[int, ChangeRequest] = {}
+        self._by_merge: dict[str, ChangeRequest] = {}
+        self._by_commit: dict[str, list[ChangeRequest]] = {}
+        self._by_key: dict[_RebaseKey, list[ChangeRequest]] = {}
+        for request in requests:
+            self.by_number[request.number] = request
+            if request.merged_at is None:
+                continue
+            for sha in (request.merge_commit_sha, request.squash_commit_sha):
+                if sha:
+                    self._by_merge[sha] = request
+            for commit in request.commits:
+                self._by_commit.setdefault(commit.sha, []).append(request)
+                subject = split_message(commit.message)[0]
+                key = _key(commit.author_email, commit.authored_at, subject)
+                self._by_key.setdefault(key, []).append(request)
+
+    def link(self, change: Change) -> ChangeRequest | None:
+        commit = change.commit
+        if found := self._by_merge.get(commit.sha):
+            return found
+        identity = commit.author.identity
+        key = _key(identity.raw_email, commit.author.when, commit.subject)
+        candidates = self._by_commit.get(commit.sha) or self._by_key.get(key)
+        return min(candidates, key=_merge_order) if candidates else None
+
+    def merged_as(self, sha: str) -> ChangeRequest | None:
+        """The request whose merge or squash commit ``sha`` is."""
+        return self._by_merge.get(sha)
+
+
+def _key(email: str, when: datetime, subject: str) -> _RebaseKey:
+    return email.lower(), int(when.timestamp()), subject
+
+
+def _merge_order(request: ChangeRequest) -> tuple[datetime | None, int]:
+    return request.merged_at, request.number
+
+
+def build_facts(
+    repo: str,
+    changes: Sequence[Change],
+    brought_in: Mapping[CommitSha, Sequence[Commit]],
+    requests: Sequence[ChangeRequest] | None,
+    *,
+    roster: Roster | None,
+    repo_path: Path | None,
+    request_url: str = "",
+    forge_complete: bool = True,
+    bots: BotPolicy = DEFAULT_BOTS,
+) -> list[ChangeFacts]:
+    """The review facts of each change, in the order given.
+
+    ``requests`` None means no forge data: evidence comes from the commits' trailers.
+    ``request_url`` is a template with ``{number}``, for requests that carry no URL.
+    """
+    if requests is None:
+        people = People.build(roster, (), bots)
+        return [
+            trailer_facts(repo, change, _commits(change, brought_in), people) for change in changes
+        ]
+    index = RequestIndex(requests)
+    links = [(change, index.link(change)) for change in changes]
+    queries: set[ContentQuery] = set()
+    for change, request in links:
+        if request is not None:
+            queries |= content_queries(request, _base(request, change))
+    facts = _Facts(
+        repo,
+        index,
+        People.build(roster, (c for r in requests for c in r.commits), bots),
+        same_content(repo_path, queries),
+        request_url,
+        forge_complete,
+    )
+    return [facts.of(change, request, _commits(change, brought_in)) for change, request in links]
+
+
+@dataclass(frozen=True)
+class _Facts:
+    repo: str
+    index: RequestIndex
+    people: People
+    content: Mapping[ContentQuery, bool | None]
+    request_url: str
+    forge_complete: bool
+
+    def of(
+        self, change: Change, request: ChangeRequest | None, commits: tuple[Commit, ...]
+    ) -> ChangeFacts:
+        skip = {c.sha for c in commits if _forge_merge(c, self.index.merged_as(c.sha))}
+        notes = [
+            f"brings in request #{inner.number}, merged into its source branch"
+            for c in commits
+            if c.sha != change.sha and (inner := self.index.merged_as(c.sha))
+        ]
+        if request is None:
+            return self._unlinked(change, commits, skip, notes)
+        involved = involvement(self.people, commits, request.commits, skip=skip)
+        base = _base(request, change)
+        counted, retro = approvals(request, self.people, involved.keys, self.content, base)
+        if change.request and change.request.number != request.number:
+            notes.append(f"message names request #{change.request.number}; the forge links it")
+        if request.commits_truncated:
+            notes.append(
+                f"the forge listed {len(request.commits)} of {request.commit_count} commits"
+            )
+        merged_by = request.merged_by
+        return ChangeFacts(
+            self.repo,
+            change,
+            ReviewEvidence.MISSING if request.commits_truncated else ReviewEvidence.FORGE,
+            request_number=request.number,
+            request_url=request.url or _url(self.request_url, request.number),
+            request_title=request.title,
+            request_body=request.body,
+            labels=request.labels,
+            authors=involved.authors,
+            committers=involved.committers,
+            approvals=counted,
+            post_merge_approvals=retro,
+            merged_by=(
+                self.people.login(merged_by, AccountType.UNKNOWN, request.merged_at)
+                if merged_by
+                else None
+            ),
+            merged_at=request.merged_at,
+            commits=commits,
+            unresolved=involved.unresolved,
+            notes=tuple(notes),
+        )
+
+    def _unlinked(
+        self, change: Change, commits: tuple[Commit, ...], skip: Collection[str], notes: list[str]
+    ) -> ChangeFacts:
+        involved = involvement(self.people, commits, skip=skip)
+        named = change.request.number if change.request else None
+        evidence = ReviewEvidence.FORGE
+        if named is not None and named not in self.index.by_number:
+            evidence = ReviewEvidence.MISSING
+            notes.append(f"message names request #{named}, which the forge data lacks")
+        elif named is not None:
+            notes.append(f"message names request #{named}, but the forge did not merge this commit")
+        elif not self.forge_complete:
+            evidence = ReviewEvidence.MISSING
+            notes.append("no request found, and the forge data is incomplete")
+        missing = evidence is ReviewEvidence.MISSING and named is not None
+        return ChangeFacts(
+            self.repo,
+            change,
+            evidence,
+            request_number=named if missing else None,
+            request_url=_url(self.request_url, named) if missing and named else "",
+            authors=involved.authors,
+            committers=involved.committers,
+            commits=commits,
+            unresolved=involved.unresolved,
+            notes=tuple(notes),
+        )
+
+
+def _commits(
+    change: Change, brought_in: Mapping[CommitSha, Sequence[Commit]]
+) -> tuple[Commit, ...]:
+    commits = tuple(brought_in.get(change.sha, ()))
+    return commits if any(c.sha == change.sha for c in commits) else (change.commit, *commits)
+
+
+def _forge_merge(commit: Commit, request: ChangeRequest | None) -> bool:
+    """A merge commit the forge made for ``request``: the merger is ``merged_by``, not an author.
+
+    GitHub commits its merges as its own identity; GitLab commits them as the merging user, so
+    the request's record of its merge commit is the only sign.
+    """
+    if request is None or not commit.is_merge or commit.sha != request.merge_commit_sha:
+        return False
+    return request.forge is Forge.GITLAB or is_forge_identity(commit.committer.identity.raw_email)
+
+
+def _base(request: ChangeRequest, change: Change) -> str | None:
+    return request.base_sha or (change.commit.parents[0] if change.commit.parents else None)
+
+
+def _url(template: str, number: int) -> str:
+    return template.format(number=number) if template else ""

@@ -1,0 +1,84 @@
+"""Review evidence from commit trailers, for repositories reviewed without a forge.
+
+``Reviewed-by``, ``Approved-by`` and ``Acked-by`` trailers of the landed commit name its
+approvers; Gerrit adds ``Reviewed-on`` with the change's URL. A trailer is part of the commit
+that landed, so it covers exactly the merged content; it records no time, so ``at`` is None
+rather than the commit time, which would be a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from auditor.identities import People, involvement
+from auditor.model import Approval, Change, ChangeFacts, Commit, Identity, Person, ReviewEvidence
+
+APPROVAL_KEYS = ("reviewed-by", "approved-by", "acked-by")
+GERRIT_KEY = "reviewed-on"
+
+_NAME_EMAIL = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^<>\s]+)>\s*$")
+_GERRIT_NUMBER = re.compile(r"/(?:\+/)?(?P<number>\d+)/?$")
+
+
+def trailer_facts(
+    repo: str, change: Change, commits: Sequence[Commit], people: People
+) -> ChangeFacts:
+    """The facts of one change from its own trailers (``TRAILERS``), or ``NONE`` without any."""
+    commit = change.commit
+    involved = involvement(people, commits)
+    reviewed_on = next(iter(commit.trailer_values(GERRIT_KEY)), "")
+    reviewers = _reviewers(commit, people)
+    if not reviewers and not reviewed_on:
+        return ChangeFacts(
+            repo,
+            change,
+            ReviewEvidence.NONE,
+            authors=involved.authors,
+            committers=involved.committers,
+            commits=tuple(commits),
+            unresolved=involved.unresolved,
+        )
+    number = _GERRIT_NUMBER.search(reviewed_on) if reviewed_on else None
+    approvals = tuple(
+        Approval(
+            reviewer=person,
+            at=None,
+            commit=commit.sha,
+            covers_merged_content=True,
+            independent=person.key not in involved.keys,
+            source=ReviewEvidence.TRAILERS,
+        )
+        for person in reviewers
+    )
+    unresolved = [f"reviewer: {p.display}" for p in reviewers if not p.known]
+    return ChangeFacts(
+        repo,
+        change,
+        ReviewEvidence.TRAILERS,
+        request_number=int(number["number"]) if number else None,
+        request_url=reviewed_on,
+        authors=involved.authors,
+        committers=involved.committers,
+        approvals=approvals,
+        commits=tuple(commits),
+        unresolved=(*involved.unresolved, *unresolved),
+    )
+
+
+def _reviewers(commit: Commit, people: People) -> tuple[Person, ...]:
+    """Each person named by an approval trailer, once, in trailer order."""
+    found: dict[str, Person] = {}
+    for trailer in commit.trailers:
+        if trailer.key.lower() in APPROVAL_KEYS and trailer.value:
+            person = _person(trailer.value, commit, people)
+            found.setdefault(person.key, person)
+    return tuple(found.values())
+
+
+def _person(value: str, commit: Commit, people: People) -> Person:
+    match = _NAME_EMAIL.match(value)
+    if match is None:
+        return people.named(value, commit.committer.when)
+    identity = Identity(match["name"], match["email"], match["name"], match["email"])
+    return people.identity(identity, commit.committer.when)

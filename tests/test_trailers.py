@@ -1,0 +1,67 @@
+"""Without a forge, review evidence comes from the landed commit's trailers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gitrepo import GitRepo
+
+from auditor.commits import DEFAULT_BOTS, request_ref
+from auditor.identities import Roster
+from auditor.ledger import read_commits
+from auditor.linking import build_facts
+from auditor.model import Change, ChangeFacts, ReviewEvidence
+
+
+def facts(repo: GitRepo, sha: str, roster: Roster | None = None) -> ChangeFacts:
+    (commit,) = read_commits(repo.path, [sha], lambda n, e: (n, e), DEFAULT_BOTS)
+    change = Change(commit, (), request_ref(commit.subject, commit.body))
+    (found,) = build_facts("acme/infra", [change], {}, None, roster=roster, repo_path=repo.path)
+    return found
+
+
+def test_review_trailers_are_approvals_bound_to_the_landed_commit(repo: GitRepo) -> None:
+    sha = repo.commit(
+        "Open port 443\n\nReviewed-by: Bob Builder <bob@example.com>\n"
+        "Acked-by: Alice Admin <alice@example.com>\n",
+        {"fw.tf": "443\n"},
+    )
+
+    found = facts(repo, sha)
+
+    assert found.evidence is ReviewEvidence.TRAILERS
+    assert [
+        (a.reviewer.key, a.independent, a.covers_merged_content, a.at, a.commit, a.source)
+        for a in found.approvals
+    ] == [
+        ("email:bob@example.com", True, True, None, sha, ReviewEvidence.TRAILERS),
+        ("email:alice@example.com", False, True, None, sha, ReviewEvidence.TRAILERS),
+    ]
+    assert "reviewer: Bob Builder <bob@example.com>" in found.unresolved
+
+
+def test_gerrit_trailers_give_the_change_number_and_url(tmp_path: Path, repo: GitRepo) -> None:
+    (tmp_path / "people.csv").write_text("person,emails\nbob,bob@example.com\n")
+    url = "https://review.example.com/c/infra/+/1234"
+    sha = repo.commit(
+        "Add subnet\n\nChange-Id: I0123456789abcdef\n"
+        f"Reviewed-on: {url}\nReviewed-by: Bob Builder <bob@example.com>\n",
+        {"subnet.tf": "s\n"},
+    )
+
+    found = facts(repo, sha, Roster.load(tmp_path / "people.csv"))
+
+    assert (found.evidence, found.request_number, found.request_url) == (
+        ReviewEvidence.TRAILERS,
+        1234,
+        url,
+    )
+    assert [(a.reviewer.key, a.reviewer.known) for a in found.approvals] == [("bob", True)]
+
+
+def test_no_review_trailers_is_no_evidence(repo: GitRepo) -> None:
+    sha = repo.commit("Tweak\n\nSigned-off-by: Alice Admin <alice@example.com>\n")
+
+    found = facts(repo, sha)
+
+    assert (found.evidence, found.approvals) == (ReviewEvidence.NONE, ())
