@@ -247,6 +247,175 @@ def demo(directory: Path, quiet: bool) -> None:
     _say(quiet, f"review data:       {summary.reviews}")
 
 
+def forge_options(f: F) -> F:
+    """Where review data comes from."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--forge",
+                type=click.Choice(["github", "gitlab", "none"]),
+                default="none",
+                show_default=True,
+                help="Forge to read pull/merge requests and reviews from.",
+            ),
+            click.option(
+                "--forge-url",
+                metavar="URL",
+                help="Forge API base URL (GitHub Enterprise, self-managed GitLab).",
+            ),
+            click.option(
+                "--forge-repo",
+                metavar="OWNER/REPO",
+                help="Forge repository, when the origin remote does not tell.",
+            ),
+            click.option(
+                "--reviews-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Review data exported earlier with 'auditor reviews export'.",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _forge_options(kw: dict[str, Any]) -> Any:
+    from auditor.collect import ForgeKind, ForgeOptions
+
+    return ForgeOptions(
+        forge=ForgeKind(kw.pop("forge")),
+        forge_url=kw.pop("forge_url"),
+        forge_repo=kw.pop("forge_repo"),
+        reviews_file=kw.pop("reviews_file"),
+    )
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@ledger_options
+@forge_options
+@click.option(
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="NAME",
+    help="soc2, iso27001, pci-dss, nist-800-53 (repeatable; default: all).",
+)
+@click.option(
+    "--controls-dir",
+    "controls_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directory of your own control files (repeatable).",
+)
+@click.option(
+    "--waivers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Waivers file (YAML).",
+)
+@click.option(
+    "--roster",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="People roster CSV: person, emails, logins, start, end.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--fail-on",
+    default="low,medium,high,critical",
+    show_default=True,
+    metavar="SEVERITIES",
+    help="Severities whose failures exit 1 (comma-separated).",
+)
+@click.option(
+    "--sample", type=click.IntRange(1), help="Sample size per control (default: by population)."
+)
+@click.option("--seed", default="", help="Seed of the sample draw (printed with the sample).")
+def check(
+    repos: tuple[Path, ...],
+    quiet: bool,
+    fmt: str,
+    fail_on: str,
+    sample: int | None,
+    seed: str,
+    **kw: Any,
+) -> None:
+    """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
+    from auditor.assess import AssessOptions, assess
+    from auditor.evaluate import exit_status
+    from auditor.model import Severity
+    from auditor.rows import FINDING_COLUMNS, finding_row
+    from auditor.store import Store
+    from auditor.tabular import write_csv, write_json
+
+    try:
+        severities = frozenset(Severity(s.strip()) for s in fail_on.split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{fail_on!r}: expected low, medium, high, critical", param_hint="--fail-on"
+        ) from None
+    forge = _forge_options(kw)
+    frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")
+    waivers, roster = kw.pop("waivers"), kw.pop("roster")
+    options = AssessOptions(
+        _ledger_options(repos, **kw),
+        forge,
+        tuple(frameworks),
+        tuple(controls_dirs),
+        waivers,
+        roster,
+    )
+    with Store.open(options.ledger.store) as store:
+        result = assess(store, options, TerminalProgress.for_stderr(quiet))
+    evaluation = result.evaluation
+    if fmt == "csv":
+        write_csv(sys.stdout, FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
+    elif fmt == "json":
+        write_json(sys.stdout, [finding_row(f) for f in evaluation.findings])
+    else:
+        _print_summary(result, sample, seed)
+    for repo in result.repositories:
+        for gap in repo.gaps:
+            click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+    sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
+
+
+def _print_summary(result: Any, sample: int | None, seed: str) -> None:
+    from auditor.model import Status
+    from auditor.sampling import draw
+
+    evaluation = result.evaluation
+    header = (
+        f"{'control':<8} {'population':>10} {'passed':>7} {'failed':>7} {'unknown':>8} "
+        f"{'waived':>7}  status  title"
+    )
+    click.echo(header)
+    for r in evaluation.results:
+        click.echo(
+            f"{r.control.id:<8} {r.population:>10} {r.passed:>7} {r.failed:>7} {r.unknown:>8} "
+            f"{r.waived:>7}  {r.status.value:<6}  {r.control.title}"
+        )
+    failures = [f for f in evaluation.findings if f.status is Status.FAIL]
+    if failures:
+        click.echo(f"\nfailing changes ({len(failures)}):")
+        for f in failures:
+            click.echo(f"  {f.control_id:<8} {f.change_id or f.repo:<32} {f.reason}")
+    for waiver in evaluation.unmatched_waivers:
+        click.echo(f"warning: waiver {waiver} matched nothing", err=True)
+    for waiver in evaluation.expired_waivers:
+        click.echo(f"warning: waiver {waiver} has expired and no longer applies", err=True)
+    if sample is not None or seed:
+        items = draw(evaluation.findings, seed=seed, size=sample)
+        click.echo(f"\nsample (seed {seed!r}, {len(items)} items):")
+        for item in items:
+            click.echo(f"  {item.control_id:<8} #{item.index:<5} {item.change_id}")
+
+
 @cli.group()
 def controls() -> None:
     """List and validate the control catalog."""

@@ -57,6 +57,7 @@ class MineResult:
     path: Path
     completeness: Completeness
     branches: tuple[BranchResult, ...] = field(default_factory=tuple)
+    remote: str = ""
 
 
 def mine(
@@ -81,7 +82,9 @@ def mine(
         )
         for branch in (branches or [facts.default_branch])
     ]  # fmt: skip
-    return MineResult(repo_id, facts.name, facts.path, facts.completeness, tuple(results))
+    return MineResult(
+        repo_id, facts.name, facts.path, facts.completeness, tuple(results), facts.remote_url
+    )
 
 
 def _mine_branch(

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.analysis import ChangeAnalysis
-from auditor.model import Change, Commit, CustodyLink, SignatureKind, SignatureStatus
+from auditor.model import (
+    Change,
+    Commit,
+    CustodyLink,
+    Finding,
+    SignatureKind,
+    SignatureStatus,
+)
 from auditor.tabular import iso_utc
 
 CHANGE_COLUMNS = (
@@ -122,3 +129,24 @@ def resource_rows(repo: str, change: Change, analysis: ChangeAnalysis) -> list[d
         }
         for file, resource in analysis.resources
     ]
+
+
+FINDING_COLUMNS = (
+    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request",
+    "status", "reason", "waiver_id", "severity",
+)  # fmt: skip
+
+
+def finding_row(finding: Finding) -> dict[str, Any]:
+    return {
+        "control_id": finding.control_id,
+        "framework_refs": [str(r) for r in finding.framework_refs],
+        "repo": finding.repo,
+        "change_id": finding.change_id,
+        "commit": finding.commit,
+        "change_request": finding.change_request,
+        "status": finding.status.value,
+        "reason": finding.reason,
+        "waiver_id": finding.waiver_id,
+        "severity": finding.severity.value,
+    }

@@ -1,0 +1,132 @@
+"""The assessment core: ledger → reviews → facts → controls. No printing, no exiting."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from auditor.audit import LedgerOptions, analyse_changes, mine_all, period_changes
+from auditor.catalog import load_catalog
+from auditor.collect import ForgeOptions, ReviewData, collect
+from auditor.evaluate import Evaluation, evaluate
+from auditor.identities import Roster
+from auditor.linking import build_facts
+from auditor.mining import MineResult, Progress
+from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent
+from auditor.store import Store
+from auditor.waivers import load_waivers
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    """What ``check`` and ``report`` evaluate, parsed once at the edge."""
+
+    ledger: LedgerOptions
+    forge: ForgeOptions = field(default_factory=ForgeOptions)
+    frameworks: tuple[str, ...] = ()
+    controls_dirs: tuple[Path, ...] = ()
+    waivers: Path | None = None
+    roster: Path | None = None
+
+
+@dataclass(frozen=True)
+class RepoAssessment:
+    """One repository as assessed: what was mined and where its review data came from."""
+
+    mined: MineResult
+    reviews: tuple[ReviewData, ...]
+    facts: tuple[ChangeFacts, ...]
+    events: tuple[HistoryEvent, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.mined.completeness.complete and all(r.complete for r in self.reviews)
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        return self.mined.completeness.reasons + tuple(g for r in self.reviews for g in r.gaps)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    repositories: tuple[RepoAssessment, ...]
+    evaluation: Evaluation
+
+    @property
+    def complete(self) -> bool:
+        return all(r.complete for r in self.repositories)
+
+
+def assess(store: Store, options: AssessOptions, progress: Progress | None = None) -> Assessment:
+    """Mine, collect reviews, derive facts and evaluate the catalog over the period."""
+    catalog = load_catalog(options.controls_dirs, frameworks=options.frameworks)
+    waivers = load_waivers(options.waivers) if options.waivers else ()
+    roster = Roster.load(options.roster) if options.roster else None
+    repos = [
+        _assess_repo(store, mined, options, roster)
+        for mined in mine_all(store, options.ledger, progress)
+    ]
+    evaluation = evaluate(
+        catalog,
+        {r.mined.name: r.facts for r in repos},
+        {r.mined.name: r.events for r in repos},
+        as_of=options.ledger.as_of,
+        frameworks=options.frameworks,
+        waivers=waivers,
+        period=options.ledger.period,
+    )
+    return Assessment(tuple(repos), evaluation)
+
+
+def _assess_repo(
+    store: Store, mined: MineResult, options: AssessOptions, roster: Roster | None
+) -> RepoAssessment:
+    ledger = options.ledger
+    changes = period_changes(store, mined, ledger)
+    analyses = analyse_changes(store, mined, changes, ledger)
+    brought_in = _brought_in(store, mined, ledger)
+    reviews, facts = [], []
+    for branch in mined.branches:
+        review = collect(store, mined.repo_id, mined.remote, branch.branch, options.forge)
+        reviews.append(review)
+        on_branch = [c for c in changes if c.branch == branch.branch]
+        facts += build_facts(
+            mined.name,
+            on_branch,
+            brought_in,
+            review.requests,
+            roster=roster,
+            repo_path=mined.path,
+            forge_complete=review.complete,
+            bots=ledger.bots,
+        )
+    facts = [
+        replace(
+            f,
+            categories=analyses[f.change.sha].categories,
+            environments=analyses[f.change.sha].environments,
+        )
+        for f in facts
+    ]
+    events = tuple(
+        e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
+    )
+    return RepoAssessment(mined, tuple(reviews), tuple(facts), events)
+
+
+def _brought_in(
+    store: Store, mined: MineResult, ledger: LedgerOptions
+) -> dict[CommitSha, Sequence[Commit]]:
+    grouped: dict[CommitSha, list[Commit]] = defaultdict(list)
+    for branch in mined.branches:
+        for commit, link in store.custody_commits_in_period(
+            mined.repo_id,
+            branch.branch,
+            since=ledger.period.since,
+            until=ledger.period.until,
+            bots=ledger.bots,
+        ):
+            grouped[link.change].append(commit)
+    return dict(grouped)
