@@ -1,0 +1,155 @@
+"""A deterministic sample infrastructure repository, with the review data of its pull requests.
+
+``create_demo`` builds ``infra-live/`` (a GitOps monorepo with two years of history),
+``reviews.json`` (what GitHub's REST API would return for its pull requests) and
+``planted.json`` (the control violations deliberately hidden in it). The same scale always
+yields the same commit SHAs and byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from random import Random
+
+from auditor.demo.content import Layout, initial_files
+from auditor.demo.forge import export
+from auditor.demo.gitwrite import FastImport, git_env, run_git, write_packed_refs
+from auditor.demo.history import History, Planted, Simulation
+from auditor.demo.people import build_people, mailmap
+from auditor.demo.plan import DAY, Planner
+from auditor.errors import AuditorError, UsageError
+from auditor.reviews.offline import write_export
+
+__all__ = [
+    "DemoScale",
+    "DemoSummary",
+    "Planted",
+    "build_repository",
+    "create_demo",
+    "prepare_target",
+]
+
+REMOTE = "https://github.com/acme/infra-live.git"
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """How much history to generate, and from which seed."""
+
+    seed: int = 20241001
+    start: date = date(2024, 10, 1)
+    days: int = 730
+    people: int = 10
+    commits: int = 3000
+    """Commits to aim for; the result lands within a few percent above."""
+    files: int = 400
+    """Files in the first imported tree; onboarded apps add more later."""
+
+    @classmethod
+    def default(cls) -> DemoScale:
+        return cls()
+
+    @classmethod
+    def small(cls) -> DemoScale:
+        """Three months around the year-end change freeze; fast enough for unit tests."""
+        return cls(start=date(2025, 11, 1), days=91, people=6, commits=300, files=300)
+
+    @classmethod
+    def large(cls, commits: int = 50_000, files: int = 5_000) -> DemoScale:
+        """A repository for benchmarks: many people, commits and files."""
+        return cls(people=40, commits=commits, files=files)
+
+    @property
+    def start_time(self) -> int:
+        return int(
+            datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC).timestamp()
+        )
+
+    @property
+    def end_time(self) -> int:
+        return self.start_time + self.days * DAY
+
+    def validate(self) -> None:
+        if self.days < 30 or self.people < 4 or self.commits < 100 or self.files < 100:
+            raise UsageError(
+                "demo scale too small: need at least 30 days, 4 people, 100 commits and 100 files"
+            )
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``create_demo`` made."""
+
+    repository: Path
+    reviews: Path
+    planted_file: Path
+    head: str
+    commits: int
+    changes: int
+    """Changes landed on main: direct pushes, merged or squashed requests, rebased commits."""
+    pull_requests: int
+    direct_pushes: int
+    bot_changes: int
+    planted: tuple[Planted, ...]
+
+
+DEFAULT_SCALE = DemoScale.default()
+
+
+def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummary:
+    """Create ``target/infra-live``, ``target/reviews.json`` and ``target/planted.json``."""
+    prepare_target(target)
+    repository = target / "infra-live"
+    history = build_repository(repository, scale)
+    reviews = target / "reviews.json"
+    write_export(reviews, export(history.pulls, history.people, scale.seed, scale.end_time))
+    planted = target / "planted.json"
+    document = [asdict(entry) for entry in history.planted]
+    planted.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return DemoSummary(
+        repository=repository,
+        reviews=reviews,
+        planted_file=planted,
+        head=history.head,
+        commits=history.commits,
+        changes=history.changes,
+        pull_requests=len(history.pulls),
+        direct_pushes=history.direct_pushes,
+        bot_changes=history.bot_changes,
+        planted=history.planted,
+    )
+
+
+def prepare_target(target: Path) -> None:
+    """Create the workspace ``target``, refusing one that exists and is not empty."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"demo target {target} exists and is not an empty directory")
+    target.mkdir(parents=True, exist_ok=True)
+
+
+def build_repository(path: Path, scale: DemoScale) -> History:
+    """Generate the repository alone at ``path`` (which must not exist) and return its history."""
+    scale.validate()
+    rng = Random(scale.seed)
+    people = build_people(rng, scale.people)
+    layout = Layout.for_size(scale.files)
+    initial = initial_files(layout, rng, mailmap(people))
+    planner = Planner(rng, people, layout, scale.start_time, scale.end_time)
+    pulls, pushes = planner.plan(scale.commits)
+    with tempfile.TemporaryDirectory(prefix="auditor-demo-") as home:
+        env = git_env(Path(home))
+        run_git(path.parent, env, "init", "--quiet", "--initial-branch=main", path.name)
+        with FastImport(path, env) as writer:
+            history = Simulation(rng, writer, people, initial).run(pulls, pushes)
+        refs = {f"refs/pull/{p.plan.number}/head": p.commits[-1].sha for p in history.pulls}
+        write_packed_refs(path, refs)
+        head = run_git(path, env, "rev-parse", "refs/heads/main").strip()
+        if head != history.head:
+            raise AuditorError(f"generated history diverged: main is {head}, not {history.head}")
+        run_git(path, env, "reset", "--hard", "--quiet", "main")
+        run_git(path, env, "remote", "add", "origin", REMOTE)
+    return history

@@ -1,0 +1,458 @@
+"""Playing a planned history: every commit, merge and push, written as it happens."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from random import Random
+
+from auditor.demo import messages
+from auditor.demo.content import (
+    TEAMS,
+    actions_bump,
+    app_onboarding,
+    diagram,
+    edit_file,
+    rename_target,
+    scope_of,
+)
+from auditor.demo.gitwrite import FastImport
+from auditor.demo.kubernetes import bump
+from auditor.demo.objects import EMPTY_TREE, Changes, Commit, Stamp, Tree
+from auditor.demo.people import CONTRACTOR, WEB_FLOW, Actor, Bot, Identity, Person
+from auditor.demo.plan import Kind, Method, PullPlan, PushPlan
+from auditor.demo.terraform import provider_bump
+
+SIGNATURE_LIMITS = {"pgp": 3, "ssh": 1}
+LATIN1_LIMIT = 3
+NOTES = {
+    "direct-push": "pushed straight to main without a pull request",
+    "self-approval": "the only approval comes from someone who pushed a commit to the pull request",
+    "stale-approval": "a non-trivial commit was pushed after the only approval; no re-approval",
+    "self-merge": "the author merged their own pull request without any approval",
+    "approval-after-merge": "the only approval was submitted after the merge",
+    "unresolved-identity": "commit author is in neither .mailmap nor linked to a forge account",
+    "emergency-no-retro": "emergency change merged without approval, never reviewed afterwards",
+    "missing-ticket": "no ticket key in the title, body or commit messages",
+    "freeze-window": "landed during the 2025-12-22..2026-01-02 change freeze",
+    "bot-no-approval": "Renovate pull request auto-merged without a human approval",
+    "secret-in-code": "adds an AWS access key and a private key to a tfvars file",
+    "sensitive-single-approval": "changes envs/prod/iam with a single approval",
+}
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A deliberate control violation, for checking that the auditor finds it."""
+
+    kind: str
+    pull: int | None
+    commit: str
+    note: str
+
+
+@dataclass(frozen=True)
+class LandedPull:
+    """A merged pull request with the commits and SHAs it produced."""
+
+    plan: PullPlan
+    title: str
+    body: str
+    branch: str
+    base: str
+    commits: tuple[Commit, ...]
+    merge_sha: str
+    landed: int
+    """Number of commits the merge added to main's first-parent line."""
+
+
+@dataclass(frozen=True)
+class History:
+    people: tuple[Person, ...]
+    head: str
+    pulls: tuple[LandedPull, ...]
+    planted: tuple[Planted, ...]
+    commits: int
+    changes: int
+    direct_pushes: int
+    bot_changes: int
+
+
+@dataclass
+class Branch:
+    """A pull request's branch while it is open."""
+
+    plan: PullPlan
+    slot: int
+    """Which scratch branch fast-import builds this branch on; freed when merged."""
+    base: str
+    tree: Tree
+    overlay: dict[str, bytes | None] = field(default_factory=dict)
+    commits: list[Commit] = field(default_factory=list)
+    changesets: list[dict[str, bytes | None]] = field(default_factory=list)
+    title: str = ""
+    body: str = ""
+    name: str = ""
+
+    @property
+    def head(self) -> str:
+        return self.commits[-1].sha if self.commits else self.base
+
+
+class Simulation:
+    def __init__(
+        self,
+        rng: Random,
+        writer: FastImport,
+        people: tuple[Person, ...],
+        initial: dict[str, bytes],
+    ) -> None:
+        self.rng = rng
+        self.people = people
+        self.writer = writer
+        self.initial = initial
+        self.files: dict[str, bytes] = {}
+        self.tree = EMPTY_TREE
+        self.head = ""
+        self.index: dict[str, set[str]] = defaultdict(set)
+        self.branches: dict[int, Branch] = {}
+        self.landed: list[LandedPull] = []
+        self.planted: list[Planted] = []
+        self.written = 0
+        self.signed = dict.fromkeys(SIGNATURE_LIMITS, 0)
+        self.latin1 = 0
+        self.slots = 0
+        self.pushes = 0
+        self.bot_changes = 0
+
+    def run(self, pulls: list[PullPlan], pushes: list[PushPlan]) -> History:
+        events: list[tuple[int, int, PullPlan | PushPlan, int]] = []
+        for pull in pulls:
+            events += [(at, len(events), pull, index) for index, at in enumerate(pull.commit_times)]
+            events.append((pull.merged_at, len(events), pull, -1))
+        events += [(push.at, len(events), push, 0) for push in pushes]
+        for _, _, plan, index in sorted(events, key=lambda event: (event[0], event[1])):
+            if isinstance(plan, PushPlan):
+                self._push(plan)
+            elif index >= 0:
+                self._pull_commit(plan, index)
+            else:
+                self._merge(plan)
+        self.writer.set_ref("refs/heads/main", self.head)
+        for slot in range(self.slots):
+            self.writer.delete_ref(_slot_ref(slot))
+        return History(
+            people=self.people,
+            head=self.head,
+            pulls=tuple(sorted(self.landed, key=lambda pull: pull.plan.number)),
+            planted=tuple(self.planted),
+            commits=self.written,
+            changes=self.pushes + sum(pull.landed for pull in self.landed),
+            direct_pushes=self.pushes,
+            bot_changes=self.bot_changes,
+        )
+
+    def _write(self, ref: str, commit: Commit, changes: Changes, tree: Tree) -> str:
+        self.written += 1
+        return self.writer.commit(ref, commit, changes, tree)
+
+    def _land(self, commit: Commit, changes: Changes, tree: Tree) -> str:
+        self.head = self._write("refs/heads/main", commit, changes, tree)
+        self.tree = tree
+        for path, content in changes.items():
+            if content is None:
+                self.files.pop(path, None)
+                self.index[scope_of(path)].discard(path)
+            else:
+                self.files[path] = content
+                self.index[scope_of(path)].add(path)
+        return self.head
+
+    def _push(self, plan: PushPlan) -> None:
+        if plan.kind is Kind.ROOT:
+            changes: dict[str, bytes | None] = {"README.md": b"# infra-live\n"}
+            message = "Initial commit\n"
+        elif plan.kind is Kind.IMAGE_UPDATE:
+            changes, message = self._image_update(plan.scope)
+        else:
+            changes, summary = self._edit(plan.scope, {})
+            message = messages.hotfix(plan.scope, summary, plan.reviewed_by)
+        actor = plan.actor
+        identity = actor.work if isinstance(actor, Person) else actor.identity
+        author = _stamp(identity, plan.at, actor)
+        committer = _stamp(WEB_FLOW, plan.at, actor) if plan.kind is Kind.ROOT else author
+        parents = (self.head,) if self.head else ()
+        tree = self.tree.apply(changes)
+        commit = Commit(tree.oid.hex(), parents, author, committer, message)
+        sha = self._land(commit, changes, tree)
+        self.pushes += 1
+        if isinstance(actor, Bot):
+            self.bot_changes += 1
+        if plan.planted:
+            note = NOTES[plan.planted]
+            if plan.kind is Kind.ROOT:
+                note = "the repository's creation commit, " + note
+            self.planted.append(Planted(plan.planted, None, sha, note))
+
+    def _image_update(self, scope: str) -> tuple[dict[str, bytes | None], str]:
+        app = scope.rsplit("/", 1)[1]
+        env = self.rng.choice(("dev", "staging"))
+        path = f"{scope}/overlays/{env}/kustomization.yaml"
+        text = self.files[path].decode()
+        match = re.search(r"newTag: (\S+)", text)
+        assert match is not None
+        old = match.group(1)
+        new = bump(old, self.rng)
+        changes: dict[str, bytes | None] = {
+            path: text.replace(f"newTag: {old}", f"newTag: {new}").encode()
+        }
+        message = (
+            f"build: automatic update of {app}-{env}\n\n"
+            f"updates image acme/{app} tag '{old}' to '{new}'\n"
+        )
+        return changes, message
+
+    def _paths(self, scope: str, overlay: dict[str, bytes | None]) -> list[str]:
+        paths = set(self.index[scope])
+        for path, content in overlay.items():
+            if scope_of(path) == scope:
+                (paths.add if content is not None else paths.discard)(path)
+        return sorted(paths)
+
+    def _read(self, path: str, overlay: dict[str, bytes | None]) -> bytes | None:
+        return overlay[path] if path in overlay else self.files.get(path)
+
+    def _edit(
+        self, scope: str, overlay: dict[str, bytes | None]
+    ) -> tuple[dict[str, bytes | None], str]:
+        """One human edit inside ``scope``: usually a content change, sometimes a move."""
+        rng = self.rng
+        paths = self._paths(scope, overlay)
+        if rng.random() < 0.03:
+            moved = self._rename(paths, overlay)
+            if moved:
+                return moved
+        if scope == "docs" and rng.random() < 0.3:
+            return {"docs/architecture.png": diagram(rng)}, "update architecture diagram"
+        for path in rng.sample(paths, min(len(paths), 12)):
+            content = self._read(path, overlay)
+            if content is None or path.endswith(".png"):
+                continue
+            edit = edit_file(rng, path, content.decode())
+            if edit is not None:
+                return {path: edit.text.encode()}, edit.summary
+        path = next(p for p in paths if not p.endswith(".png"))
+        content = self._read(path, overlay) or b""
+        return {path: content + b"\n"}, f"tidy {path.rsplit('/', 1)[1]}"
+
+    def _rename(
+        self, paths: list[str], overlay: dict[str, bytes | None]
+    ) -> tuple[dict[str, bytes | None], str] | None:
+        moves = [(p, rename_target(p)) for p in paths]
+        moves = [(old, new) for old, new in moves if new is not None and new not in paths]
+        if not moves:
+            return None
+        old, new = self.rng.choice(moves)
+        assert new is not None
+        content = self._read(old, overlay) or b""
+        comment = b"# Owned by the platform team.\n" if not old.endswith(".md") else b""
+        changes: dict[str, bytes | None] = {old: None, new: comment + content}
+        kustomization = old.rsplit("/", 1)[0] + "/kustomization.yaml"
+        listing = self._read(kustomization, overlay)
+        if listing is not None and old.endswith(".yaml"):
+            old_name, new_name = old.rsplit("/", 1)[1], new.rsplit("/", 1)[1]
+            changes[kustomization] = listing.replace(
+                f"- {old_name}\n".encode(), f"- {new_name}\n".encode()
+            )
+        return changes, f"move {old.rsplit('/', 1)[1]} to {new.rsplit('/', 1)[1]}"
+
+    def _pull_commit(self, plan: PullPlan, index: int) -> None:
+        if index == 0:
+            free = sorted(set(range(self.slots + 1)) - {b.slot for b in self.branches.values()})
+            self.slots = max(self.slots, free[0] + 1)
+            self.branches[plan.number] = Branch(plan, free[0], self.head, self.tree)
+        branch = self.branches[plan.number]
+        changes, summary = self._pull_changes(branch, index)
+        author_identity, committer_identity, encoding = self._identities(plan, index)
+        actor = plan.pushers[index]
+        when = plan.commit_times[index]
+        if index == 0:
+            messages.describe(self.rng, branch, summary)
+        message = messages.commit(self.rng, branch, index, summary, author_identity, encoding)
+        tree = branch.tree.apply(changes)
+        commit = Commit(
+            tree.oid.hex(),
+            (branch.head,),
+            _stamp(author_identity, when, actor),
+            _stamp(committer_identity, when, actor),
+            message,
+            encoding=encoding,
+            signature=self._signature(actor),
+        )
+        self._write(_slot_ref(branch.slot), commit, changes, tree)
+        branch.tree = tree
+        branch.commits.append(commit)
+        branch.changesets.append(changes)
+        branch.overlay.update(changes)
+
+    def _identities(self, plan: PullPlan, index: int) -> tuple[Identity, Identity, str | None]:
+        """Author and committer of a branch commit, and the legacy encoding of its message."""
+        actor = plan.pushers[index]
+        if isinstance(actor, Bot):
+            return actor.identity, actor.identity, None
+        if plan.planted == "unresolved-identity" and index == len(plan.pushers) - 1:
+            return CONTRACTOR, actor.work, None
+        if self._writes_latin1(actor):
+            ascii_identity = actor.identities[1]
+            return ascii_identity, ascii_identity, "ISO-8859-1"
+        identity = actor.pick_identity(self.rng)
+        if identity.email.endswith("users.noreply.github.com"):
+            return identity, WEB_FLOW, None
+        return identity, identity, None
+
+    def _writes_latin1(self, person: Person) -> bool:
+        """François's old editor saved a few messages in Latin-1, with an ASCII name."""
+        if not person.name.startswith("François") or self.latin1 >= LATIN1_LIMIT:
+            return False
+        if self.rng.random() >= 0.3:
+            return False
+        self.latin1 += 1
+        return True
+
+    def _signature(self, actor: Actor) -> str | None:
+        method = actor.signing if isinstance(actor, Person) else None
+        if method is None or self.signed[method] >= SIGNATURE_LIMITS[method]:
+            return None
+        if self.rng.random() >= 0.25:
+            return None
+        self.signed[method] += 1
+        return messages.signature(self.rng, method)
+
+    def _pull_changes(self, branch: Branch, index: int) -> tuple[dict[str, bytes | None], str]:
+        plan = branch.plan
+        rng = self.rng
+        if plan.kind is Kind.IMPORT:
+            return dict(self.initial), "import existing infrastructure configuration"
+        if plan.kind is Kind.ONBOARD and index == 0:
+            app = plan.scopes[0].rsplit("/", 1)[1]
+            files = app_onboarding(app, rng.choice(TEAMS), rng.random() < 0.3, rng)
+            return {path: text.encode() for path, text in files.items()}, f"onboard {app}"
+        if plan.planted == "secret-in-code" and index == 0:
+            path = f"{plan.scopes[0]}/terraform.tfvars"
+            content = (self._read(path, branch.overlay) or b"").decode()
+            return {path: (content + messages.leaked_credentials(rng)).encode()}, (
+                "add bootstrap credentials for build agents"
+            )
+        if plan.kind is Kind.RENOVATE:
+            return self._renovate(plan.scopes[0], branch.overlay)
+        if plan.kind is Kind.DEPENDABOT:
+            return self._dependabot(branch.overlay)
+        return self._edit(plan.scopes[0], branch.overlay)
+
+    def _renovate(
+        self, scope: str, overlay: dict[str, bytes | None]
+    ) -> tuple[dict[str, bytes | None], str]:
+        if scope.startswith("charts/"):
+            path = f"{scope}/Chart.yaml"
+            text = (self._read(path, overlay) or b"").decode()
+            match = re.search(r"- name: redis\n    version: (\S+)", text)
+            assert match is not None
+            new = bump(match.group(1), self.rng)
+            updated = text[: match.start(1)] + new + text[match.end(1) :]
+            return {path: updated.encode()}, f"update helm release redis to v{new}"
+        names = (".terraform.lock.hcl", "versions.tf")
+        files = {name: (self._read(f"{scope}/{name}", overlay) or b"").decode() for name in names}
+        bumped = provider_bump(self.rng, files)
+        assert bumped is not None
+        changed, version = bumped
+        return (
+            {f"{scope}/{name}": text.encode() for name, text in changed.items()},
+            f"update terraform aws to v{version}",
+        )
+
+    def _dependabot(self, overlay: dict[str, bytes | None]) -> tuple[dict[str, bytes | None], str]:
+        paths = [p for p in self._paths(".github", overlay) if p.startswith(".github/workflows/")]
+        texts = {path: (self._read(path, overlay) or b"").decode() for path in paths}
+        bumped = actions_bump(self.rng, texts[paths[0]])
+        assert bumped is not None
+        _, summary = bumped
+        action, _, versions = summary.partition(" from ")
+        old, _, new = versions.partition(" to ")
+        changes: dict[str, bytes | None] = {}
+        for path, text in texts.items():
+            updated = text.replace(f"{action}@v{old}", f"{action}@v{new}")
+            if updated != text:
+                changes[path] = updated.encode()
+        return changes, f"bump {summary}"
+
+    def _merge(self, plan: PullPlan) -> None:
+        branch = self.branches.pop(plan.number)
+        merger = plan.merged_by
+        merger_identity = merger.work if isinstance(merger, Person) else merger.identity
+        when = plan.merged_at
+        overlay = branch.overlay
+        if plan.method is Method.REBASE:
+            for original, changes in zip(branch.commits, branch.changesets, strict=True):
+                tree = self.tree.apply(changes)
+                replay = Commit(
+                    tree.oid.hex(),
+                    (self.head,),
+                    original.author,
+                    _stamp(merger_identity, when, merger),
+                    original.message,
+                    encoding=original.encoding,
+                )
+                self._land(replay, changes, tree)
+            landed = len(branch.commits)
+        else:
+            parents: tuple[str, ...] = (self.head,)
+            if plan.method is Method.MERGE:
+                parents = (self.head, branch.head)
+                author = _stamp(merger_identity, when, merger)
+                message = messages.merge(branch)
+            else:
+                author_actor = plan.author
+                identity = (
+                    author_actor.work if isinstance(author_actor, Person) else author_actor.identity
+                )
+                author = _stamp(identity, when, author_actor)
+                message = messages.squash(branch)
+            tree = self.tree.apply(overlay)
+            committer = _stamp(WEB_FLOW, when, merger)
+            commit = Commit(tree.oid.hex(), parents, author, committer, message)
+            self._land(commit, overlay, tree)
+            landed = 1
+        if isinstance(plan.author, Bot):
+            self.bot_changes += landed
+        pull = LandedPull(
+            plan, branch.title, branch.body, branch.name, branch.base, tuple(branch.commits),
+            self.head, landed,
+        )  # fmt: skip
+        self.landed.append(pull)
+        if plan.planted:
+            self.planted.append(_planted(pull))
+
+
+def _planted(pull: LandedPull) -> Planted:
+    kind = pull.plan.planted
+    assert kind is not None
+    on_branch = {"self-approval", "stale-approval", "unresolved-identity"}
+    if kind in on_branch:
+        sha = pull.commits[-1].sha
+    elif kind == "secret-in-code":
+        sha = pull.commits[0].sha
+    else:
+        sha = pull.merge_sha
+    return Planted(kind, pull.plan.number, sha, NOTES[kind])
+
+
+def _slot_ref(slot: int) -> str:
+    return f"refs/scratch/{slot}"
+
+
+def _stamp(identity: Identity, when: int, actor: Actor) -> Stamp:
+    month = datetime.fromtimestamp(when, UTC).month
+    offset = 0 if identity is WEB_FLOW else actor.zone.offset(month)
+    return Stamp(identity.name, identity.email, when, offset)
