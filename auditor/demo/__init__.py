@@ -19,6 +19,7 @@ from auditor.demo.content import Layout, initial_files
 from auditor.demo.forge import export
 from auditor.demo.gitwrite import FastImport, git_env, run_git, write_packed_refs
 from auditor.demo.history import History, Planted, Simulation
+from auditor.demo.kubernetes import REPO_URL
 from auditor.demo.people import build_people, mailmap
 from auditor.demo.plan import DAY, Planner
 from auditor.errors import AuditorError, UsageError
@@ -32,8 +33,6 @@ __all__ = [
     "create_demo",
     "prepare_target",
 ]
-
-REMOTE = "https://github.com/acme/infra-live.git"
 
 
 @dataclass(frozen=True)
@@ -145,11 +144,14 @@ def build_repository(path: Path, scale: DemoScale) -> History:
         run_git(path.parent, env, "init", "--quiet", "--initial-branch=main", path.name)
         with FastImport(path, env) as writer:
             history = Simulation(rng, writer, people, initial).run(pulls, pushes)
+        scratch = path / ".git" / "refs" / "scratch"
+        if scratch.is_dir() and not any(scratch.iterdir()):
+            scratch.rmdir()
         refs = {f"refs/pull/{p.plan.number}/head": p.commits[-1].sha for p in history.pulls}
         write_packed_refs(path, refs)
         head = run_git(path, env, "rev-parse", "refs/heads/main").strip()
         if head != history.head:
             raise AuditorError(f"generated history diverged: main is {head}, not {history.head}")
         run_git(path, env, "reset", "--hard", "--quiet", "main")
-        run_git(path, env, "remote", "add", "origin", REMOTE)
+        run_git(path, env, "remote", "add", "origin", REPO_URL)
     return history

@@ -229,8 +229,8 @@ def rename_target(path: str) -> str | None:
     return None
 
 
-def actions_bump(rng: Random, text: str) -> tuple[str, str] | None:
-    """Dependabot's bump of one GitHub Action: the new text and ``owner/name from → to``."""
+def actions_bump(rng: Random, text: str) -> tuple[str, str, str] | None:
+    """A newer version of one GitHub Action used in ``text``: ``(owner/name, old, new)``."""
     matches = list(re.finditer(ACTIONS_PATTERN, text))
     if not matches:
         return None
@@ -238,6 +238,4 @@ def actions_bump(rng: Random, text: str) -> tuple[str, str] | None:
     major, minor, patch = (int(part) for part in match.groups()[1:])
     old = f"{major}.{minor}.{patch}"
     new = f"{major}.{minor}.{patch + 1}" if rng.random() < 0.7 else f"{major}.{minor + 1}.0"
-    action = match.group(1)
-    replaced = text.replace(f"{action}@v{old}", f"{action}@v{new}")
-    return replaced, f"{action} from {old} to {new}"
+    return match.group(1), old, new

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from random import Random
 
 from auditor.demo import messages
-from auditor.demo.content import (
-    TEAMS,
-    actions_bump,
-    app_onboarding,
-    diagram,
-    edit_file,
-    rename_target,
-    scope_of,
-)
+from auditor.demo.edits import Change, Editor, Overlay
 from auditor.demo.gitwrite import FastImport
-from auditor.demo.kubernetes import bump
 from auditor.demo.objects import EMPTY_TREE, Changes, Commit, Stamp, Tree
 from auditor.demo.people import CONTRACTOR, WEB_FLOW, Actor, Bot, Identity, Person
 from auditor.demo.plan import Kind, Method, PullPlan, PushPlan
-from auditor.demo.terraform import provider_bump
 
 SIGNATURE_LIMITS = {"pgp": 3, "ssh": 1}
 LATIN1_LIMIT = 3
@@ -89,9 +77,9 @@ class Branch:
     """Which scratch branch fast-import builds this branch on; freed when merged."""
     base: str
     tree: Tree
-    overlay: dict[str, bytes | None] = field(default_factory=dict)
+    overlay: Overlay = field(default_factory=dict)
     commits: list[Commit] = field(default_factory=list)
-    changesets: list[dict[str, bytes | None]] = field(default_factory=list)
+    changesets: list[Overlay] = field(default_factory=list)
     title: str = ""
     body: str = ""
     name: str = ""
@@ -112,11 +100,9 @@ class Simulation:
         self.rng = rng
         self.people = people
         self.writer = writer
-        self.initial = initial
-        self.files: dict[str, bytes] = {}
+        self.editor = Editor(rng, initial)
         self.tree = EMPTY_TREE
         self.head = ""
-        self.index: dict[str, set[str]] = defaultdict(set)
         self.branches: dict[int, Branch] = {}
         self.landed: list[LandedPull] = []
         self.planted: list[Planted] = []
@@ -161,23 +147,17 @@ class Simulation:
     def _land(self, commit: Commit, changes: Changes, tree: Tree) -> str:
         self.head = self._write("refs/heads/main", commit, changes, tree)
         self.tree = tree
-        for path, content in changes.items():
-            if content is None:
-                self.files.pop(path, None)
-                self.index[scope_of(path)].discard(path)
-            else:
-                self.files[path] = content
-                self.index[scope_of(path)].add(path)
+        self.editor.record(changes)
         return self.head
 
     def _push(self, plan: PushPlan) -> None:
         if plan.kind is Kind.ROOT:
-            changes: dict[str, bytes | None] = {"README.md": b"# infra-live\n"}
+            changes: Overlay = {"README.md": b"# infra-live\n"}
             message = "Initial commit\n"
         elif plan.kind is Kind.IMAGE_UPDATE:
-            changes, message = self._image_update(plan.scope)
+            changes, message = self.editor.image_update(plan.scope)
         else:
-            changes, summary = self._edit(plan.scope, {})
+            changes, summary = self.editor.human(plan.scope, {})
             message = messages.hotfix(plan.scope, summary, plan.reviewed_by)
         actor = plan.actor
         identity = actor.work if isinstance(actor, Person) else actor.identity
@@ -196,77 +176,20 @@ class Simulation:
                 note = "the repository's creation commit, " + note
             self.planted.append(Planted(plan.planted, None, sha, note))
 
-    def _image_update(self, scope: str) -> tuple[dict[str, bytes | None], str]:
-        app = scope.rsplit("/", 1)[1]
-        env = self.rng.choice(("dev", "staging"))
-        path = f"{scope}/overlays/{env}/kustomization.yaml"
-        text = self.files[path].decode()
-        match = re.search(r"newTag: (\S+)", text)
-        assert match is not None
-        old = match.group(1)
-        new = bump(old, self.rng)
-        changes: dict[str, bytes | None] = {
-            path: text.replace(f"newTag: {old}", f"newTag: {new}").encode()
-        }
-        message = (
-            f"build: automatic update of {app}-{env}\n\n"
-            f"updates image acme/{app} tag '{old}' to '{new}'\n"
-        )
-        return changes, message
-
-    def _paths(self, scope: str, overlay: dict[str, bytes | None]) -> list[str]:
-        paths = set(self.index[scope])
-        for path, content in overlay.items():
-            if scope_of(path) == scope:
-                (paths.add if content is not None else paths.discard)(path)
-        return sorted(paths)
-
-    def _read(self, path: str, overlay: dict[str, bytes | None]) -> bytes | None:
-        return overlay[path] if path in overlay else self.files.get(path)
-
-    def _edit(
-        self, scope: str, overlay: dict[str, bytes | None]
-    ) -> tuple[dict[str, bytes | None], str]:
-        """One human edit inside ``scope``: usually a content change, sometimes a move."""
-        rng = self.rng
-        paths = self._paths(scope, overlay)
-        if rng.random() < 0.03:
-            moved = self._rename(paths, overlay)
-            if moved:
-                return moved
-        if scope == "docs" and rng.random() < 0.3:
-            return {"docs/architecture.png": diagram(rng)}, "update architecture diagram"
-        for path in rng.sample(paths, min(len(paths), 12)):
-            content = self._read(path, overlay)
-            if content is None or path.endswith(".png"):
-                continue
-            edit = edit_file(rng, path, content.decode())
-            if edit is not None:
-                return {path: edit.text.encode()}, edit.summary
-        path = next(p for p in paths if not p.endswith(".png"))
-        content = self._read(path, overlay) or b""
-        return {path: content + b"\n"}, f"tidy {path.rsplit('/', 1)[1]}"
-
-    def _rename(
-        self, paths: list[str], overlay: dict[str, bytes | None]
-    ) -> tuple[dict[str, bytes | None], str] | None:
-        moves = [(p, rename_target(p)) for p in paths]
-        moves = [(old, new) for old, new in moves if new is not None and new not in paths]
-        if not moves:
-            return None
-        old, new = self.rng.choice(moves)
-        assert new is not None
-        content = self._read(old, overlay) or b""
-        comment = b"# Owned by the platform team.\n" if not old.endswith(".md") else b""
-        changes: dict[str, bytes | None] = {old: None, new: comment + content}
-        kustomization = old.rsplit("/", 1)[0] + "/kustomization.yaml"
-        listing = self._read(kustomization, overlay)
-        if listing is not None and old.endswith(".yaml"):
-            old_name, new_name = old.rsplit("/", 1)[1], new.rsplit("/", 1)[1]
-            changes[kustomization] = listing.replace(
-                f"- {old_name}\n".encode(), f"- {new_name}\n".encode()
-            )
-        return changes, f"move {old.rsplit('/', 1)[1]} to {new.rsplit('/', 1)[1]}"
+    def _pull_changes(self, branch: Branch, index: int) -> Change:
+        plan, editor, overlay = branch.plan, self.editor, branch.overlay
+        scope = plan.scopes[0] if plan.scopes else ""
+        if plan.kind is Kind.IMPORT:
+            return editor.import_all()
+        if plan.kind is Kind.ONBOARD and index == 0:
+            return editor.onboard(scope.rsplit("/", 1)[1])
+        if plan.planted == "secret-in-code" and index == 0:
+            return editor.leak(scope, overlay)
+        if plan.kind is Kind.RENOVATE:
+            return editor.renovate(scope, overlay)
+        if plan.kind is Kind.DEPENDABOT:
+            return editor.dependabot(overlay)
+        return editor.human(scope, overlay)
 
     def _pull_commit(self, plan: PullPlan, index: int) -> None:
         if index == 0:
@@ -329,63 +252,6 @@ class Simulation:
             return None
         self.signed[method] += 1
         return messages.signature(self.rng, method)
-
-    def _pull_changes(self, branch: Branch, index: int) -> tuple[dict[str, bytes | None], str]:
-        plan = branch.plan
-        rng = self.rng
-        if plan.kind is Kind.IMPORT:
-            return dict(self.initial), "import existing infrastructure configuration"
-        if plan.kind is Kind.ONBOARD and index == 0:
-            app = plan.scopes[0].rsplit("/", 1)[1]
-            files = app_onboarding(app, rng.choice(TEAMS), rng.random() < 0.3, rng)
-            return {path: text.encode() for path, text in files.items()}, f"onboard {app}"
-        if plan.planted == "secret-in-code" and index == 0:
-            path = f"{plan.scopes[0]}/terraform.tfvars"
-            content = (self._read(path, branch.overlay) or b"").decode()
-            return {path: (content + messages.leaked_credentials(rng)).encode()}, (
-                "add bootstrap credentials for build agents"
-            )
-        if plan.kind is Kind.RENOVATE:
-            return self._renovate(plan.scopes[0], branch.overlay)
-        if plan.kind is Kind.DEPENDABOT:
-            return self._dependabot(branch.overlay)
-        return self._edit(plan.scopes[0], branch.overlay)
-
-    def _renovate(
-        self, scope: str, overlay: dict[str, bytes | None]
-    ) -> tuple[dict[str, bytes | None], str]:
-        if scope.startswith("charts/"):
-            path = f"{scope}/Chart.yaml"
-            text = (self._read(path, overlay) or b"").decode()
-            match = re.search(r"- name: redis\n    version: (\S+)", text)
-            assert match is not None
-            new = bump(match.group(1), self.rng)
-            updated = text[: match.start(1)] + new + text[match.end(1) :]
-            return {path: updated.encode()}, f"update helm release redis to v{new}"
-        names = (".terraform.lock.hcl", "versions.tf")
-        files = {name: (self._read(f"{scope}/{name}", overlay) or b"").decode() for name in names}
-        bumped = provider_bump(self.rng, files)
-        assert bumped is not None
-        changed, version = bumped
-        return (
-            {f"{scope}/{name}": text.encode() for name, text in changed.items()},
-            f"update terraform aws to v{version}",
-        )
-
-    def _dependabot(self, overlay: dict[str, bytes | None]) -> tuple[dict[str, bytes | None], str]:
-        paths = [p for p in self._paths(".github", overlay) if p.startswith(".github/workflows/")]
-        texts = {path: (self._read(path, overlay) or b"").decode() for path in paths}
-        bumped = actions_bump(self.rng, texts[paths[0]])
-        assert bumped is not None
-        _, summary = bumped
-        action, _, versions = summary.partition(" from ")
-        old, _, new = versions.partition(" to ")
-        changes: dict[str, bytes | None] = {}
-        for path, text in texts.items():
-            updated = text.replace(f"{action}@v{old}", f"{action}@v{new}")
-            if updated != text:
-                changes[path] = updated.encode()
-        return changes, f"bump {summary}"
 
     def _merge(self, plan: PullPlan) -> None:
         branch = self.branches.pop(plan.number)

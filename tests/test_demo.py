@@ -1,0 +1,288 @@
+"""The sample repository generator: determinism, history shape, review data, planted violations."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+
+from auditor.demo import DemoScale, DemoSummary, create_demo
+from auditor.errors import UsageError
+from auditor.reviews.offline import OfflineSource
+
+SMALL = DemoScale.small()
+TICKET = re.compile(r"\bOPS-\d+\b")
+PLANTED_KINDS = {
+    "direct-push",
+    "self-approval",
+    "stale-approval",
+    "self-merge",
+    "approval-after-merge",
+    "unresolved-identity",
+    "emergency-no-retro",
+    "missing-ticket",
+    "freeze-window",
+    "bot-no-approval",
+    "secret-in-code",
+    "sensitive-single-approval",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, check=True, env=_env()
+    )
+    return result.stdout.decode("utf-8", errors="replace")
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/nonexistent", "LC_ALL": "C"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
+    return create_demo(tmp_path_factory.mktemp("small") / "workspace", scale=SMALL)
+
+
+@pytest.fixture(scope="module")
+def pulls(demo: DemoSummary) -> list[dict[str, Any]]:
+    document = json.loads(demo.reviews.read_text(encoding="utf-8"))
+    return list(document["pulls"])
+
+
+def _main_log(repo: Path, fmt: str, *args: str) -> list[str]:
+    return git(repo, "log", f"--format={fmt}", *args, "main").splitlines()
+
+
+def test_same_scale_gives_identical_output(demo: DemoSummary, tmp_path: Path) -> None:
+    again = create_demo(tmp_path / "again", scale=SMALL)
+    assert again.head == demo.head
+    assert git(again.repository, "for-each-ref") == git(demo.repository, "for-each-ref")
+    assert again.reviews.read_bytes() == demo.reviews.read_bytes()
+    assert again.planted_file.read_bytes() == demo.planted_file.read_bytes()
+
+
+def test_refuses_a_non_empty_target(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    with pytest.raises(UsageError, match=re.escape(str(tmp_path))):
+        create_demo(tmp_path, scale=SMALL)
+
+
+def test_work_tree_is_checked_out_on_main(demo: DemoSummary) -> None:
+    assert git(demo.repository, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert git(demo.repository, "status", "--porcelain") == ""
+    assert (demo.repository / ".github" / "CODEOWNERS").is_file()
+
+
+def test_history_shape(demo: DemoSummary) -> None:
+    repo = demo.repository
+    total = int(git(repo, "rev-list", "--count", "--all"))
+    assert total == demo.commits
+    assert SMALL.commits <= total <= SMALL.commits * 1.2
+    assert int(git(repo, "rev-list", "--merges", "--count", "main")) > 10
+    subjects = _main_log(repo, "%s", "--first-parent")
+    assert sum(bool(re.search(r" \(#\d+\)$", subject)) for subject in subjects) > 10
+    assert any(subject.startswith("build: automatic update of") for subject in subjects)
+    authors = set(_main_log(repo, "%an"))
+    assert {"renovate[bot]", "dependabot[bot]", "argocd-image-updater"} <= authors
+    assert demo.direct_pushes > 0
+    assert demo.bot_changes > 0
+
+
+def test_every_merge_method_is_used(demo: DemoSummary, pulls: list[dict[str, Any]]) -> None:
+    repo = demo.repository
+    methods = set()
+    for bundle in pulls:
+        pull = bundle["pull"]
+        merge = pull["merge_commit_sha"]
+        parents = git(repo, "rev-list", "--parents", "-n1", merge).split()[1:]
+        subject = git(repo, "log", "-1", "--format=%s", merge).strip()
+        if len(parents) == 2:
+            assert parents[1] == pull["head"]["sha"]
+            assert subject.startswith(f"Merge pull request #{pull['number']} from acme/")
+            methods.add("merge")
+        elif subject.endswith(f"(#{pull['number']})"):
+            methods.add("squash")
+        else:
+            assert subject == bundle["commits"][-1]["commit"]["message"].splitlines()[0]
+            methods.add("rebase")
+    assert methods == {"merge", "squash", "rebase"}
+
+
+def test_renames_are_detected(demo: DemoSummary) -> None:
+    statuses = git(demo.repository, "log", "-M", "--name-status", "--format=", "--all")
+    assert re.search(r"^R\d+\t", statuses, re.MULTILINE)
+
+
+def test_mailmap_unifies_identities(demo: DemoSummary) -> None:
+    repo = demo.repository
+    raw = set(_main_log(repo, "%ae"))
+    mapped = set(_main_log(repo, "%aE", "--use-mailmap"))
+    assert len(mapped) < len(raw)
+    assert any(email.endswith("@users.noreply.github.com") for email in mapped - {""}), (
+        "one noreply identity is left out of .mailmap on purpose"
+    )
+
+
+def test_edge_cases_are_present(demo: DemoSummary) -> None:
+    repo = demo.repository
+    listing = "\n".join(_all_commits(repo)) + "\n"
+    objects = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        input=listing.encode(),
+        capture_output=True,
+        check=True,
+        env=_env(),
+    ).stdout
+    assert b"\ngpgsig -----BEGIN PGP SIGNATURE-----\n" in objects
+    assert b"\ngpgsig -----BEGIN SSH SIGNATURE-----\n" in objects
+    assert b"\nencoding ISO-8859-1\n" in objects
+    assert git(repo, "ls-files", "-s", "scripts/fmt-check.sh").startswith("100755")
+    assert (repo / "docs" / "architecture.png").read_bytes().startswith(b"\x89PNG")
+
+
+def _all_commits(repo: Path) -> list[str]:
+    return git(repo, "rev-list", "--all").split()
+
+
+def test_review_data_matches_the_repository(demo: DemoSummary, pulls: list[dict[str, Any]]) -> None:
+    repo = demo.repository
+    known = set(_all_commits(repo))
+    listing = git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/pull")
+    refs = dict(line.split(" ") for line in listing.splitlines())
+    assert len(pulls) == demo.pull_requests
+    assert sorted(f"refs/pull/{bundle['pull']['number']}/head" for bundle in pulls) == sorted(refs)
+    for bundle in pulls:
+        pull = bundle["pull"]
+        shas = [commit["sha"] for commit in bundle["commits"]]
+        assert pull["merge_commit_sha"] in known
+        assert set(shas) <= known
+        assert refs[f"refs/pull/{pull['number']}/head"] == pull["head"]["sha"] == shas[-1]
+        assert {review["commit_id"] for review in bundle["reviews"]} <= set(shas)
+
+
+def test_review_data_loads_as_an_offline_source(demo: DemoSummary) -> None:
+    source = OfflineSource(demo.reviews)
+    assert len(source.requests) == demo.pull_requests
+
+
+def test_planted_violations_point_at_real_objects(
+    demo: DemoSummary, pulls: list[dict[str, Any]]
+) -> None:
+    entries = json.loads(demo.planted_file.read_text(encoding="utf-8"))
+    assert {entry["kind"] for entry in entries} == PLANTED_KINDS
+    numbers = {bundle["pull"]["number"] for bundle in pulls}
+    known = set(_all_commits(demo.repository))
+    for entry in entries:
+        assert entry["commit"] in known
+        assert entry["pull"] is None or entry["pull"] in numbers
+        assert entry["note"]
+
+
+def _problems(bundle: dict[str, Any]) -> set[str]:
+    pull, commits, reviews = bundle["pull"], bundle["commits"], bundle["reviews"]
+    pushers = {pull["user"]["login"]} | {c["author"]["login"] for c in commits if c["author"]}
+    approvals = [r for r in reviews if r["state"] == "APPROVED"]
+    independent = [r for r in approvals if r["user"]["login"] not in pushers]
+    problems = set()
+    if not independent:
+        problems.add("no independent approval")
+    elif not any(
+        r["commit_id"] == pull["head"]["sha"] and r["submitted_at"] <= pull["merged_at"]
+        for r in independent
+    ):
+        problems.add("no approval of the final head before merge")
+    text = pull["title"] + pull["body"] + "".join(c["commit"]["message"] for c in commits)
+    if not TICKET.search(text):
+        problems.add("no ticket")
+    if any(c["author"] is None and "blake" in c["commit"]["author"]["email"] for c in commits):
+        problems.add("unresolved author")
+    return problems
+
+
+def test_only_planted_pull_requests_break_the_rules(
+    demo: DemoSummary, pulls: list[dict[str, Any]]
+) -> None:
+    planted = {entry.pull: entry.kind for entry in demo.planted if entry.pull is not None}
+    content_only = {"freeze-window", "secret-in-code", "sensitive-single-approval"}
+    for bundle in pulls:
+        number = bundle["pull"]["number"]
+        kind = planted.get(number)
+        if kind is None or kind in content_only:
+            assert _problems(bundle) == set(), number
+        else:
+            assert _problems(bundle), (number, kind)
+
+
+def test_planted_content_violations(demo: DemoSummary, pulls: list[dict[str, Any]]) -> None:
+    by_kind = {entry.kind: entry for entry in demo.planted}
+    by_number = {bundle["pull"]["number"]: bundle for bundle in pulls}
+    secret = git(demo.repository, "show", "--format=", by_kind["secret-in-code"].commit)
+    assert re.search(r'^\+ci_access_key_id\s+= "AKIA[A-Z0-9]{16}"$', secret, re.MULTILINE)
+    assert "PRIVATE KEY-----" in secret
+    freeze = by_number[by_kind["freeze-window"].pull]["pull"]["merged_at"]
+    assert "2025-12-22T00:00:00Z" <= freeze < "2026-01-03T00:00:00Z"
+    sensitive = by_number[by_kind["sensitive-single-approval"].pull]
+    assert [r["state"] for r in sensitive["reviews"]].count("APPROVED") == 1
+    for bundle in pulls:
+        touched = git(demo.repository, "diff", "--name-only", bundle["pull"]["base"]["sha"],
+                      bundle["pull"]["head"]["sha"])  # fmt: skip
+        approvals = [r for r in bundle["reviews"] if r["state"] == "APPROVED"]
+        if "envs/prod/iam/" in touched and bundle is not sensitive:
+            assert len(approvals) >= 2
+    bot = by_number[by_kind["bot-no-approval"].pull]
+    assert bot["pull"]["user"]["login"] == "renovate[bot]" and not bot["reviews"]
+
+
+def test_no_change_lands_in_the_freeze_window_except_the_planted_one(demo: DemoSummary) -> None:
+    start = datetime(2025, 12, 22, tzinfo=UTC).timestamp()
+    end = datetime(2026, 1, 3, tzinfo=UTC).timestamp()
+    landed = [int(t) for t in _main_log(demo.repository, "%ct", "--first-parent")]
+    assert sum(start <= t < end for t in landed) == 1
+
+
+def _tracked(repo: Path) -> Iterator[Path]:
+    for name in git(repo, "ls-files").splitlines():
+        yield repo / name
+
+
+def test_files_are_valid_yaml_hcl_and_json(demo: DemoSummary) -> None:
+    """Every YAML and JSON file parses; so does the HCL of production, of the root module the
+    leaked credentials went to, and of the shared modules (HCL parsing is slow)."""
+    hcl_roots = ("envs/prod/", "envs/staging/compute/", "modules/")
+    checked = 0
+    for path in _tracked(demo.repository):
+        name = path.relative_to(demo.repository).as_posix()
+        text = path.read_text(encoding="utf-8") if path.suffix != ".png" else ""
+        if path.suffix in (".yaml", ".yml") and "templates" not in path.parts:
+            list(yaml.safe_load_all(text))
+        elif path.suffix in (".tf", ".hcl", ".tfvars") and name.startswith(hcl_roots):
+            hcl2.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+        else:
+            continue
+        checked += 1
+    assert checked > 200
+
+
+def test_default_scale(tmp_path: Path) -> None:
+    summary = create_demo(tmp_path / "workspace")
+    assert 2500 <= summary.commits <= 4000
+    assert summary.pull_requests > 500
+    assert {entry.kind for entry in summary.planted} == PLANTED_KINDS
+    document = json.loads(summary.reviews.read_text(encoding="utf-8"))
+    assert document["exported_at"] == "2026-10-01T00:00:00Z"
+    assert all(_problems(b) == set() for b in document["pulls"] if not _is_planted(summary, b))
+
+
+def _is_planted(summary: DemoSummary, bundle: dict[str, Any]) -> bool:
+    return any(entry.pull == bundle["pull"]["number"] for entry in summary.planted)
