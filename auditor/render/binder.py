@@ -1,0 +1,248 @@
+"""The view model of the PDF audit binder: every sentence and table precomputed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass
+
+from auditor.model import ReviewEvidence, Status
+from auditor.render.changeview import ChangeView, ChangeViews
+from auditor.render.interface import MANIFEST_FILE, PDF_FILE, RenderContext
+from auditor.render.text import when
+from auditor.render.views import (
+    ControlView,
+    FrameworkView,
+    ReportView,
+    RepositoryView,
+    WaiverView,
+    period,
+)
+from auditor.report import Report
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class SourceView:
+    name: str
+    remote: str
+    path: str
+    review_source: str
+    changes: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class SampleView:
+    number: int
+    control_id: str
+    index: int
+    change: ChangeView
+    status: str
+    reason: str
+    waiver_id: str
+
+
+@dataclass(frozen=True)
+class BinderView:
+    organisation: str
+    period: str
+    frameworks_text: str
+    generated_at: str
+    tool_version: str
+    command: str
+    complete: bool
+    evidence_digest: str
+    digest_note: str
+    repositories: tuple[RepositoryView, ...]
+    toc: tuple[TocEntry, ...]
+    summary_text: str
+    population_text: str
+    method_text: str
+    sources: tuple[SourceView, ...]
+    gaps: tuple[str, ...]
+    notes: tuple[str, ...]
+    controls: tuple[ControlView, ...]
+    frameworks: tuple[FrameworkView, ...]
+    waivers: tuple[WaiverView, ...]
+    sample: tuple[SampleView, ...]
+    sample_text: str
+    evidence: tuple[tuple[str, str], ...]
+    evidence_pages: str
+    attachments: tuple[tuple[str, str], ...]
+
+
+SITE_PAGES = ("assets/", "changes/", "controls/")
+METHOD = (
+    "Each control is a named check applied to every change of its population. A result is pass,"
+    " fail, unknown (the evidence needed to conclude is missing), not applicable (the change is"
+    " outside the control's scope) or waived (an accepted exception recorded with an owner and an"
+    " expiry). The exceptions listed for each control are every result other than pass and not"
+    " applicable. The full populations are attached to this PDF as CSV files and written beside"
+    " it in the audit pack."
+)
+
+
+def digest_note(context: RenderContext) -> str:
+    if not context.evidence:
+        return "No other files were written with this PDF; the digest is of an empty manifest."
+    return (
+        f"The evidence manifest is {MANIFEST_FILE} without its {PDF_FILE} line: one"
+        " '<sha256>  <path>' line per file of the pack, sorted by path. Recompute its digest with"
+        f" grep -v '  {PDF_FILE}$' {MANIFEST_FILE} | sha256sum"
+    )
+
+
+def _site_pages(context: RenderContext) -> str:
+    count = sum(1 for path, _ in context.evidence if path.startswith(SITE_PAGES))
+    if not count:
+        return ""
+    return (
+        f"The {count} further files of the HTML site ({', '.join(SITE_PAGES)}) are listed in"
+        f" {MANIFEST_FILE}."
+    )
+
+
+def _gaps(report: Report) -> tuple[str, ...]:
+    gaps = [f"{r.name}: {reason}" for r in report.repositories for reason in r.incomplete_reasons]
+    gaps += [
+        f"{r.name}: no review data was collected; approvals cannot be evidenced"
+        for r in report.repositories
+        if r.review_source == "none"
+    ]
+    gaps += [
+        f"{r.name}: {e.kind} on {e.branch} at {when(e.detected_at)}, {len(e.lost)} commits lost"
+        for r in report.repositories
+        for e in r.events
+    ]
+    missing = sum(1 for c in report.changes if c.evidence is ReviewEvidence.MISSING)
+    if missing:
+        gaps.append(f"{missing} changes lack review data that was expected from the forge")
+    unresolved = sum(1 for c in report.changes if c.unresolved)
+    if unresolved:
+        gaps.append(f"{unresolved} changes involve identities that map to nobody in the roster")
+    gaps += [f"waiver {w} has expired" for w in report.expired_waivers]
+    gaps += [f"waiver {w} matched nothing" for w in report.unmatched_waivers]
+    return tuple(gaps)
+
+
+def _summary(report: Report) -> str:
+    statuses = Counter(r.status for r in report.controls)
+    return (
+        f"{len(report.controls)} controls were evaluated over {len(report.changes)} changes:"
+        f" {statuses[Status.FAIL]} failed, {statuses[Status.UNKNOWN]} could not be concluded,"
+        f" {statuses[Status.PASS]} passed and {statuses[Status.NOT_APPLICABLE]} had nothing"
+        " to test."
+    )
+
+
+def _population(report: Report) -> str:
+    commits = sum(len(c.commits) or 1 for c in report.changes)
+    return (
+        f"Every change that landed on an audited branch of {len(report.repositories)}"
+        f" repositories during {period(report)}: a merged change request or a commit pushed"
+        " directly, counted once at the time it landed (the merge time for merged requests, the"
+        f" commit time for direct pushes). {len(report.changes)} changes brought in {commits}"
+        " commits."
+    )
+
+
+def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
+    changes = ChangeViews(view)
+    results = {(f.control_id, f.change_id): f for f in report.findings}
+    items = []
+    for number, item in enumerate(report.sample, start=1):
+        facts = view.changes.get(item.change_id)
+        if facts is None:
+            continue
+        finding = results.get((item.control_id, item.change_id))
+        items.append(
+            SampleView(
+                number=number,
+                control_id=item.control_id,
+                index=item.index,
+                change=changes.change(facts),
+                status=finding.status.value if finding else Status.NOT_APPLICABLE.value,
+                reason=finding.reason if finding else "no result for this control",
+                waiver_id=finding.waiver_id if finding else "",
+            )
+        )
+    return tuple(items)
+
+
+def _toc(controls: tuple[ControlView, ...], report: Report) -> tuple[TocEntry, ...]:
+    entries = [
+        TocEntry(1, "scope", "Scope and method"),
+        TocEntry(1, "summary", "Executive summary"),
+    ]
+    entries += [TocEntry(2, c.anchor, f"{c.id} — {c.title}") for c in controls]
+    if report.waivers:
+        entries.append(TocEntry(1, "waivers", "Waivers"))
+    entries += [
+        TocEntry(1, "sample", "Sample"),
+        TocEntry(1, "evidence", "Evidence files"),
+        TocEntry(1, "signoff", "Sign-off"),
+    ]
+    return tuple(entries)
+
+
+def binder(
+    report: Report, context: RenderContext, attachments: tuple[tuple[str, str], ...]
+) -> BinderView:
+    view = ReportView(report)
+    limit = context.options.pdf_exception_limit
+    controls = tuple(
+        dataclasses.replace(
+            c,
+            exceptions=c.exceptions[:limit],
+            hidden_exceptions=max(0, len(c.exceptions) - limit),
+        )
+        for c in view.controls
+    )
+    return BinderView(
+        organisation=report.organisation,
+        period=period(report),
+        frameworks_text=", ".join(report.frameworks) or "all in the catalog",
+        generated_at=when(report.generated_at),
+        tool_version=report.tool_version,
+        command=report.command,
+        complete=report.complete,
+        evidence_digest=context.evidence_digest,
+        digest_note=digest_note(context),
+        repositories=view.repositories,
+        toc=_toc(controls, report),
+        summary_text=_summary(report),
+        population_text=_population(report),
+        method_text=METHOD,
+        sources=tuple(
+            SourceView(
+                name=r.name,
+                remote=r.remote,
+                path=r.path,
+                review_source=r.review_source,
+                changes=sum(1 for c in report.changes if c.repo == r.name),
+                complete=r.complete,
+            )
+            for r in report.repositories
+        ),
+        gaps=_gaps(report),
+        notes=report.notes,
+        controls=controls,
+        frameworks=view.frameworks,
+        waivers=tuple(view.waiver(w) for w in report.waivers),
+        sample=_sample(report, view),
+        sample_text=(
+            f"{len(report.sample)} items drawn with seed {report.sample_seed or 'not recorded'}."
+            " Each item names its control and its position in the population, so the draw can"
+            " be re-performed from changes.csv."
+        ),
+        evidence=tuple((p, d) for p, d in context.evidence if not p.startswith(SITE_PAGES)),
+        evidence_pages=_site_pages(context),
+        attachments=attachments,
+    )

@@ -1,0 +1,199 @@
+"""View models of single changes: the HTML change page, the PDF sample and the table rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.model import ChangeFacts, FileChange, Finding, Person
+from auditor.render.text import visible, when
+from auditor.render.views import (
+    Link,
+    ReportView,
+    change_page,
+    commit_link,
+    control_page,
+    request_link,
+    worst,
+)
+from auditor.rows import signature_status
+
+
+@dataclass(frozen=True)
+class FileView:
+    path: str
+    old_path: str
+    change_type: str
+    lines_added: int
+    lines_deleted: int
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: str
+    what: str
+    who: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    control_id: str
+    control_page: str
+    status: str
+    reason: str
+    waiver_id: str
+
+
+@dataclass(frozen=True)
+class CommitView:
+    commit: Link
+    subject: str
+    author: str
+    authored_at: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    change_id: str
+    repo: str
+    sha: str
+    branch: str
+    subject: str
+    body: str
+    page: str
+    status: str
+    commit: Link
+    request: Link
+    request_title: str
+    authors: tuple[str, ...]
+    committers: tuple[str, ...]
+    approvers: tuple[str, ...]
+    merged_by: str
+    landed_at: str
+    categories: tuple[str, ...]
+    environments: tuple[str, ...]
+    labels: tuple[str, ...]
+    evidence: str
+    signature: str
+    lines_added: int
+    lines_deleted: int
+    files: tuple[FileView, ...]
+    timeline: tuple[TimelineEvent, ...]
+    findings: tuple[FindingView, ...]
+    commits: tuple[CommitView, ...]
+    notes: tuple[str, ...]
+    unresolved: tuple[str, ...]
+
+
+def _names(people: tuple[Person, ...]) -> tuple[str, ...]:
+    return tuple(p.display for p in people)
+
+
+def _file(change: FileChange) -> FileView:
+    return FileView(
+        path=change.path,
+        old_path=change.old_path or "",
+        change_type=change.change_type.value,
+        lines_added=change.lines_added,
+        lines_deleted=change.lines_deleted,
+    )
+
+
+def _timeline(facts: ChangeFacts) -> tuple[TimelineEvent, ...]:
+    commit = facts.change.commit
+    events = [
+        (commit.author.when, "authored", commit.author.identity.name),
+        (commit.committer.when, "committed", commit.committer.identity.name),
+    ]
+    for approval in facts.approvals:
+        if approval.at is not None:
+            independence = "independent" if approval.independent else "not independent"
+            events.append((approval.at, f"approved ({independence})", approval.reviewer.display))
+    if facts.merged_at is not None:
+        merger = facts.merged_by.display if facts.merged_by else ""
+        events.append((facts.merged_at, "merged", merger))
+    events.sort(key=lambda e: e[0])
+    return tuple(TimelineEvent(when(at), what, who) for at, what, who in events)
+
+
+class ChangeViews:
+    """Builds change views over one :class:`ReportView`."""
+
+    def __init__(self, view: ReportView) -> None:
+        self.view = view
+
+    def _findings(self, facts: ChangeFacts) -> list[Finding]:
+        return self.view.findings_by_change.get(facts.change_id, [])
+
+    def change(self, facts: ChangeFacts) -> ChangeView:
+        scope = self.view.scopes.get(facts.repo)
+        change, commit = facts.change, facts.change.commit
+        findings = self._findings(facts)
+        return ChangeView(
+            change_id=facts.change_id,
+            repo=facts.repo,
+            sha=change.sha,
+            branch=change.branch,
+            subject=commit.subject,
+            body=commit.body,
+            page=change_page(facts),
+            status=worst([f.status for f in findings]).value,
+            commit=commit_link(scope, change.sha),
+            request=request_link(scope, facts.request_number, facts.request_url),
+            request_title=facts.request_title,
+            authors=_names(facts.authors) or (commit.author.identity.name,),
+            committers=_names(facts.committers) or (commit.committer.identity.name,),
+            approvers=tuple(a.reviewer.display for a in facts.approvals),
+            merged_by=facts.merged_by.display if facts.merged_by else "",
+            landed_at=when(change.landed_at),
+            categories=tuple(sorted(facts.categories)),
+            environments=tuple(sorted(facts.environments)),
+            labels=facts.labels,
+            evidence=facts.evidence.value,
+            signature=signature_status(commit.signature).value,
+            lines_added=change.lines_added,
+            lines_deleted=change.lines_deleted,
+            files=tuple(_file(f) for f in change.files),
+            timeline=_timeline(facts),
+            findings=tuple(
+                FindingView(
+                    control_id=f.control_id,
+                    control_page=control_page(f.control_id),
+                    status=f.status.value,
+                    reason=f.reason,
+                    waiver_id=f.waiver_id,
+                )
+                for f in findings
+            ),
+            commits=tuple(
+                CommitView(
+                    commit=commit_link(scope, c.sha),
+                    subject=c.subject,
+                    author=c.author.identity.name,
+                    authored_at=when(c.author.when),
+                    signature=signature_status(c.signature).value,
+                )
+                for c in facts.commits
+            ),
+            notes=facts.notes,
+            unresolved=facts.unresolved,
+        )
+
+    def table_row(self, facts: ChangeFacts) -> dict[str, Any]:
+        """One row of the HTML changes table (made visible here: the browser shows it as text)."""
+        findings = self._findings(facts)
+        commit = facts.change.commit
+        author = facts.authors[0].display if facts.authors else commit.author.identity.name
+        return {
+            "id": visible(facts.change_id),
+            "repo": visible(facts.repo),
+            "at": when(facts.change.landed_at),
+            "author": visible(author),
+            "subject": visible(commit.subject),
+            "req": facts.request_number,
+            "cats": [visible(c) for c in sorted(facts.categories)],
+            "st": worst([f.status for f in findings]).value,
+            "ctl": {f.control_id: f.status.value for f in findings},
+            "page": change_page(facts),
+        }

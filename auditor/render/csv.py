@@ -1,0 +1,160 @@
+"""The population CSVs: changes, commits, findings, controls and the sample."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from auditor.model import ChangeFacts, CustodyLink, Finding, Person
+from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
+from auditor.report import Report
+from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, change_row, commit_row
+from auditor.tabular import iso_utc, to_text, write_csv
+
+CHANGES_COLUMNS = (*CHANGE_COLUMNS, "environments", "review_evidence")
+FINDING_COLUMNS = (
+    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request", "status",
+    "reason", "waiver_id", "severity", "landed_at", "change_request_url", "control_title",
+)  # fmt: skip
+CONTROL_COLUMNS = (
+    "control_id", "title", "framework_refs", "population", "passed", "failed", "unknown",
+    "not_applicable", "waived", "status", "severity", "check",
+)  # fmt: skip
+SAMPLE_COLUMNS = (
+    "control_id", "index", "change_id", "repo", "commit", "landed_at", "subject",
+    "change_request", "change_request_url", "status", "reason", "waiver_id",
+)  # fmt: skip
+_TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
+
+
+def title_header(column: str) -> str:
+    """``change_request_url`` → ``Change Request URL``."""
+    return " ".join(_TITLE_WORDS.get(w, w.capitalize()) for w in column.split("_"))
+
+
+def _display(people: Iterable[Person]) -> list[str]:
+    return [p.display for p in people]
+
+
+def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
+    for facts in report.changes:
+        row = change_row(facts.repo, facts.change)
+        request = facts.request_number
+        row.update(
+            change_request=request if request is not None else row["change_request"],
+            change_request_url=facts.request_url,
+            approvers=_display(a.reviewer for a in facts.approvals),
+            merged_by=facts.merged_by.display if facts.merged_by else "",
+            categories=sorted(facts.categories),
+            environments=sorted(facts.environments),
+            review_evidence=facts.evidence.value,
+        )
+        yield row
+
+
+def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
+    for facts in report.changes:
+        change = facts.change
+        for commit in facts.commits or (change.commit,):
+            yield commit_row(facts.repo, change.branch, commit, CustodyLink(commit.sha, change.sha))
+
+
+def _finding_row(finding: Finding, facts: ChangeFacts | None, title: str) -> dict[str, Any]:
+    return {
+        "control_id": finding.control_id,
+        "framework_refs": [str(r) for r in finding.framework_refs],
+        "repo": finding.repo,
+        "change_id": finding.change_id,
+        "commit": finding.commit,
+        "change_request": finding.change_request,
+        "status": finding.status.value,
+        "reason": finding.reason,
+        "waiver_id": finding.waiver_id,
+        "severity": finding.severity.value,
+        "landed_at": iso_utc(facts.change.landed_at) if facts else "",
+        "change_request_url": facts.request_url if facts else "",
+        "control_title": title,
+    }
+
+
+def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
+    by_id = {f.change_id: f for f in report.changes}
+    titles = {c.control.id: c.control.title for c in report.controls}
+    for finding in report.findings:
+        facts = by_id.get(finding.change_id)
+        yield _finding_row(finding, facts, titles.get(finding.control_id, ""))
+
+
+def controls_rows(report: Report) -> Iterator[dict[str, Any]]:
+    for result in report.controls:
+        control = result.control
+        yield {
+            "control_id": control.id,
+            "title": control.title,
+            "framework_refs": [str(r) for r in control.refs(report.frameworks)],
+            "population": result.population,
+            "passed": result.passed,
+            "failed": result.failed,
+            "unknown": result.unknown,
+            "not_applicable": result.not_applicable,
+            "waived": result.waived,
+            "status": result.status.value,
+            "severity": control.severity.value,
+            "check": control.check,
+        }
+
+
+def sample_rows(report: Report) -> Iterator[dict[str, Any]]:
+    by_id = {f.change_id: f for f in report.changes}
+    results = {(f.control_id, f.change_id): f for f in report.findings}
+    for item in report.sample:
+        facts = by_id.get(item.change_id)
+        finding = results.get((item.control_id, item.change_id))
+        yield {
+            "control_id": item.control_id,
+            "index": item.index,
+            "change_id": item.change_id,
+            "repo": facts.repo if facts else "",
+            "commit": facts.change.sha if facts else "",
+            "landed_at": iso_utc(facts.change.landed_at) if facts else "",
+            "subject": facts.change.commit.subject if facts else "",
+            "change_request": facts.request_number if facts else None,
+            "change_request_url": facts.request_url if facts else "",
+            "status": finding.status.value if finding else "",
+            "reason": finding.reason if finding else "",
+            "waiver_id": finding.waiver_id if finding else "",
+        }
+
+
+def _csv_bytes(
+    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], profile: HeaderProfile
+) -> bytes:
+    if profile is HeaderProfile.SNAKE:
+        return to_text(write_csv, columns, rows).encode("utf-8")
+    names = {column: title_header(column) for column in columns}
+    titled = ({names[c]: row.get(c) for c in columns} for row in rows)
+    return to_text(write_csv, list(names.values()), titled).encode("utf-8")
+
+
+def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict[str, bytes]:
+    """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` only with a sample)."""
+    documents = {
+        "csv/changes.csv": _csv_bytes(CHANGES_COLUMNS, changes_rows(report), profile),
+        "csv/commits.csv": _csv_bytes(COMMIT_COLUMNS, commits_rows(report), profile),
+        "csv/findings.csv": _csv_bytes(FINDING_COLUMNS, findings_rows(report), profile),
+        "csv/controls.csv": _csv_bytes(CONTROL_COLUMNS, controls_rows(report), profile),
+    }
+    if report.sample:
+        documents["csv/sample.csv"] = _csv_bytes(SAMPLE_COLUMNS, sample_rows(report), profile)
+    return documents
+
+
+class CsvRenderer(Renderer):
+    format = Format.CSV
+
+    def render(self, report: Report, out: Path, context: RenderContext) -> None:
+        for name, data in context.tables.items():
+            path = out / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)

@@ -1,0 +1,53 @@
+"""Text made safe to show: invisible characters made visible, names made safe for paths and JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from auditor.tabular import iso_utc
+
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+_UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+_JSON_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_SCRIPT = re.compile("[<>&\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Replace control, bidirectional and zero-width characters by ``⟨U+XXXX⟩``."""
+    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of ``name``; a short hash keeps altered names distinct."""
+    safe = _UNSAFE_PATH.sub("-", name).strip("-.") or "x"
+    if safe == name:
+        return safe
+    return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def json_for_script(document: object) -> str:
+    """JSON that can sit inside ``<script type="application/json">`` without ending it."""
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _JSON_SCRIPT.sub(lambda m: _JSON_SCRIPT_ESCAPES[m.group()], text)
+
+
+def when(value: datetime | None) -> str:
+    """A timestamp as shown to people: ISO 8601 UTC, empty for unknown."""
+    return iso_utc(value)
+
+
+def safe_url(url: str) -> str:
+    """``url`` if it is an http(s) link, else empty (never a ``javascript:`` or ``data:`` link)."""
+    lowered = url.strip().lower()
+    return url.strip() if lowered.startswith(("https://", "http://")) else ""

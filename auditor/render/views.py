@@ -1,0 +1,281 @@
+"""View models of the report for the HTML site and the PDF binder: every value precomputed."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache, cached_property
+
+from auditor.model import ChangeFacts, ControlResult, Finding, Status, Waiver
+from auditor.render.text import safe_url, slug, when
+from auditor.report import Report, RepositoryScope
+
+EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
+_SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
+
+
+@dataclass(frozen=True)
+class Link:
+    """Text and, when there is a safe one, where it points."""
+
+    text: str
+    href: str = ""
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    control_id: str
+    change_id: str
+    repo: str
+    status: str
+    reason: str
+    waiver_id: str
+    subject: str
+    landed_at: str
+    change: Link  # the change id, pointing at its commit on the forge
+    commit: Link
+    request: Link
+    page: str
+
+
+@dataclass(frozen=True)
+class WaiverView:
+    id: str
+    control: str
+    owner: str
+    ticket: str
+    reason: str
+    approved_by: str
+    expires: str
+    applies_to: str
+    expired: bool
+    unmatched: bool
+    used: int
+
+
+@dataclass(frozen=True)
+class ControlView:
+    id: str
+    title: str
+    description: str
+    procedure: str
+    check: str
+    severity: str
+    status: str
+    parameters: tuple[tuple[str, str], ...]
+    refs: tuple[str, ...]
+    population: int
+    passed: int
+    failed: int
+    unknown: int
+    not_applicable: int
+    waived: int
+    exceptions: tuple[ExceptionView, ...]
+    waivers: tuple[WaiverView, ...]
+    anchor: str
+    page: str
+    hidden_exceptions: int = 0  # left out of ``exceptions`` to keep a document readable
+
+    @property
+    def exception_total(self) -> int:
+        return len(self.exceptions) + self.hidden_exceptions
+
+
+@dataclass(frozen=True)
+class FrameworkRow:
+    ref: str
+    status: str
+    controls: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class FrameworkView:
+    name: str
+    status: str
+    rows: tuple[FrameworkRow, ...]
+
+
+@dataclass(frozen=True)
+class RepositoryView:
+    name: str
+    remote: str
+    path: str
+    branches: tuple[tuple[str, str], ...]
+    review_source: str
+    complete: bool
+    incomplete_reasons: tuple[str, ...]
+    events: tuple[str, ...]
+
+
+def period(report: Report) -> str:
+    since = when(report.since) or "the first commit"
+    until = when(report.until) or when(report.generated_at)
+    return f"{since} – {until}"
+
+
+def worst(statuses: list[Status]) -> Status:
+    """The status that matters most to an auditor among ``statuses``."""
+    ranked = [s for s in statuses if s in _SEVERITY]
+    return min(ranked, key=_SEVERITY.__getitem__) if ranked else Status.NOT_APPLICABLE
+
+
+def commit_link(scope: RepositoryScope | None, sha: str) -> Link:
+    template = scope.commit_url if scope else ""
+    return Link(sha[:12], safe_url(template.replace("{sha}", sha)) if template else "")
+
+
+def request_link(scope: RepositoryScope | None, number: int | None, url: str = "") -> Link:
+    if number is None:
+        return Link("")
+    template = scope.request_url if scope else ""
+    href = url or (template.replace("{number}", str(number)) if template else "")
+    return Link(f"#{number}", safe_url(href))
+
+
+def change_page(facts_or_id: ChangeFacts | str) -> str:
+    change_id = facts_or_id if isinstance(facts_or_id, str) else facts_or_id.change_id
+    return f"changes/{slug(change_id)}.html"
+
+
+@cache
+def control_page(control_id: str) -> str:
+    return f"controls/{slug(control_id)}.html"
+
+
+def _event_text(scope: RepositoryScope) -> tuple[str, ...]:
+    return tuple(
+        f"{when(e.detected_at)} {e.kind} on {e.branch}: {e.old_tip[:12]} → {e.new_tip[:12]}"
+        f" ({len(e.lost)} commits no longer reachable)"
+        for e in scope.events
+    )
+
+
+class ReportView:
+    """Indexes over one report, and the view models built from them (each built once)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.scopes: Mapping[str, RepositoryScope] = {r.name: r for r in report.repositories}
+        self.changes: Mapping[str, ChangeFacts] = {c.change_id: c for c in report.changes}
+        by_change: defaultdict[str, list[Finding]] = defaultdict(list)
+        by_control: defaultdict[str, list[Finding]] = defaultdict(list)
+        for finding in report.findings:
+            by_change[finding.change_id].append(finding)
+            by_control[finding.control_id].append(finding)
+        self.findings_by_change: Mapping[str, list[Finding]] = by_change
+        self.findings_by_control: Mapping[str, list[Finding]] = by_control
+        self.waiver_uses = Counter(f.waiver_id for f in report.findings if f.waiver_id)
+
+    def exception(self, finding: Finding) -> ExceptionView:
+        facts = self.changes.get(finding.change_id)
+        scope = self.scopes.get(finding.repo)
+        commit = commit_link(scope, finding.commit) if finding.commit else Link("")
+        return ExceptionView(
+            control_id=finding.control_id,
+            change_id=finding.change_id,
+            repo=finding.repo,
+            status=finding.status.value,
+            reason=finding.reason,
+            waiver_id=finding.waiver_id,
+            subject=facts.change.commit.subject if facts else "",
+            landed_at=when(facts.change.landed_at) if facts else "",
+            change=Link(finding.change_id, commit.href),
+            commit=commit,
+            request=request_link(scope, finding.change_request, facts.request_url if facts else ""),
+            page=change_page(finding.change_id) if facts else "",
+        )
+
+    def _exceptions(self, control_id: str) -> tuple[ExceptionView, ...]:
+        found = self.findings_by_control.get(control_id, [])
+        views = [self.exception(f) for f in found if f.status in EXCEPTION_STATUSES]
+        order = {s.value: i for i, s in enumerate(EXCEPTION_STATUSES)}
+        return tuple(sorted(views, key=lambda v: (order[v.status], v.landed_at, v.change_id)))
+
+    def waiver(self, waiver: Waiver) -> WaiverView:
+        scope = ", ".join(
+            part
+            for part in (
+                f"change {waiver.change}" if waiver.change else "",
+                f"request #{waiver.request}" if waiver.request is not None else "",
+                f"paths {waiver.path}" if waiver.path else "",
+            )
+            if part
+        )
+        return WaiverView(
+            id=waiver.id,
+            control=waiver.control,
+            owner=waiver.owner,
+            ticket=waiver.ticket,
+            reason=waiver.reason,
+            approved_by=waiver.approved_by,
+            expires=when(waiver.expires),
+            applies_to=scope or "every change",
+            expired=waiver.id in self.report.expired_waivers,
+            unmatched=waiver.id in self.report.unmatched_waivers,
+            used=self.waiver_uses[waiver.id],
+        )
+
+    def control(self, result: ControlResult) -> ControlView:
+        control = result.control
+        return ControlView(
+            id=control.id,
+            title=control.title,
+            description=control.description,
+            procedure=control.procedure,
+            check=control.check,
+            severity=control.severity.value,
+            status=result.status.value,
+            parameters=tuple((str(k), str(v)) for k, v in sorted(control.parameters.items())),
+            refs=tuple(str(r) for r in control.refs(self.report.frameworks)),
+            population=result.population,
+            passed=result.passed,
+            failed=result.failed,
+            unknown=result.unknown,
+            not_applicable=result.not_applicable,
+            waived=result.waived,
+            exceptions=self._exceptions(control.id),
+            waivers=tuple(self.waiver(w) for w in self.report.waivers if w.control == control.id),
+            anchor=f"control-{slug(control.id)}",
+            page=control_page(control.id),
+        )
+
+    @cached_property
+    def controls(self) -> tuple[ControlView, ...]:
+        return tuple(self.control(r) for r in self.report.controls)
+
+    @cached_property
+    def frameworks(self) -> tuple[FrameworkView, ...]:
+        views = []
+        for name in self.report.frameworks:
+            refs: defaultdict[str, list[ControlResult]] = defaultdict(list)
+            for result in self.report.controls:
+                for ref in result.control.refs((name,)):
+                    refs[ref.ref].append(result)
+            rows = tuple(
+                FrameworkRow(
+                    ref=ref,
+                    status=worst([r.status for r in results]).value,
+                    controls=tuple(Link(r.control.id, control_page(r.control.id)) for r in results),
+                )
+                for ref, results in sorted(refs.items())
+            )
+            status = worst([r.status for rs in refs.values() for r in rs]).value
+            views.append(FrameworkView(name=name, status=status, rows=rows))
+        return tuple(views)
+
+    @cached_property
+    def repositories(self) -> tuple[RepositoryView, ...]:
+        return tuple(
+            RepositoryView(
+                name=r.name,
+                remote=r.remote,
+                path=r.path,
+                branches=tuple((b.name, b.head) for b in r.branches),
+                review_source=r.review_source,
+                complete=r.complete,
+                incomplete_reasons=r.incomplete_reasons,
+                events=_event_text(r),
+            )
+            for r in self.report.repositories
+        )

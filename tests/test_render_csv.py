@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
+
+from auditor.model import Status
+from auditor.render.csv import (
+    CHANGES_COLUMNS,
+    CONTROL_COLUMNS,
+    FINDING_COLUMNS,
+    tables,
+    title_header,
+)
+from auditor.render.interface import HeaderProfile
+from auditor.report import Report
+from auditor.rows import COMMIT_COLUMNS
+
+CONTRACT_CHANGES = [
+    "repo",
+    "change_id",
+    "commit",
+    "authored_at",
+    "author_name",
+    "author_email",
+    "committed_at",
+    "committer_name",
+    "committer_email",
+    "landed_at",
+    "subject",
+    "files_changed",
+    "lines_added",
+    "lines_deleted",
+    "signature",
+    "change_request",
+    "change_request_url",
+    "approvers",
+    "merged_by",
+    "categories",
+]
+CONTRACT_FINDINGS = [
+    "control_id",
+    "framework_refs",
+    "repo",
+    "change_id",
+    "commit",
+    "change_request",
+    "status",
+    "reason",
+    "waiver_id",
+]
+CONTRACT_CONTROLS = [
+    "control_id",
+    "title",
+    "framework_refs",
+    "population",
+    "passed",
+    "failed",
+    "unknown",
+    "not_applicable",
+    "waived",
+    "status",
+]
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return build_report(changes=120)
+
+
+def _rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_contract_columns_are_present(report: Report) -> None:
+    documents = tables(report)
+    assert set(documents) == {
+        f"csv/{n}.csv" for n in ("changes", "commits", "findings", "controls", "sample")
+    }
+    headers = {
+        name: data.split(b"\r\n", 1)[0].decode().split(",") for name, data in documents.items()
+    }
+    assert set(CONTRACT_CHANGES) <= set(headers["csv/changes.csv"])
+    assert set(CONTRACT_FINDINGS) <= set(headers["csv/findings.csv"])
+    assert set(CONTRACT_CONTROLS) <= set(headers["csv/controls.csv"])
+    assert headers["csv/changes.csv"] == list(CHANGES_COLUMNS)
+    assert headers["csv/commits.csv"] == list(COMMIT_COLUMNS)
+    assert headers["csv/findings.csv"] == list(FINDING_COLUMNS)
+    assert headers["csv/controls.csv"] == list(CONTROL_COLUMNS)
+
+
+def test_changes_rows_carry_review_facts(report: Report) -> None:
+    rows = _rows(tables(report)["csv/changes.csv"])
+    assert len(rows) == len(report.changes)
+    by_id = {r["change_id"]: r for r in rows}
+    facts = next(f for f in report.changes if f.approvals and f.merged_by)
+    row = by_id[facts.change_id]
+    assert row["approvers"] == ";".join(a.reviewer.display for a in facts.approvals)
+    assert row["merged_by"] == facts.merged_by.display if facts.merged_by else ""
+    assert row["change_request"] == str(facts.request_number)
+    assert row["change_request_url"] == facts.request_url
+    assert row["categories"] == ";".join(sorted(facts.categories))
+    assert row["landed_at"].endswith("Z")
+    direct = next(f for f in report.changes if f.request_number is None)
+    assert by_id[direct.change_id]["change_request"] == ""
+
+
+def test_formulas_are_neutralised_and_markup_kept_as_text(report: Report) -> None:
+    data = tables(report)
+    subjects = [r["subject"] for r in _rows(data["csv/changes.csv"])]
+    assert "'" + FORMULA_SUBJECT in subjects
+    assert FORMULA_SUBJECT not in subjects
+    assert all(not s.startswith(("=", "+", "-", "@")) for s in subjects)
+    assert any(
+        XSS_AUTHOR in r["approvers"] or r["author_name"] == XSS_AUTHOR
+        for r in _rows(data["csv/changes.csv"])
+    )
+
+
+def test_findings_and_controls_agree(report: Report) -> None:
+    documents = tables(report)
+    findings = _rows(documents["csv/findings.csv"])
+    controls = {r["control_id"]: r for r in _rows(documents["csv/controls.csv"])}
+    assert len(findings) == len(report.findings)
+    assert {r["status"] for r in findings} == {s.value for s in Status}
+    for result in report.controls:
+        row = controls[result.control.id]
+        failed = sum(
+            1 for f in findings if f["control_id"] == result.control.id and f["status"] == "fail"
+        )
+        assert int(row["failed"]) == result.failed == failed
+        assert row["status"] == result.status.value
+    waived = [f for f in findings if f["status"] == "waived"]
+    assert waived and all(f["waiver_id"] for f in waived)
+
+
+def test_commits_and_sample(report: Report) -> None:
+    documents = tables(report)
+    commits = _rows(documents["csv/commits.csv"])
+    assert len(commits) == sum(len(f.commits) for f in report.changes)
+    sample = _rows(documents["csv/sample.csv"])
+    assert [r["change_id"] for r in sample] == [s.change_id for s in report.sample]
+    assert all(r["status"] for r in sample)
+
+
+def test_no_sample_no_sample_csv() -> None:
+    assert "csv/sample.csv" not in tables(build_report(changes=20, sample=0))
+
+
+def test_title_header_profile(report: Report) -> None:
+    data = tables(report, HeaderProfile.TITLE)["csv/findings.csv"]
+    header = data.split(b"\r\n", 1)[0].decode()
+    assert header.startswith("Control ID,Framework Refs,Repo,Change ID,Commit,Change Request,")
+    rows = _rows(data)
+    assert rows[0]["Control ID"] == report.findings[0].control_id
+    assert title_header("change_request_url") == "Change Request URL"

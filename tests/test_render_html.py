@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
+
+from auditor.model import Status
+from auditor.render import Format, RenderOptions, write_pack
+from auditor.render.views import worst
+from auditor.report import Report
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return build_report(changes=260)
+
+
+@pytest.fixture(scope="module")
+def site(report: Report, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    options = RenderOptions(formats=(Format.HTML, Format.CSV))
+    return write_pack(report, tmp_path_factory.mktemp("html") / "pack", options).path
+
+
+def _change_page(site: Path, report: Report, predicate: Any) -> str:
+    facts = next(f for f in report.changes if predicate(f))
+    (page,) = [p for p in (site / "changes").iterdir() if facts.change.sha[:12] in p.name]
+    return page.read_text(encoding="utf-8")
+
+
+def test_hostile_strings_are_escaped_and_made_visible(site: Path, report: Report) -> None:
+    xss = _change_page(site, report, lambda f: f.change.commit.subject == XSS_SUBJECT)
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in xss
+    assert "<script>window" not in xss
+    rlo = _change_page(site, report, lambda f: any("\u202e" in c.path for c in f.change.files))
+    assert "⟨U+202E⟩" in rlo and "\u202e" not in rlo
+    assert "⟨U+0007⟩" in rlo and "\x07" not in rlo
+    assert LONG_TOKEN in rlo
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in text
+        assert not re.search(r"<[^>]+\son[a-z]+=", text), page
+        assert "javascript:" not in text
+
+
+def test_table_data_cannot_close_its_script(site: Path, report: Report) -> None:
+    text = (site / "changes.html").read_text(encoding="utf-8")
+    blob = re.search(
+        r'<script type="application/json" id="changes-data">(.*?)</script>', text, re.S
+    )
+    assert blob is not None
+    assert "<" not in blob.group(1)
+    rows = json.loads(blob.group(1))["rows"]
+    assert len(rows) == len(report.changes)
+    assert any(r["subject"] == XSS_SUBJECT for r in rows)
+
+
+def test_pages_per_control_and_change(site: Path, report: Report) -> None:
+    assert len(list((site / "changes").iterdir())) == len(report.changes)
+    assert len(list((site / "controls").iterdir())) == len(report.controls)
+    control = (site / "controls" / "CHG-01.html").read_text(encoding="utf-8")
+    first = report.controls[0]
+    assert f"Exceptions ({first.failed + first.unknown + first.waived})" in control
+    assert "WVR-001" in control
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "nist-800-53" in index and "CM-3(2)" in index
+    assert 'href="csv/changes.csv"' in index
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    import playwright.sync_api as playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: .ci/run installs Debian's chromium"
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_changes_table_in_a_browser(browser: Any, site: Path, report: Report) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (problems.append(f"dialog {d.message}"), d.dismiss()))
+    total = len(report.changes)
+    count = page.locator("#count")
+
+    page.goto((site / "index.html").as_uri())
+    assert page.locator("h1").inner_text() == "Audit overview"
+    page.goto((site / "changes.html").as_uri())
+    assert count.inner_text() == f"{total} of {total} changes match"
+    assert page.locator("#rows tr").count() == 100
+    assert page.locator("#pageinfo").inner_text() == f"page 1 of {(total + 99) // 100}"
+
+    by_change: dict[str, list[Status]] = {}
+    for finding in report.findings:
+        by_change.setdefault(finding.change_id, []).append(finding.status)
+    failing = sum(1 for s in by_change.values() if worst(s) is Status.FAIL)
+    page.select_option("#f-status", "fail")
+    assert count.inner_text() == f"{failing} of {total} changes match"
+    page.select_option("#f-control", "CHG-01")
+    chg01 = sum(1 for f in report.findings if f.control_id == "CHG-01" and f.status is Status.FAIL)
+    assert count.inner_text() == f"{chg01} of {total} changes match"
+    page.select_option("#f-status", "")
+    page.select_option("#f-control", "")
+    page.select_option("#f-repo", "infra-live")
+    in_repo = sum(1 for f in report.changes if f.repo == "infra-live")
+    assert count.inner_text() == f"{in_repo} of {total} changes match"
+    page.select_option("#f-category", "secrets")
+    both = sum(1 for f in report.changes if f.repo == "infra-live" and "secrets" in f.categories)
+    assert count.inner_text() == f"{both} of {total} changes match"
+    page.select_option("#f-repo", "")
+    page.select_option("#f-category", "")
+    page.fill("#f-q", "mallory")
+    mallory = sum(1 for f in report.changes if f.authors[0].display == XSS_AUTHOR)
+    expect(count).to_have_text(f"{mallory} of {total} changes match")
+    page.fill("#f-q", "")
+    expect(count).to_have_text(f"{total} of {total} changes match")
+
+    page.click("th button[data-sort='req']")
+    requests = page.locator("#rows tr td:nth-child(6)").all_inner_texts()
+    numbers = [int(r[1:]) if r else -1 for r in requests]
+    assert numbers == sorted(numbers)
+    page.click("th button[data-sort='req']")
+    numbers = [int(r[1:]) for r in page.locator("#rows tr td:nth-child(6)").all_inner_texts()]
+    assert numbers == sorted(numbers, reverse=True)
+    page.click("#next")
+    assert page.locator("#pageinfo").inner_text().startswith("page 2 of")
+
+    page.fill("#f-q", "<script>window.__xss = 1</script> fix")
+    expect(count).to_have_text(f"1 of {total} changes match")
+    assert page.locator("#rows tr td.subject").inner_text() == XSS_SUBJECT
+    page.click("#rows tr a")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == XSS_SUBJECT
+    assert "Review timeline" in page.content()
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    page.goto((site / "changes.html").as_uri())
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert problems == []

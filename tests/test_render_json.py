@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from reportfactory import build_report
+
+from auditor.errors import RenderError
+from auditor.render.json import evidence_bytes, load_evidence
+from auditor.report import REPORT_SCHEMA_VERSION
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    report = build_report(changes=80)
+    path = tmp_path / "evidence.json"
+    path.write_bytes(evidence_bytes(report))
+    assert load_evidence(path) == report
+    document = json.loads(path.read_bytes())
+    assert document["schema_version"] == REPORT_SCHEMA_VERSION
+    assert document["changes"][0]["change_id"] == report.changes[0].change_id
+    assert document["controls"][0]["status"] == report.controls[0].status.value
+    assert document["generated_at"] == "2026-04-01T09:30:00+00:00"
+
+
+def test_output_is_stable() -> None:
+    assert evidence_bytes(build_report(changes=30)) == evidence_bytes(build_report(changes=30))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "cannot read evidence"),
+        ('{"schema_version": 999}', "schema_version 999 is not supported"),
+        ("[]", "schema_version None"),
+        ('{"schema_version": 1}', "missing key 'organisation'"),
+    ],
+)
+def test_bad_evidence_is_a_render_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "evidence.json"
+    path.write_text(text)
+    with pytest.raises(RenderError, match=message):
+        load_evidence(path)
+
+
+def test_wrong_type_names_the_key(tmp_path: Path) -> None:
+    document = json.loads(evidence_bytes(build_report(changes=3)))
+    document["changes"][1]["change"]["files"] = "oops"
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(RenderError, match=r"changes\[1\]\.change\.files: expected a list"):
+        load_evidence(path)

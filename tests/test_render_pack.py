@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from reportfactory import build_report
+
+from auditor.errors import RenderError, UsageError
+from auditor.render import Format, RenderOptions, parse_formats, verify_pack, write_pack
+from auditor.render.templating import environment
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("packs")
+    options = RenderOptions(formats=tuple(Format))
+    first = write_pack(build_report(changes=40), root / "one", options).path
+    second = write_pack(build_report(changes=40), root / "two", options).path
+    return first, second
+
+
+def test_layout(packs: tuple[Path, Path]) -> None:
+    names = set(_files(packs[0]))
+    expected = {
+        "report.pdf", "index.html", "changes.html", "evidence.json", "MANIFEST.sha256",
+        "oscal/assessment-results.json", "assets/site.css", "assets/changes.js",
+        *(f"csv/{n}.csv" for n in ("changes", "commits", "findings", "controls", "sample")),
+    }  # fmt: skip
+    assert expected <= names
+    assert sum(1 for n in names if n.startswith("changes/")) == 40
+    assert not any(n.endswith(".partial") for n in (p.name for p in packs[0].parent.iterdir()))
+
+
+def test_same_report_gives_identical_bytes(packs: tuple[Path, Path]) -> None:
+    first, second = (_files(p) for p in packs)
+    assert first.keys() == second.keys()
+    assert [n for n in first if first[n] != second[n]] == []
+
+
+def test_manifest_is_sha256sum_compatible(packs: tuple[Path, Path]) -> None:
+    pack = packs[0]
+    lines = (pack / "MANIFEST.sha256").read_text().splitlines()
+    assert lines == sorted(lines, key=lambda line: line[66:])
+    assert {line[66:] for line in lines} == set(_files(pack)) - {"MANIFEST.sha256"}
+    run = subprocess.run(
+        ["sha256sum", "--check", "--quiet", "--strict", "MANIFEST.sha256"],
+        cwd=pack, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert verify_pack(pack) == []
+
+
+def test_verify_names_every_changed_missing_and_added_file(
+    packs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    pack = tmp_path / "pack"
+    for name, data in _files(packs[0]).items():
+        (pack / name).parent.mkdir(parents=True, exist_ok=True)
+        (pack / name).write_bytes(data)
+    with (pack / "csv" / "findings.csv").open("ab") as stream:
+        stream.write(b"x")
+    (pack / "evidence.json").unlink()
+    (pack / "csv" / "extra.csv").write_text("a,b\r\n")
+    assert sorted(verify_pack(pack)) == [
+        "added: csv/extra.csv",
+        "changed: csv/findings.csv",
+        "missing: evidence.json",
+    ]
+    (pack / "MANIFEST.sha256").write_text("nonsense\n")
+    assert "malformed: MANIFEST.sha256 line 1" in verify_pack(pack)
+    with pytest.raises(RenderError):
+        verify_pack(tmp_path / "nowhere")
+
+
+def test_refuses_to_overwrite_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(UsageError, match="not an empty directory"):
+        write_pack(build_report(changes=5), out, RenderOptions(formats=(Format.CSV,)))
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_formats_subset_and_failure_is_atomic(tmp_path: Path) -> None:
+    pack = write_pack(
+        build_report(changes=5, sample=0), tmp_path / "csv", RenderOptions(formats=(Format.CSV,))
+    )
+    tables = [f"csv/{name}.csv" for name in ("changes", "commits", "controls", "findings")]
+    assert sorted(_files(pack.path)) == ["MANIFEST.sha256", *tables]
+    broken = tmp_path / "templates" / "html"
+    broken.mkdir(parents=True)
+    (broken / "index.html").write_text("{{ no_such_value }}")
+    options = RenderOptions(formats=(Format.CSV, Format.HTML), template_dir=broken.parent)
+    with pytest.raises(Exception, match="no_such_value"):
+        write_pack(build_report(changes=5), tmp_path / "html", options)
+    assert not (tmp_path / "html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["csv", "templates"]
+
+
+def test_user_templates_override_shipped_ones(tmp_path: Path) -> None:
+    (tmp_path / "_macros.html").write_text("{% macro status(value) %}[{{ value }}]{% endmacro %}")
+    env = environment(tmp_path)
+    html = env.from_string('{% from "_macros.html" import status %}{{ status("pass") }}').render()
+    assert html == "[pass]"
+    with pytest.raises(RenderError, match="template directory not found"):
+        environment(tmp_path / "missing")
+
+
+def test_environment_escapes_and_shows_invisible_characters() -> None:
+    env = environment()
+    text = env.from_string("{{ v }}").render(v="<b>a\u202eb\x07</b>")
+    assert text == "&lt;b&gt;a⟨U+202E⟩b⟨U+0007⟩&lt;/b&gt;"
+
+
+def test_parse_formats() -> None:
+    assert parse_formats("json, pdf") == (Format.PDF, Format.JSON)
+    assert parse_formats(",".join(f.value for f in Format)) == tuple(Format)
+    with pytest.raises(UsageError, match="unknown format docx"):
+        parse_formats("pdf,docx")
+    with pytest.raises(UsageError):
+        parse_formats("")

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from reportfactory import build_report
+
+from auditor.render import Format, RenderOptions, write_pack
+from auditor.report import Report
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return build_report(changes=150, sample=8)
+
+
+@pytest.fixture(scope="module")
+def pack(report: Report, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    options = RenderOptions(formats=(Format.PDF, Format.CSV, Format.JSON), pdf_exception_limit=15)
+    return write_pack(report, tmp_path_factory.mktemp("pdf") / "pack", options).path
+
+
+@pytest.fixture(scope="module")
+def text(pack: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(pack / "report.pdf").pages)
+
+
+def test_body_shows_controls_counts_and_exceptions(report: Report, text: str) -> None:
+    flat = " ".join(text.split())
+    for result in report.controls:
+        assert f"{result.control.id} — {result.control.title}" in flat
+        counts = (result.population, result.passed, result.failed, result.unknown)
+        assert " ".join(str(n) for n in counts) in flat
+    first = next(
+        f for f in report.findings if f.control_id == "CHG-01" and f.status.value == "fail"
+    )
+    assert first.change_id.split("@")[0] in flat
+    assert "further exceptions are listed in the attached findings.csv" in flat
+    assert "Sign-off" in flat and "Prepared by" in flat
+    assert "<script>window.__xss = 1</script>" in flat
+
+
+def test_cover_cites_the_evidence_manifest(pack: Path, text: str) -> None:
+    manifest = (pack / "MANIFEST.sha256").read_text()
+    lines = manifest.splitlines()
+    evidence = "".join(line + "\n" for line in lines if not line.endswith("  report.pdf"))
+    digest = hashlib.sha256(evidence.encode()).hexdigest()
+    assert digest in "".join(text.split())
+    assert "csv/findings.csv" in text
+
+
+def test_pages_bookmarks_metadata_and_attachments(pack: Path, report: Report) -> None:
+    reader = PdfReader(pack / "report.pdf")
+    pages = len(reader.pages)
+    assert 10 < pages < 80
+    assert f"Page 1 of {pages}" in reader.pages[0].extract_text()
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert titles[:2] == ["Scope and method", "Executive summary"]
+    assert reader.metadata is not None
+    assert reader.metadata["/CreationDate"] == "D:20260401093000Z"
+    attachments = reader.attachments
+    assert {"changes.csv", "findings.csv", "controls.csv", "commits.csv", "sample.csv"} <= set(
+        attachments
+    )
+    assert attachments["findings.csv"][0] == (pack / "csv" / "findings.csv").read_bytes()
+
+
+def test_contents_page_numbers_point_at_sections(pack: Path) -> None:
+    reader = PdfReader(pack / "report.pdf")
+    contents = reader.pages[1].extract_text()
+    for title, marker in (
+        ("Executive summary", "controls were evaluated"),
+        ("Sign-off", "Prepared by"),
+    ):
+        found = re.search(rf"{title}[ .]*(\d+)", contents)
+        assert found, contents
+        assert marker in reader.pages[int(found.group(1)) - 1].extract_text()
+
+
+def test_first_page_renders(pack: Path, tmp_path: Path) -> None:
+    assert shutil.which("pdftoppm"), "pdftoppm is missing: .ci/run installs poppler-utils"
+    command = ["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png"]
+    command += [str(pack / "report.pdf"), str(tmp_path / "page")]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    (image,) = tmp_path.glob("page*.png")
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert image.stat().st_size > 2000
