@@ -67,24 +67,29 @@ def analyse_changes(
     return analyse(store, mined.repo_id, mined.path, changes, rules, digest)
 
 
+def _analysed(
+    store: Store, mined: MineResult, options: LedgerOptions
+) -> Iterator[tuple[Change, ChangeAnalysis]]:
+    changes = period_changes(store, mined, options)
+    analyses = analyse_changes(store, mined, changes, options)
+    for change in changes:
+        yield change, analyses[change.sha]
+
+
 def change_rows(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
     """One row per change of the period, per audited branch, oldest first, with categories."""
-    changes = period_changes(store, mined, options)
-    analyses = analyse_changes(store, mined, changes, options)
-    for change in changes:
-        yield change_row(mined.name, change, analyses[change.sha])
+    for change, analysis in _analysed(store, mined, options):
+        yield change_row(mined.name, change, analysis)
 
 
 def resource_rows_of(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
     """One row per resource change of the period."""
-    changes = period_changes(store, mined, options)
-    analyses = analyse_changes(store, mined, changes, options)
-    for change in changes:
-        yield from resource_rows(mined.name, change, analyses[change.sha])
+    for change, analysis in _analysed(store, mined, options):
+        yield from resource_rows(mined.name, change, analysis)
 
 
 def commit_rows(

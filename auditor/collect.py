@@ -11,9 +11,8 @@ import enum
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from auditor.errors import ForgeError, UsageError
 from auditor.reviews import (
@@ -21,12 +20,13 @@ from auditor.reviews import (
     ChangeRequest,
     Forge,
     OfflineSource,
+    Remote,
+    open_forge,
     parse_remote_url,
 )
-from auditor.reviews import open_forge as _open_forge
 from auditor.reviews.http import CachedPage
 from auditor.reviews.interface import Payload
-from auditor.reviews.offline import SCHEMA_VERSION, SOURCES
+from auditor.reviews.offline import SOURCES
 from auditor.store import Store
 
 # A re-run asks for requests updated since the last one seen, less this margin for clock skew.
@@ -49,10 +49,6 @@ class ForgeOptions:
     forge_url: str | None = None
     forge_repo: str | None = None  # owner/repo (or group/project) when the remote can't tell
     reviews_file: Path | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return self.reviews_file is not None or self.forge is not ForgeKind.NONE
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,9 @@ def collect(
     since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
     web_url = f"https://{remote.host}/{remote.path}"
     try:
-        with open_forge(forge, remote, options.forge_url, token, store) as source:
+        with open_forge(
+            forge, remote, base_url=options.forge_url, token=token, cache=StoreCache(store)
+        ) as source:
             fetched = []
             for bundle, request in source.fetch_pairs(base_branch=branch, updated_since=since):
                 fetched.append((int(request.number), request.updated_at.isoformat(), bundle))
@@ -117,13 +115,7 @@ def collect(
     return ReviewData(requests, forge.value, not gaps, gaps, remote.path, web_url)
 
 
-def open_forge(
-    forge: Forge, remote: Any, base_url: str | None, token: str | None, store: Store
-) -> Any:
-    return _open_forge(forge, remote, base_url=base_url, token=token, cache=StoreCache(store))
-
-
-def _remote(remote_url: str, options: ForgeOptions) -> Any:
+def _remote(remote_url: str, options: ForgeOptions) -> Remote:
     if options.forge_repo:
         owner, _, name = options.forge_repo.strip("/").rpartition("/")
         if not owner or not name:
@@ -150,19 +142,3 @@ def _offline(path: Path, branch: str) -> ReviewData:
         source.repository,
         f"https://{host}/{source.repository}",
     )
-
-
-def export_document(
-    store: Store, repo_id: int, forge: Forge, repository: str, base_url: str, branch: str,
-    complete: bool, exported_at: datetime,
-) -> dict[str, Any]:  # fmt: skip
-    """The stored raw payloads of a branch as a ``--reviews-file`` document."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "forge": forge.value,
-        "repository": repository,
-        "base_url": base_url,
-        "exported_at": exported_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "complete": complete,
-        SOURCES[forge].bundles_key: store.review_bundles(repo_id, forge.value, branch),
-    }

@@ -46,11 +46,6 @@ class Period:
             until=parse_when(until, option="--until", end_of_day=True) if until else None,
         )
 
-    def contains(self, when: datetime) -> bool:
-        return (self.since is None or when >= self.since) and (
-            self.until is None or when <= self.until
-        )
-
     def label(self) -> str:
         def day(when: datetime | None, default: str) -> str:
             return when.astimezone(UTC).date().isoformat() if when else default

@@ -11,33 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from contract import CONTRACT_CHANGE_COLUMNS
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import cli, run
 from auditor.exitcodes import ExitCode
 
-CONTRACT_CHANGE_COLUMNS = [
-    "repo",
-    "change_id",
-    "commit",
-    "authored_at",
-    "author_name",
-    "author_email",
-    "committed_at",
-    "committer_name",
-    "committer_email",
-    "landed_at",
-    "subject",
-    "files_changed",
-    "lines_added",
-    "lines_deleted",
-    "signature",
-    "change_request",
-    "change_request_url",
-    "approvers",
-    "merged_by",
-    "categories",
-]
 DAY = 86400
 
 

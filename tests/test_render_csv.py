@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from contract import CONTRACT_CHANGE_COLUMNS
 from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
 
 from auditor.model import Status
@@ -18,28 +19,6 @@ from auditor.render.interface import HeaderProfile
 from auditor.report import Report
 from auditor.rows import COMMIT_COLUMNS
 
-CONTRACT_CHANGES = [
-    "repo",
-    "change_id",
-    "commit",
-    "authored_at",
-    "author_name",
-    "author_email",
-    "committed_at",
-    "committer_name",
-    "committer_email",
-    "landed_at",
-    "subject",
-    "files_changed",
-    "lines_added",
-    "lines_deleted",
-    "signature",
-    "change_request",
-    "change_request_url",
-    "approvers",
-    "merged_by",
-    "categories",
-]
 CONTRACT_FINDINGS = [
     "control_id",
     "framework_refs",
@@ -82,7 +61,7 @@ def test_contract_columns_are_present(report: Report) -> None:
     headers = {
         name: data.split(b"\r\n", 1)[0].decode().split(",") for name, data in documents.items()
     }
-    assert set(CONTRACT_CHANGES) <= set(headers["csv/changes.csv"])
+    assert set(CONTRACT_CHANGE_COLUMNS) <= set(headers["csv/changes.csv"])
     assert set(CONTRACT_FINDINGS) <= set(headers["csv/findings.csv"])
     assert set(CONTRACT_CONTROLS) <= set(headers["csv/controls.csv"])
     assert headers["csv/changes.csv"] == list(CHANGES_COLUMNS)
