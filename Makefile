@@ -10,7 +10,7 @@ REPO ?=
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=69' wheel
 	$(BIN)/python -m pip install --quiet -e '.[pdf,test]'
 	touch $(STAMP)
 
