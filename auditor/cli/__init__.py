@@ -1,0 +1,56 @@
+"""The command line: options → one frozen options object → one library call → exit code.
+
+No Git, YAML or rendering logic lives here. Each command family has its module; errors become exit
+codes in :func:`run`, the one place that knows about them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from auditor.cli import check, controls, demo, ledger  # noqa: F401  (registers the commands)
+from auditor.cli.app import cli
+from auditor.errors import AuditorError
+from auditor.exitcodes import ExitCode, crash_report
+
+__all__ = ["cli", "main", "run"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and map every outcome to a documented exit code."""
+    code = run(argv)
+    sys.exit(int(code))
+
+
+def run(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "auditor"
+        click.echo(f"auditor: error: {exc.format_message()} (see '{command} --help')", err=True)
+        return ExitCode.USAGE
+    except click.ClickException as exc:
+        click.echo(f"auditor: error: {exc.format_message()}", err=True)
+        return ExitCode.USAGE
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except AuditorError as exc:
+        click.echo(f"auditor: error: {exc}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
+    except Exception as exc:  # the one place a bug becomes exit 3 with a report
+        where = crash_report(exc)
+        click.echo(
+            f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True
+        )
+        return ExitCode.INTERNAL
+    return ExitCode.OK

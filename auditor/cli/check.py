@@ -1,0 +1,95 @@
+"""``check``: evaluate the controls and print a summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor.cli.app import cli
+from auditor.cli.options import (
+    assess_options,
+    assess_options_of,
+    fail_on_of,
+    ledger_options,
+    verdict_options,
+)
+from auditor.progress import TerminalProgress
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@ledger_options
+@assess_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@verdict_options
+def check(
+    repos: tuple[Path, ...],
+    quiet: bool,
+    fmt: str,
+    fail_on: str,
+    sample: int | None,
+    seed: str,
+    **kw: Any,
+) -> None:
+    """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
+    from auditor.assess import assess
+    from auditor.evaluate import exit_status
+    from auditor.rows import FINDING_COLUMNS, finding_row
+    from auditor.store import Store
+    from auditor.tabular import write_csv, write_json
+
+    severities = fail_on_of(fail_on)
+    options = assess_options_of(repos, kw)
+    with Store.open(options.ledger.store) as store:
+        result = assess(store, options, TerminalProgress.for_stderr(quiet))
+    evaluation = result.evaluation
+    if fmt == "csv":
+        write_csv(sys.stdout, FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
+    elif fmt == "json":
+        write_json(sys.stdout, [finding_row(f) for f in evaluation.findings])
+    else:
+        _print_summary(result, sample, seed)
+    for repo in result.repositories:
+        for gap in repo.gaps:
+            click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+    sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
+
+
+def _print_summary(result: Any, sample: int | None, seed: str) -> None:
+    from auditor.model import Status
+    from auditor.sampling import draw
+
+    evaluation = result.evaluation
+    header = (
+        f"{'control':<8} {'population':>10} {'passed':>7} {'failed':>7} {'unknown':>8} "
+        f"{'waived':>7}  status  title"
+    )
+    click.echo(header)
+    for r in evaluation.results:
+        click.echo(
+            f"{r.control.id:<8} {r.population:>10} {r.passed:>7} {r.failed:>7} {r.unknown:>8} "
+            f"{r.waived:>7}  {r.status.value:<6}  {r.control.title}"
+        )
+    failures = [f for f in evaluation.findings if f.status is Status.FAIL]
+    if failures:
+        click.echo(f"\nfailing changes ({len(failures)}):")
+        for f in failures:
+            click.echo(f"  {f.control_id:<8} {f.change_id or f.repo:<32} {f.reason}")
+    for waiver in evaluation.unmatched_waivers:
+        click.echo(f"warning: waiver {waiver} matched nothing", err=True)
+    for waiver in evaluation.expired_waivers:
+        click.echo(f"warning: waiver {waiver} has expired and no longer applies", err=True)
+    if sample is not None or seed:
+        items = draw(evaluation.findings, seed=seed, size=sample)
+        click.echo(f"\nsample (seed {seed!r}, {len(items)} items):")
+        for item in items:
+            click.echo(f"  {item.control_id:<8} #{item.index:<5} {item.change_id}")

@@ -1,0 +1,147 @@
+"""``mine`` and ``changes``: the change ledger."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from auditor.cli.app import cli
+from auditor.cli.options import ledger_options, ledger_options_of, say
+from auditor.exitcodes import ExitCode
+from auditor.progress import TerminalProgress
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
+@ledger_options
+def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
+    """Mine the history of each repository into the evidence store, incrementally."""
+    from auditor.audit import mine_all
+    from auditor.store import Store
+
+    options = ledger_options_of(repos, **kw)
+    with Store.open(options.store) as store:
+        results = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+    incomplete = False
+    for result in results:
+        for branch in result.branches:
+            say(
+                quiet,
+                f"{result.name} {branch.branch}: {branch.total_changes} changes "
+                f"({branch.new_changes} new, {branch.new_commits} new commits) "
+                f"at {branch.tip[:12]}",
+            )
+            if branch.event is not None:
+                click.echo(_event_line(result.name, branch.event), err=True)
+        for reason in result.completeness.reasons:
+            incomplete = True
+            click.echo(f"warning: {result.name}: evidence incomplete: {reason}", err=True)
+    if incomplete:
+        sys.exit(ExitCode.INCOMPLETE)
+
+
+def _event_line(repo: str, event: Any) -> str:
+    lost = ", ".join(sha[:12] for sha in event.lost[:10])
+    more = f" and {len(event.lost) - 10} more" if len(event.lost) > 10 else ""
+    return (
+        f"warning: {repo} {event.branch}: {event.kind}: {len(event.lost)} commit(s) seen "
+        f"before are no longer on the branch ({lost}{more}); the old records are kept"
+    )
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(path_type=Path))
+@ledger_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+)
+@click.option(
+    "--level",
+    type=click.Choice(["change", "commit", "resource"]),
+    default="change",
+    show_default=True,
+    help="change: one row per landing; commit: one row per commit (chain of custody); "
+    "resource: one row per infrastructure resource, object or value changed.",
+)
+@click.option(
+    "--rules",
+    "rule_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Category rules file extending the built-in ones (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of stdout.",
+)
+def changes(
+    repo: Path,
+    quiet: bool,
+    fmt: str,
+    level: str,
+    output: Path | None,
+    rule_files: tuple[Path, ...],
+    **kw: Any,
+) -> None:
+    """Print or write the change ledger of the period."""
+    from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
+    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
+    from auditor.store import Store
+    from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
+
+    options = ledger_options_of((repo,), rule_files=rule_files, **kw)
+    with Store.open(options.store) as store:
+        [mined] = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+        producer, columns = {
+            "change": (change_rows, CHANGE_COLUMNS),
+            "commit": (commit_rows, COMMIT_COLUMNS),
+            "resource": (resource_rows_of, RESOURCE_COLUMNS),
+        }[level]
+        rows = producer(store, mined, options)
+        with _output(output) as out:
+            if fmt == "csv":
+                count = write_csv(out, columns, rows)
+            elif fmt == "jsonl":
+                count = write_jsonl(out, rows)
+            else:
+                listed = list(rows)
+                count = len(listed)
+                write_json(
+                    out,
+                    {
+                        "schema_version": 1,
+                        "generated_at": iso_utc(options.as_of),
+                        "repository": mined.name,
+                        "branches": [b.branch for b in mined.branches],
+                        "period": {
+                            "since": iso_utc(options.period.since),
+                            "until": iso_utc(options.period.until),
+                        },
+                        "complete": mined.completeness.complete,
+                        "incomplete_reasons": list(mined.completeness.reasons),
+                        "level": level,
+                        "rows": listed,
+                    },
+                )
+    where = f" to {output}" if output else ""
+    say(quiet, f"{mined.name}: {count} {level} rows for {options.period.label()}{where}")
+    for reason in mined.completeness.reasons:
+        click.echo(f"warning: {mined.name}: evidence incomplete: {reason}", err=True)
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    from auditor.tabular import atomic_text
+
+    if path is None:
+        yield sys.stdout
+    else:
+        with atomic_text(path) as out:
+            yield out

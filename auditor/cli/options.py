@@ -1,0 +1,223 @@
+"""Options shared by the commands, and their translation into library options objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(f: F) -> F:
+    return click.option(
+        "--store",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".auditor"),
+        show_default=True,
+        help="Evidence store directory (an SQLite database lives there).",
+    )(f)
+
+
+def ledger_options(f: F) -> F:
+    """Options shared by every command that reads repositories."""
+    for decorator in reversed(
+        [
+            store_option,
+            click.option(
+                "--branch",
+                "branches",
+                multiple=True,
+                metavar="REF",
+                help="Audited branch (repeatable). Default: the repository's default branch.",
+            ),
+            click.option(
+                "--since",
+                metavar="DATE",
+                help="Start of the audit period, inclusive (UTC unless an offset is given).",
+            ),
+            click.option("--until", metavar="DATE", help="End of the audit period, inclusive."),
+            click.option(
+                "--as-of",
+                "as_of",
+                metavar="TIMESTAMP",
+                help="Time written into outputs (default: now).",
+            ),
+            click.option(
+                "--jobs",
+                type=click.IntRange(1, 256),
+                help="Processes for mining (default: every core).",
+            ),
+            click.option(
+                "--bot-pattern",
+                "bot_patterns",
+                multiple=True,
+                metavar="REGEX",
+                help="Regex for bot authors (repeatable; replaces the built-in list).",
+            ),
+            click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = (), **kw: Any) -> Any:
+    from auditor.audit import LedgerOptions
+    from auditor.commits import DEFAULT_BOT_PATTERNS
+    from auditor.period import Period, as_of
+
+    return LedgerOptions(
+        store=kw["store"],
+        repos=repos,
+        as_of=as_of(kw["as_of"]),
+        branches=tuple(kw["branches"]),
+        period=Period.parse(kw["since"], kw["until"]),
+        jobs=kw["jobs"],
+        bot_patterns=tuple(kw["bot_patterns"]) or DEFAULT_BOT_PATTERNS,
+        rule_files=tuple(rule_files),
+    )
+
+
+def say(quiet: bool, message: str) -> None:
+    if not quiet:
+        click.echo(message, err=True)
+
+
+def forge_options(f: F) -> F:
+    """Where review data comes from."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--forge",
+                type=click.Choice(["github", "gitlab", "none"]),
+                default="none",
+                show_default=True,
+                help="Forge to read pull/merge requests and reviews from.",
+            ),
+            click.option(
+                "--forge-url",
+                metavar="URL",
+                help="Forge API base URL (GitHub Enterprise, self-managed GitLab).",
+            ),
+            click.option(
+                "--forge-repo",
+                metavar="OWNER/REPO",
+                help="Forge repository, when the origin remote does not tell.",
+            ),
+            click.option(
+                "--reviews-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Review data exported earlier with 'auditor reviews export'.",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def forge_options_of(kw: dict[str, Any]) -> Any:
+    from auditor.collect import ForgeKind, ForgeOptions
+
+    return ForgeOptions(
+        forge=ForgeKind(kw.pop("forge")),
+        forge_url=kw.pop("forge_url"),
+        forge_repo=kw.pop("forge_repo"),
+        reviews_file=kw.pop("reviews_file"),
+    )
+
+
+def framework_option(f: F) -> F:
+    return click.option(
+        "--framework",
+        "frameworks",
+        multiple=True,
+        metavar="NAME",
+        help="soc2, iso27001, pci-dss, nist-800-53 (repeatable; default: all).",
+    )(f)
+
+
+def controls_dir_option(f: F) -> F:
+    return click.option(
+        "--controls-dir",
+        "controls_dirs",
+        multiple=True,
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Directory of your own control files (repeatable).",
+    )(f)
+
+
+def assess_options(f: F) -> F:
+    """Options of the commands that evaluate controls (``check``, ``report``)."""
+    for decorator in reversed(
+        [
+            forge_options,
+            framework_option,
+            controls_dir_option,
+            click.option(
+                "--waivers",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Waivers file (YAML).",
+            ),
+            click.option(
+                "--roster",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="People roster CSV: person, emails, logins, start, end.",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any]) -> Any:
+    """The ``AssessOptions`` of a command's keyword arguments (consumes the ones it reads)."""
+    from auditor.assess import AssessOptions
+
+    forge = forge_options_of(kw)
+    frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")
+    waivers, roster = kw.pop("waivers"), kw.pop("roster")
+    return AssessOptions(
+        ledger_options_of(repos, **kw),
+        forge,
+        tuple(frameworks),
+        tuple(controls_dirs),
+        waivers,
+        roster,
+    )
+
+
+def verdict_options(f: F) -> F:
+    """Which failures fail the command, and the auditor's sample."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--fail-on",
+                default="low,medium,high,critical",
+                show_default=True,
+                metavar="SEVERITIES",
+                help="Severities whose failures exit 1 (comma-separated).",
+            ),
+            click.option(
+                "--sample",
+                type=click.IntRange(1),
+                help="Sample size per control (default: by population).",
+            ),
+            click.option("--seed", default="", help="Seed of the sample draw."),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def fail_on_of(text: str) -> frozenset[Any]:
+    from auditor.model import Severity
+
+    try:
+        return frozenset(Severity(s.strip()) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: expected low, medium, high, critical", param_hint="--fail-on"
+        ) from None
