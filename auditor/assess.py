@@ -14,7 +14,7 @@ from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
-from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent
+from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent, Waiver
 from auditor.store import Store
 from auditor.waivers import load_waivers
 
@@ -53,6 +53,7 @@ class RepoAssessment:
 class Assessment:
     repositories: tuple[RepoAssessment, ...]
     evaluation: Evaluation
+    waivers: tuple[Waiver, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -77,7 +78,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         waivers=waivers,
         period=options.ledger.period,
     )
-    return Assessment(tuple(repos), evaluation)
+    return Assessment(tuple(repos), evaluation, tuple(waivers))
 
 
 def _assess_repo(

@@ -10,7 +10,15 @@ import sys
 
 import click
 
-from auditor.cli import check, controls, demo, ledger  # noqa: F401  (registers the commands)
+from auditor.cli import (  # noqa: F401  (each module registers its commands)
+    check,
+    controls,
+    demo,
+    ledger,
+    report,
+    reviews,
+    scheduled,
+)
 from auditor.cli.app import cli
 from auditor.errors import AuditorError
 from auditor.exitcodes import ExitCode, crash_report

@@ -1,0 +1,3 @@
+"""``report`` and ``verify``: the audit pack."""
+
+from __future__ import annotations

@@ -1,0 +1,116 @@
+"""Assessment → the normalised :class:`Report` that every renderer of the audit pack reads.
+
+Nothing here touches Git, the store or the network: it only arranges what :func:`assess` found,
+adds where it came from (repositories, HEADs, review sources, links) and draws the sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from auditor import __version__
+from auditor.assess import Assessment, RepoAssessment
+from auditor.collect import ReviewData
+from auditor.errors import UsageError
+from auditor.period import Period
+from auditor.report import BranchScope, Report, RepositoryScope
+from auditor.reviews.interface import parse_remote_url
+from auditor.sampling import draw
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the pack says about itself, beyond the assessment."""
+
+    organisation: str = ""
+    command: str = "auditor report"
+    frameworks: tuple[str, ...] = ()
+    sample_size: int | None = None
+    sample_seed: str | None = None  # None and no size: no sample (the contract's "when requested")
+
+
+def build_report(
+    assessment: Assessment, *, as_of: datetime, period: Period, options: ReportOptions
+) -> Report:
+    """The report of ``assessment``: scopes per repository, findings, totals, waivers, sample."""
+    evaluation = assessment.evaluation
+    sampled = options.sample_size is not None or options.sample_seed is not None
+    seed = options.sample_seed or ""
+    return Report(
+        organisation=options.organisation,
+        generated_at=as_of,
+        tool_version=__version__,
+        command=options.command,
+        since=period.since,
+        until=period.until,
+        frameworks=options.frameworks,
+        repositories=tuple(_scope(r) for r in assessment.repositories),
+        changes=tuple(f for r in assessment.repositories for f in r.facts),
+        findings=evaluation.findings,
+        controls=evaluation.results,
+        sample=draw(evaluation.findings, seed=seed, size=options.sample_size) if sampled else (),
+        sample_seed=seed,
+        waivers=assessment.waivers,
+        unmatched_waivers=evaluation.unmatched_waivers,
+        expired_waivers=evaluation.expired_waivers,
+    )
+
+
+def _scope(repo: RepoAssessment) -> RepositoryScope:
+    mined = repo.mined
+    commit_url, request_url = _links(mined.remote, repo.reviews)
+    return RepositoryScope(
+        name=mined.name,
+        path=str(mined.path),
+        remote=_without_credentials(mined.remote),
+        branches=tuple(BranchScope(b.branch, b.tip) for b in mined.branches),
+        review_source=_review_source(repo.reviews),
+        complete=repo.complete,
+        incomplete_reasons=repo.gaps,
+        commit_url=commit_url,
+        request_url=request_url,
+        events=repo.events,
+    )
+
+
+def _review_source(reviews: tuple[ReviewData, ...]) -> str:
+    sources = sorted({r.source for r in reviews})
+    if sources == ["none"] or not sources:
+        return "trailers"  # without a forge, commit trailers are the only review evidence
+    return ",".join(sources)
+
+
+def _links(remote: str, reviews: tuple[ReviewData, ...]) -> tuple[str, str]:
+    """Templates of commit and request pages, when the forge's web address is known."""
+    web = next((r.web_url for r in reviews if r.web_url), "")
+    kind = next((r.source for r in reviews if r.source in ("github", "gitlab")), "")
+    if not web and remote:
+        try:
+            parsed = parse_remote_url(remote)
+        except UsageError:
+            return "", ""
+        web = f"https://{parsed.host}/{parsed.path}"
+        kind = kind or _kind_of_host(parsed.host)
+    if not web or not kind:
+        return "", ""
+    if kind == "gitlab":
+        return f"{web}/-/commit/{{sha}}", f"{web}/-/merge_requests/{{number}}"
+    return f"{web}/commit/{{sha}}", f"{web}/pull/{{number}}"
+
+
+def _kind_of_host(host: str) -> str:
+    if host == "github.com" or host.startswith("github."):
+        return "github"
+    if "gitlab" in host:
+        return "gitlab"
+    return ""
+
+
+def _without_credentials(url: str) -> str:
+    """``https://user:token@host/x`` → ``https://host/x``: credentials never reach the pack."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
