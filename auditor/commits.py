@@ -8,6 +8,7 @@ Parses the object exactly as git stores it: headers (parents, author, committer,
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,10 +133,14 @@ def _stamp(value: bytes, encoding: str, resolve: Resolver) -> Stamp:
     return Stamp(Identity(name=name, email=email, raw_name=raw_name, raw_email=raw_email), when)
 
 
-def _timestamp(seconds: int, offset: str) -> datetime:
+@functools.cache
+def _zone(offset: str) -> timezone:
     sign = -1 if offset[0] == "-" else 1
-    delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
-    return datetime.fromtimestamp(seconds, timezone(delta))
+    return timezone(timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign)
+
+
+def _timestamp(seconds: int, offset: str) -> datetime:
+    return datetime.fromtimestamp(seconds, _zone(offset))
 
 
 def split_message(message: str) -> tuple[str, str]:

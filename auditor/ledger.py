@@ -24,6 +24,7 @@ DIFF_ARGS = (
     "--diff-merges=first-parent", "-M", "--no-textconv", "--no-ext-diff", "--no-abbrev",
 )  # fmt: skip
 PARALLEL_THRESHOLD = 2000
+PREFETCH = 50_000  # diffs waiting for the consumer: a few tens of MB at most
 _END = object()
 
 
@@ -100,41 +101,58 @@ class Diff:
 
 
 def read_diffs(repo: Path, shas: Sequence[str], jobs: int = 1) -> Iterator[Diff]:
-    """Diffs of the given commits against their first parents, in no particular order.
+    """Diffs of the given commits against their first parents, in no particular order."""
+    with DiffReader(repo, shas, jobs) as reader:
+        yield from reader
 
-    Long lists are split into ``jobs`` contiguous slices, each mined by its own git process;
-    results are handed over through a bounded queue so memory stays flat in history length.
+
+class DiffReader:
+    """Diffs read by background git processes that start working on construction.
+
+    Long lists are split into ``jobs`` contiguous slices, each mined by its own git process.
+    Results wait in a bounded queue, so git can run ahead while the caller is busy elsewhere
+    (``mine`` parses commit objects meanwhile) and memory stays bounded in history length.
+    Iterate once; :meth:`close` (or the ``with`` block) stops the workers.
     """
-    jobs = max(1, min(jobs, len(shas) // PARALLEL_THRESHOLD or 1))
-    if jobs == 1:
-        yield from _diffs_of(repo, shas)
-        return
-    size = -(-len(shas) // jobs)
-    slices = [shas[i : i + size] for i in range(0, len(shas), size)]
-    results: queue.Queue[object] = queue.Queue(maxsize=4096)
-    stop = threading.Event()
-    workers = [
-        threading.Thread(target=_diff_worker, args=(repo, part, results, stop), daemon=True)
-        for part in slices
-    ]
-    for worker in workers:
-        worker.start()
-    finished = 0
-    try:
-        while finished < len(workers):
-            item = results.get()
+
+    def __init__(self, repo: Path, shas: Sequence[str], jobs: int = 1) -> None:
+        jobs = max(1, min(jobs, len(shas) // PARALLEL_THRESHOLD or 1))
+        size = -(-len(shas) // jobs) or 1
+        slices = [shas[i : i + size] for i in range(0, len(shas), size)]
+        self._results: queue.Queue[object] = queue.Queue(maxsize=PREFETCH)
+        self._stop = threading.Event()
+        self._workers = [
+            threading.Thread(
+                target=_diff_worker, args=(repo, part, self._results, self._stop), daemon=True
+            )
+            for part in slices
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def __iter__(self) -> Iterator[Diff]:
+        finished = 0
+        while finished < len(self._workers):
+            item = self._results.get()
             if item is _END:
                 finished += 1
             elif isinstance(item, BaseException):
                 raise item
             else:
                 yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        for worker in workers:
+
+    def close(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
             while worker.is_alive():
-                _drain(results)
+                _drain(self._results)
                 worker.join(0.05)
+
+    def __enter__(self) -> DiffReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _drain(results: queue.Queue[object]) -> None:

@@ -114,18 +114,20 @@ def _mine_branch(
 
     new_commits = store.missing(repo_id, "commits", graph)
     new_changes = store.missing(repo_id, "changes", chain)
-    progress.start(f"{branch}: commits", len(new_commits))
-    for batch in _batches(ledger.read_commits(path, new_commits, resolve, BotPolicy())):
-        with store.transaction():
-            store.add_commits(repo_id, batch)
-        progress.advance(len(batch))
-    progress.finish()
-    progress.start(f"{branch}: changes", len(new_changes))
-    for diffs in _batches(ledger.read_diffs(path, new_changes, jobs)):
-        with store.transaction():
-            store.add_diffs(repo_id, [(d.sha, d.files) for d in diffs])
-        progress.advance(len(diffs))
-    progress.finish()
+    # git computes the diffs in the background while the commit objects are parsed and stored.
+    with ledger.DiffReader(path, new_changes, jobs) as diff_reader:
+        progress.start(f"{branch}: commits", len(new_commits))
+        for batch in _batches(ledger.read_commits(path, new_commits, resolve, BotPolicy())):
+            with store.transaction():
+                store.add_commits(repo_id, batch)
+            progress.advance(len(batch))
+        progress.finish()
+        progress.start(f"{branch}: changes", len(new_changes))
+        for diffs in _batches(diff_reader):
+            with store.transaction():
+                store.add_diffs(repo_id, [(d.sha, d.files) for d in diffs])
+            progress.advance(len(diffs))
+        progress.finish()
 
     owners = ledger.custody(chain, graph)
     with store.transaction():

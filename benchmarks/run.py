@@ -58,12 +58,13 @@ def git(repo: Path, *args: str) -> str:
 
 
 def large_repository(commits: int, files: int) -> Path:
-    repo = WORK / f"large-{commits}-{files}"
+    workspace = WORK / f"large-{commits}-{files}"
+    repo = workspace / "infra-live"
     if not (repo / ".git").exists():
-        shutil.rmtree(repo, ignore_errors=True)
-        print(f"generating {repo.name} (once) ...", flush=True)
+        shutil.rmtree(workspace, ignore_errors=True)
+        print(f"generating {workspace.name} (once) ...", flush=True)
         subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "genrepo.py"), str(repo),
+            [sys.executable, str(ROOT / "benchmarks" / "genrepo.py"), str(workspace),
              "--commits", str(commits), "--files", str(files)],
             check=True,
         )  # fmt: skip
@@ -76,6 +77,9 @@ def row(label: str, m: Measure, base: Measure | None = None) -> None:
 
 
 def bench_mining(repo: Path, repeat: int) -> None:
+    top = git(repo, "rev-parse", "--show-toplevel")
+    if Path(top).resolve() != repo.resolve():
+        raise SystemExit(f"{repo}: not the top of a Git repository (git found {top})")
     branch = git(repo, "symbolic-ref", "--short", "HEAD")
     tip = git(repo, "rev-parse", "HEAD")
     changes = int(git(repo, "rev-list", "--count", "--first-parent", "HEAD"))
