@@ -11,29 +11,15 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-import pygit2
-
 from auditor import git, ledger
 from auditor.commits import BotPolicy, Resolver
 from auditor.errors import RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
+from auditor.progress import Progress
 from auditor.store import Store
 
 BATCH = 2000
 T = TypeVar("T")
-
-
-class Progress:
-    """Receives progress of long operations. The default does nothing; the CLI draws a bar."""
-
-    def start(self, label: str, total: int) -> None:
-        """A new phase of ``total`` items begins."""
-
-    def advance(self, count: int) -> None:
-        """``count`` more items of the current phase are done."""
-
-    def finish(self) -> None:
-        """The current phase is over."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +155,8 @@ def _batches(items: Iterable[T]) -> Iterator[list[T]]:
 
 
 def _mailmap_resolver(path: Path) -> Resolver:
+    import pygit2  # here, not at the top: it costs a quarter second of start-up
+
     try:
         mailmap = pygit2.Mailmap.from_repository(pygit2.Repository(str(path)))
     except (pygit2.GitError, ValueError) as exc:

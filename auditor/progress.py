@@ -5,7 +5,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from auditor.mining import Progress
+
+class Progress:
+    """Receives progress of long operations. The default does nothing; the CLI draws a bar."""
+
+    def start(self, label: str, total: int) -> None:
+        """A new phase of ``total`` items begins."""
+
+    def advance(self, count: int) -> None:
+        """``count`` more items of the current phase are done."""
+
+    def finish(self) -> None:
+        """The current phase is over."""
 
 
 class TerminalProgress(Progress):
