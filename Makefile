@@ -19,8 +19,17 @@ demo: $(STAMP)
 	$(BIN)/auditor demo $(DEMO)
 	$(BIN)/auditor mine $(DEMO)/infra-live --store $(DEMO)/.auditor
 	$(BIN)/auditor changes $(DEMO)/infra-live --store $(DEMO)/.auditor -o $(DEMO)/changes.csv
+	@# The demo plants failing controls, so report exits 1 (controls failed): accepted here.
+	@# Any other exit (2 bad input, 3 bug, 4 evidence incomplete) still fails make demo.
+	$(BIN)/auditor report $(DEMO)/infra-live --store $(DEMO)/.auditor \
+		--reviews-file $(DEMO)/reviews.json --out $(DEMO)/pack --as-of 2026-10-01T00:00:00Z \
+		--organisation "Acme Corp" --sample 5 --seed demo || test $$? -eq 1
 	@echo
 	@echo "Change ledger of the sample repository: $(DEMO)/changes.csv"
+	@echo "Audit pack (failing controls are planted in the demo): $(DEMO)/pack"
+	@echo "  HTML site:  $(DEMO)/pack/index.html"
+	@echo "  PDF binder: $(DEMO)/pack/report.pdf"
+	@echo "  verify it:  $(BIN)/auditor verify $(DEMO)/pack"
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tests benchmarks

@@ -3,24 +3,35 @@
 Analysis runs on demand for the changes a command looks at (the audit period), reads the blobs
 of both sides of every text file through one ``git cat-file --batch``, and stores its result per
 change and rules digest, so nothing is parsed twice across runs.
+
+Within a run, each distinct top-level block or YAML document is parsed once (successive versions
+of a file share most of them), and large batches are split into contiguous slices of history
+analysed by worker processes; results come back in the order of the changes, identical to a
+serial run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__, git
+from auditor.identities import Roster
 from auditor.infra import (
     AttributeChange,
     Category,
     FileAnalysis,
     FileKind,
     Operation,
+    Pinning,
+    Reference,
+    RefKind,
     ResourceChange,
     ResourceKind,
     Rules,
@@ -30,10 +41,17 @@ from auditor.infra import (
     SignalKind,
     analyse_file,
 )
-from auditor.model import Change, FileChange
+from auditor.infra.codeowners import LOCATIONS, CodeOwners
+from auditor.model import Change, ChangeFacts, FileChange
 from auditor.store import Store
 
 MAX_BLOB = 2_000_000
+ANALYSIS_VERSION = "2"  # what an analysis records; a new value re-analyses cached changes
+PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
+_SLICES_PER_WORKER = 4
+
+# One changed file as the workers get it: path, old path, content before and after.
+_FileWork = tuple[str, "str | None", "bytes | None", "bytes | None"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +78,7 @@ class ChangeAnalysis:
 
 
 def rules_digest(rule_files: Sequence[Path] = ()) -> str:
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}/{ANALYSIS_VERSION}".encode())
     for path in rule_files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -73,14 +91,18 @@ def analyse(
     changes: Sequence[Change],
     rules: Rules,
     digest: str,
+    *,
+    jobs: int | None = None,
 ) -> dict[str, ChangeAnalysis]:
-    """The analysis of each change, from the store where it was done before."""
+    """The analysis of each change, from the store where it was done before; ``jobs`` worker
+    processes at most for the rest (None: one per core)."""
     cached = store.analyses(repo_id, digest, [c.sha for c in changes])
     result = {sha: decode(data) for sha, data in cached.items()}
     todo = [c for c in changes if c.sha not in result]
     if todo:
         blobs = _read_blobs(repo, _wanted_blobs(todo))
-        fresh: dict[str, ChangeAnalysis] = {c.sha: _analyse_change(c, blobs, rules) for c in todo}
+        analysed = analyse_many([_work(c, blobs) for c in todo], rules, jobs=jobs)
+        fresh: dict[str, ChangeAnalysis] = dict(zip((c.sha for c in todo), analysed, strict=True))
         with store.transaction():
             store.add_analyses(repo_id, digest, {sha: encode(a) for sha, a in fresh.items()})
         result.update(fresh)
@@ -115,13 +137,161 @@ def _read_blobs(repo: Path, oids: Sequence[str]) -> dict[str, bytes]:
     return blobs
 
 
-def _analyse_change(change: Change, blobs: dict[str, bytes], rules: Rules) -> ChangeAnalysis:
-    files = []
+def _work(change: Change, blobs: dict[str, bytes]) -> list[_FileWork]:
+    work: list[_FileWork] = []
     for f in change.files:
         before = blobs.get(f.old_blob) if f.old_blob and _text_file(f) else None
         after = blobs.get(f.new_blob) if f.new_blob and _text_file(f) else None
-        files.append(analyse_file(f.path, f.old_path, before, after, rules))
-    return ChangeAnalysis(tuple(files))
+        work.append((f.path, f.old_path, before, after))
+    return work
+
+
+def analyse_many(
+    changes: Sequence[Sequence[_FileWork]],
+    rules: Rules,
+    *,
+    jobs: int | None = None,
+    min_parallel: int | None = None,
+) -> list[ChangeAnalysis]:
+    """The analysis of each change (its files' paths and contents), in order: in this process,
+    or in up to ``jobs`` worker processes when there are ``min_parallel`` files (default
+    ``PARALLEL_MIN_FILES``) or more per worker."""
+    files = sum(len(c) for c in changes)
+    per_worker = max(PARALLEL_MIN_FILES if min_parallel is None else min_parallel, 1)
+    workers = min(jobs or os.cpu_count() or 1, max(1, files // per_worker))
+    if workers <= 1 or len(changes) < 2:
+        return [_analyse_change(c, rules) for c in changes]
+    slices = _slices(changes, workers * _SLICES_PER_WORKER)
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(rules,)) as pool:
+        return [a for part in pool.map(_analyse_slice, slices) for a in part]
+
+
+def _slices(
+    changes: Sequence[Sequence[_FileWork]], count: int
+) -> list[Sequence[Sequence[_FileWork]]]:
+    """Contiguous runs of changes with about the same number of files each, in order.
+
+    Contiguous, because successive changes to a file share most of their blocks and documents,
+    which each worker parses once."""
+    target = max(1, -(-sum(len(c) for c in changes) // count))
+    slices: list[Sequence[Sequence[_FileWork]]] = []
+    start = size = 0
+    for index, change in enumerate(changes):
+        size += len(change)
+        if size >= target:
+            slices.append(changes[start : index + 1])
+            start, size = index + 1, 0
+    if start < len(changes):
+        slices.append(changes[start:])
+    return slices
+
+
+_worker_rules: list[Rules] = []  # set once in each worker process by _start_worker
+
+
+def _start_worker(rules: Rules) -> None:
+    _worker_rules[:] = [rules]
+
+
+def _analyse_slice(changes: Sequence[Sequence[_FileWork]]) -> list[ChangeAnalysis]:
+    rules = _worker_rules[0]
+    return [_analyse_change(c, rules) for c in changes]
+
+
+def _analyse_change(files: Sequence[_FileWork], rules: Rules) -> ChangeAnalysis:
+    return ChangeAnalysis(
+        tuple(
+            analyse_file(path, old_path, before, after, rules)
+            for path, old_path, before, after in files
+        )
+    )
+
+
+def with_analysis(
+    facts: Iterable[ChangeFacts],
+    analyses: Mapping[str, ChangeAnalysis],
+    repo: Path,
+    roster: Roster | None = None,
+) -> list[ChangeFacts]:
+    """``facts`` with what the analysis found: categories, environments, the analysis of each
+    file, the CODEOWNERS file at each change's first parent, and the handles (``@login``,
+    email) of the people involved, for matching code owners."""
+    facts = list(facts)
+    owners = codeowners_at(repo, (_first_parent(f.change) for f in facts))
+    known = _roster_handles(roster)
+    out = []
+    for item in facts:
+        analysis = analyses[item.change.sha]
+        out.append(
+            replace(
+                item,
+                categories=analysis.categories,
+                environments=analysis.environments,
+                infra_files=analysis.files,
+                codeowners=owners.get(_first_parent(item.change)),
+                handles=_handles(item, known),
+            )
+        )
+    return out
+
+
+def _first_parent(change: Change) -> str:
+    return change.commit.parents[0] if change.commit.parents else ""
+
+
+def _roster_handles(roster: Roster | None) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for entry in roster.entries if roster else ():
+        handles = found.setdefault(entry.person, set())
+        handles |= {f"@{login.lower()}" for login in entry.logins}
+        handles |= {email.lower() for email in entry.emails}
+    return {person: frozenset(h) for person, h in found.items()}
+
+
+def _handles(
+    facts: ChangeFacts, known: Mapping[str, frozenset[str]]
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    people = [a.reviewer for a in (*facts.approvals, *facts.post_merge_approvals)]
+    people += list(facts.authors)
+    out: dict[str, frozenset[str]] = {}
+    for person in people:
+        kind, _, value = person.key.partition(":")
+        if kind == "login" and value:
+            handles = frozenset({f"@{value.lower()}"})
+        elif kind == "email" and value:
+            handles = frozenset({value.lower()})
+        else:
+            handles = known.get(person.key, frozenset())
+        out[person.key] = handles
+    return tuple(sorted(out.items()))
+
+
+def codeowners_at(repo: Path, commits: Iterable[str]) -> dict[str, CodeOwners | None]:
+    """The CODEOWNERS file at each commit (the first of ``LOCATIONS`` found), None where the
+    commit has none; one ``git cat-file --batch`` for all, each distinct file parsed once."""
+    wanted = sorted(set(commits) - {""})
+    specs = [(commit, location) for commit in wanted for location in LOCATIONS]
+    found: dict[str, CodeOwners | None] = dict.fromkeys(wanted)
+    if not specs:
+        return found
+    parsed: dict[bytes, CodeOwners] = {}
+    with git.stream(
+        repo, "cat-file", "--batch", stdin_lines=[f"{c}:{loc}" for c, loc in specs]
+    ) as out:
+        for commit, location in specs:
+            parts = out.readline().split()
+            if len(parts) != 3 or parts[1] != b"blob":
+                continue  # missing (or not a file) at that commit
+            size = int(parts[2])
+            data = out.read(size + 1)[:size]
+            if found[commit] is not None:
+                continue  # an earlier location won
+            owners = parsed.get(parts[0])
+            if owners is None:
+                text = data[:MAX_BLOB].decode("utf-8", errors="replace")
+                owners = parsed[parts[0]] = CodeOwners.parse(text, location)
+            found[commit] = replace(owners, commit=commit)
+    return found
 
 
 # -- (de)serialisation for the store --------------------------------------------------------
@@ -146,6 +316,9 @@ def _file(f: FileAnalysis) -> dict[str, Any]:
         "secrets": [[s.path, s.line, s.kind.value, s.preview] for s in f.secrets],
         "errors": list(f.errors),
         "environment": f.environment,
+        "references": [
+            [r.path, r.line, r.kind.value, r.value, r.pinning.value, r.detail] for r in f.references
+        ],
     }
 
 
@@ -181,4 +354,8 @@ def _file_back(d: dict[str, Any]) -> FileAnalysis:
         secrets=tuple(SecretHit(p, n, SecretKind(k), v) for p, n, k, v in d["secrets"]),
         errors=tuple(d["errors"]),
         environment=d["environment"],
+        references=tuple(
+            Reference(p, n, RefKind(k), v, Pinning(g), x)
+            for p, n, k, v, g, x in d.get("references", ())
+        ),
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.analysis import with_analysis
 from auditor.audit import LedgerOptions, analyse_changes, mine_all, period_changes
-from auditor.catalog import load_catalog
+from auditor.catalog import Overrides, load_catalog
 from auditor.collect import ForgeOptions, ReviewData, collect
 from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
@@ -29,6 +30,7 @@ class AssessOptions:
     controls_dirs: tuple[Path, ...] = ()
     waivers: Path | None = None
     roster: Path | None = None
+    overrides: Overrides = field(default_factory=dict)  # parameters per repository and path
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         frameworks=options.frameworks,
         waivers=waivers,
         period=options.ledger.period,
+        overrides=options.overrides,
     )
     return Assessment(tuple(repos), evaluation, tuple(waivers))
 
@@ -103,14 +106,7 @@ def _assess_repo(
             forge_complete=review.complete,
             bots=ledger.bots,
         )
-    facts = [
-        replace(
-            f,
-            categories=analyses[f.change.sha].categories,
-            environments=analyses[f.change.sha].environments,
-        )
-        for f in facts
-    ]
+    facts = with_analysis(facts, analyses, mined.path, roster)
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )

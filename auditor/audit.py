@@ -64,7 +64,7 @@ def analyse_changes(
     """The infrastructure analysis of each change (cached in the store)."""
     rules = Rules.load(*options.rule_files) if options.rule_files else Rules.default()
     digest = rules_digest(options.rule_files)
-    return analyse(store, mined.repo_id, mined.path, changes, rules, digest)
+    return analyse(store, mined.repo_id, mined.path, changes, rules, digest, jobs=options.jobs)
 
 
 def _analysed(

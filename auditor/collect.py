@@ -10,17 +10,24 @@ from __future__ import annotations
 import enum
 import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from auditor import git
 from auditor.errors import ForgeError, UsageError
+from auditor.git import strip_credentials
 from auditor.reviews import (
     TOKEN_VARIABLES,
     ChangeRequest,
+    EvidenceGap,
     Forge,
     OfflineSource,
     Remote,
+    api_url,
+    export_document,
     open_forge,
     parse_remote_url,
 )
@@ -61,6 +68,29 @@ class ReviewData:
     gaps: tuple[str, ...] = field(default_factory=tuple)
     forge_repository: str = ""
     web_url: str = ""  # e.g. https://github.com/acme/infra-live, for links
+    api_url: str = ""  # the forge's REST API base, credentials removed
+    source_gaps: tuple[str, ...] = ()  # the gaps not tied to one request (a refused request…)
+
+
+@dataclass(frozen=True)
+class ReviewExport:
+    """An export document (see :mod:`auditor.reviews.offline`) and what went into it."""
+
+    document: dict[str, Any]
+    branches: tuple[str, ...]
+    reviews: tuple[ReviewData, ...]
+
+    @property
+    def requests(self) -> int:
+        return len(self.document[SOURCES[Forge(self.document["forge"])].bundles_key])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.document["complete"])
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(g for r in self.reviews for g in r.gaps))
 
 
 class StoreCache:
@@ -83,7 +113,11 @@ class StoreCache:
 def collect(
     store: Store, repo_id: int, remote_url: str, branch: str, options: ForgeOptions
 ) -> ReviewData:
-    """Bring the store's review data for ``branch`` up to date and return every request."""
+    """Bring the store's review data for ``branch`` up to date and return every request.
+
+    When the forge fails (unreachable, refused, stopped mid-pagination) the requests stored by
+    earlier runs are returned, marked incomplete with the reason.
+    """
     if options.reviews_file is not None:
         return _offline(options.reviews_file, branch)
     if options.forge is ForgeKind.NONE:
@@ -94,16 +128,19 @@ def collect(
     cursor = store.review_cursor(repo_id, forge.value, branch)
     since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
     web_url = f"https://{remote.host}/{remote.path}"
+    base_url = strip_credentials(api_url(forge, remote, options.forge_url))
+    fetched = []
     try:
         with open_forge(
             forge, remote, base_url=options.forge_url, token=token, cache=StoreCache(store)
         ) as source:
-            fetched = []
             for bundle, request in source.fetch_pairs(base_branch=branch, updated_since=since):
                 fetched.append((int(request.number), request.updated_at.isoformat(), bundle))
-            gaps = tuple(gap.reason for gap in source.gaps)
+            gaps = tuple(_gap_text(gap) for gap in source.gaps)
+            source_gaps = tuple(gap.reason for gap in source.gaps if gap.request is None)
     except ForgeError as err:
-        return ReviewData(None, forge.value, False, (str(err),), remote.path, web_url)
+        fetched, gaps = [], (str(err),)
+        source_gaps = gaps
     newest = max((updated for _, updated, _ in fetched), default=cursor)
     with store.transaction():
         store.add_review_bundles(repo_id, forge.value, branch, fetched, None if gaps else newest)
@@ -112,7 +149,50 @@ def collect(
         source_class.parse(Payload.of(bundle, ""))
         for bundle in store.review_bundles(repo_id, forge.value, branch)
     )
-    return ReviewData(requests, forge.value, not gaps, gaps, remote.path, web_url)
+    return ReviewData(
+        requests, forge.value, not gaps, gaps, remote.path, web_url, base_url, source_gaps
+    )
+
+
+def export_reviews(
+    store: Store,
+    path: Path,
+    branches: Sequence[str],
+    options: ForgeOptions,
+    *,
+    exported_at: datetime,
+) -> ReviewExport:
+    """Collect the review data of ``branches`` (default: the default branch) of the repository
+    at ``path`` from its forge into ``store``, and return the export document of everything the
+    store holds for them. A forge that failed makes the document incomplete, with the reasons."""
+    if options.reviews_file is not None:
+        raise UsageError("--reviews-file: review data is exported from a forge, not from a file")
+    if options.forge is ForgeKind.NONE:
+        raise UsageError("--forge: name the forge to export from (github or gitlab)")
+    facts = git.inspect(path)
+    names = tuple(branches) or (facts.default_branch,)
+    for name in names:
+        git.resolve_branch(facts.path, name)
+    repo_id = store.upsert_repository(facts)
+    forge = Forge(options.forge.value)
+    reviews = tuple(collect(store, repo_id, facts.remote_url, name, options) for name in names)
+    bundles = [
+        bundle for name in names for bundle in store.review_bundles(repo_id, forge.value, name)
+    ]
+    document = export_document(
+        forge,
+        reviews[0].forge_repository,
+        reviews[0].api_url,
+        bundles,
+        exported_at=exported_at,
+        complete=all(r.complete for r in reviews),
+        gaps=[g for r in reviews for g in r.source_gaps],
+    )
+    return ReviewExport(document, names, reviews)
+
+
+def _gap_text(gap: EvidenceGap) -> str:
+    return gap.reason if gap.request is None else f"request #{gap.request}: {gap.reason}"
 
 
 def _remote(remote_url: str, options: ForgeOptions) -> Remote:
@@ -132,7 +212,7 @@ def _remote(remote_url: str, options: ForgeOptions) -> Remote:
 def _offline(path: Path, branch: str) -> ReviewData:
     source = OfflineSource(path)
     requests = tuple(source.fetch(base_branch=branch, updated_since=None))
-    gaps = tuple(gap.reason for gap in source.gaps)
+    gaps = tuple(_gap_text(gap) for gap in source.gaps)
     host = "gitlab.com" if source.forge is Forge.GITLAB else "github.com"
     return ReviewData(
         requests,
@@ -141,4 +221,6 @@ def _offline(path: Path, branch: str) -> ReviewData:
         gaps,
         source.repository,
         f"https://{host}/{source.repository}",
+        source.base_url,
+        tuple(gap.reason for gap in source.gaps if gap.request is None),
     )

@@ -78,7 +78,13 @@ def evaluate(
     controls = [c for c in catalog if not wanted or c.refs(wanted)]
     repos = sorted(set(facts_by_repo) | set(events_by_repo))
     contexts = {
-        repo: CheckContext(as_of, period or Period(), repo, tuple(events_by_repo.get(repo, ())))
+        repo: CheckContext(
+            as_of,
+            period or Period(),
+            repo,
+            tuple(events_by_repo.get(repo, ())),
+            tuple(facts_by_repo.get(repo, ())),
+        )
         for repo in repos
     }
     items: list[_Item] = []

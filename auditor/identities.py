@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from auditor.commits import DEFAULT_BOTS, BotPolicy
+from auditor.commits import DEFAULT_BOTS, BotPolicy, Resolver
 from auditor.errors import DefinitionError
 from auditor.model import Commit, Identity, Person
 from auditor.reviews.interface import AccountType, RequestCommit
@@ -149,6 +149,8 @@ class People:
     logins: Mapping[str, str]
     """Lower-cased email → the one forge login the requests' commits tie it to."""
     bots: BotPolicy = DEFAULT_BOTS
+    mailmap: Resolver | None = None
+    """The repository's ``.mailmap``, for identities the forge reports raw (request commits)."""
     _cache: dict[tuple[Identity, date | None, str | None, bool], Person] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -159,6 +161,7 @@ class People:
         roster: Roster | None,
         commits: Iterable[RequestCommit] = (),
         bots: BotPolicy = DEFAULT_BOTS,
+        mailmap: Resolver | None = None,
     ) -> People:
         """Link emails to logins through the forge's commit metadata.
 
@@ -173,7 +176,13 @@ class People:
                 if login and not is_forge_identity(email):
                     seen.setdefault(email.lower(), set()).add(login.lower())
         logins = {email: next(iter(found)) for email, found in seen.items() if len(found) == 1}
-        return cls(roster, logins, bots)
+        return cls(roster, logins, bots, mailmap)
+
+    def raw(self, name: str, email: str) -> Identity:
+        """The identity of a name and email the forge reports as written in the commit, with
+        its ``.mailmap`` resolution (none without a mailmap)."""
+        mapped_name, mapped_email = self.mailmap(name, email) if self.mailmap else (name, email)
+        return Identity(mapped_name, mapped_email, name, email)
 
     def identity(
         self,
@@ -255,10 +264,14 @@ def involvement(
     request_commits: Iterable[RequestCommit] = (),
     *,
     skip: Collection[str] = (),
+    forge_committed: Collection[str] = (),
+    opened_by: Person | None = None,
 ) -> Involvement:
     """Who wrote and committed ``commits`` (less those in ``skip``) and ``request_commits``.
 
-    The forge's own identity is never a committer: it commits on behalf of the user who acted.
+    The forge's own identity is never a committer: it commits on behalf of the user who acted;
+    so are the committers of ``forge_committed`` (commits the forge wrote for the user who
+    merged, such as rebased copies). ``opened_by``, who opened the request, is an author.
     """
     authors: dict[str, Person] = {}
     committers: dict[str, Person] = {}
@@ -276,14 +289,15 @@ def involvement(
             continue
         a, c = commit.author, commit.committer
         add("author", authors, a.identity, people.identity(a.identity, a.when, bot=commit.is_bot))
-        add("committer", committers, c.identity, people.identity(c.identity, c.when))
+        if commit.sha not in forge_committed:
+            add("committer", committers, c.identity, people.identity(c.identity, c.when))
     for rc in request_commits:
-        author = Identity(rc.author_name, rc.author_email, rc.author_name, rc.author_email)
+        author = people.raw(rc.author_name, rc.author_email)
         person = people.identity(author, rc.authored_at, login=rc.author_login)
         add("author", authors, author, person)
-        committer = Identity(
-            rc.committer_name, rc.committer_email, rc.committer_name, rc.committer_email
-        )
+        committer = people.raw(rc.committer_name, rc.committer_email)
         person = people.identity(committer, rc.committed_at, login=rc.committer_login)
         add("committer", committers, committer, person)
+    if opened_by is not None:
+        authors.setdefault(opened_by.key, opened_by)
     return Involvement(tuple(authors.values()), tuple(committers.values()), tuple(unresolved))

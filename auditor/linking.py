@@ -17,8 +17,17 @@ from pathlib import Path
 from auditor.approvals import ContentQuery, approvals, content_queries, same_content
 from auditor.commits import DEFAULT_BOTS, BotPolicy, split_message
 from auditor.identities import People, Roster, involvement, is_forge_identity
-from auditor.model import Change, ChangeFacts, Commit, CommitSha, ReviewEvidence
-from auditor.reviews.interface import AccountType, ChangeRequest, Forge
+from auditor.mining import mailmap_resolver
+from auditor.model import (
+    Change,
+    ChangeFacts,
+    Commit,
+    CommitSha,
+    ForgeCopy,
+    Person,
+    ReviewEvidence,
+)
+from auditor.reviews.interface import AccountType, ChangeRequest, Forge, RequestCommit
 from auditor.reviews.trailers import trailer_facts
 
 _RebaseKey = tuple[str, int, str]
@@ -98,7 +107,12 @@ def build_facts(
     facts = _Facts(
         repo,
         index,
-        People.build(roster, (c for r in requests for c in r.commits), bots),
+        People.build(
+            roster,
+            (c for r in requests for c in r.commits),
+            bots,
+            mailmap_resolver(repo_path) if repo_path is not None else None,
+        ),
         same_content(repo_path, queries),
         request_url,
         forge_complete,
@@ -126,7 +140,20 @@ class _Facts:
         ]
         if request is None:
             return self._unlinked(change, commits, skip, notes)
-        involved = involvement(self.people, commits, request.commits, skip=skip)
+        copies = _forge_copies(request, commits)
+        merger = (
+            self.people.login(request.merged_by, AccountType.UNKNOWN, request.merged_at)
+            if request.merged_by
+            else None
+        )
+        involved = involvement(
+            self.people,
+            commits,
+            request.commits,
+            skip=skip,
+            forge_committed=copies,
+            opened_by=self._opener(request),
+        )
         base = _base(request, change)
         counted, retro = approvals(request, self.people, involved.keys, self.content, base)
         if change.request and change.request.number != request.number:
@@ -135,7 +162,6 @@ class _Facts:
             notes.append(
                 f"the forge listed {len(request.commits)} of {request.commit_count} commits"
             )
-        merged_by = request.merged_by
         return ChangeFacts(
             self.repo,
             change,
@@ -149,16 +175,24 @@ class _Facts:
             committers=involved.committers,
             approvals=counted,
             post_merge_approvals=retro,
-            merged_by=(
-                self.people.login(merged_by, AccountType.UNKNOWN, request.merged_at)
-                if merged_by
-                else None
-            ),
+            merged_by=merger,
             merged_at=request.merged_at,
             commits=commits,
             unresolved=involved.unresolved,
             notes=tuple(notes),
+            request_messages=tuple((rc.sha, rc.message) for rc in request.commits),
+            forge_copies=tuple(
+                ForgeCopy(CommitSha(sha), original.sha, original.signed)
+                for sha, original in copies.items()
+                if original is not None
+            ),
         )
+
+    def _opener(self, request: ChangeRequest) -> Person | None:
+        """The account that opened the request: part of the change, like its authors."""
+        if request.author_login is None:
+            return None
+        return self.people.login(request.author_login, request.author_type, request.created_at)
 
     def _unlinked(
         self, change: Change, commits: tuple[Commit, ...], skip: Collection[str], notes: list[str]
@@ -205,6 +239,31 @@ def _forge_merge(commit: Commit, request: ChangeRequest | None) -> bool:
     if request is None or not commit.is_merge or commit.sha != request.merge_commit_sha:
         return False
     return request.forge is Forge.GITLAB or is_forge_identity(commit.committer.identity.raw_email)
+
+
+def _forge_copies(
+    request: ChangeRequest, commits: Sequence[Commit]
+) -> dict[str, RequestCommit | None]:
+    """The commits of a change the forge wrote when it merged ``request``: a squash commit (None)
+    and rebased copies of the request's commits (each with its original: same author, author
+    time and subject, another SHA). Their committer is the forge acting for the merger."""
+    listed = {rc.sha for rc in request.commits}
+    originals = {
+        _key(rc.author_email, rc.authored_at, split_message(rc.message)[0]): rc
+        for rc in request.commits
+    }
+    copies: dict[str, RequestCommit | None] = {}
+    for commit in commits:
+        if commit.sha in listed or commit.is_merge:
+            continue
+        if commit.sha == request.squash_commit_sha:
+            copies[commit.sha] = None
+            continue
+        identity = commit.author.identity
+        original = originals.get(_key(identity.raw_email, commit.author.when, commit.subject))
+        if original is not None:
+            copies[commit.sha] = original
+    return copies
 
 
 def _base(request: ChangeRequest, change: Change) -> str | None:

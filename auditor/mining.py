@@ -59,7 +59,7 @@ def mine(
     facts = git.inspect(path)
     progress = progress or Progress()
     repo_id = store.upsert_repository(facts)
-    resolve = _mailmap_resolver(facts.path)
+    resolve = mailmap_resolver(facts.path)
     _refresh_identities(store, repo_id, facts, resolve)
     results = [
         _mine_branch(
@@ -154,7 +154,8 @@ def _batches(items: Iterable[T]) -> Iterator[list[T]]:
         yield batch
 
 
-def _mailmap_resolver(path: Path) -> Resolver:
+def mailmap_resolver(path: Path) -> Resolver:
+    """Name and email resolved through the repository's ``.mailmap`` exactly as git does."""
     import pygit2  # here, not at the top: it costs a quarter second of start-up
 
     try:

@@ -11,7 +11,11 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType
+
+if TYPE_CHECKING:
+    from auditor.infra.codeowners import CodeOwners
+    from auditor.infra.model import FileAnalysis
 
 CommitSha = NewType("CommitSha", str)
 RepoId = NewType("RepoId", str)
@@ -239,6 +243,16 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class ForgeCopy:
+    """A commit the forge re-created when it rebase-merged a request, and the original it copied
+    (GitHub's rebase merge writes new, unsigned commits; the original is in the request)."""
+
+    commit: CommitSha
+    original: str
+    original_signed: bool | None  # the forge reports a signature on the original; None: not said
+
+
+@dataclass(frozen=True)
 class ChangeFacts:
     """Everything a control needs to know about one change."""
 
@@ -261,6 +275,11 @@ class ChangeFacts:
     commits: tuple[Commit, ...] = ()  # every commit the change brought in, itself included
     unresolved: tuple[str, ...] = ()  # identities that map to nobody, as "role: name <email>"
     notes: tuple[str, ...] = ()  # evidence gaps and oddities worth showing the auditor
+    request_messages: tuple[tuple[str, str], ...] = ()  # (sha, message) of the request's commits
+    forge_copies: tuple[ForgeCopy, ...] = ()  # commits the forge re-created when it merged
+    infra_files: tuple[FileAnalysis, ...] = ()  # infrastructure analysis of each changed file
+    codeowners: CodeOwners | None = None  # the CODEOWNERS file at the change's first parent
+    handles: tuple[tuple[str, frozenset[str]], ...] = ()  # person key → @logins and emails
 
     @property
     def change_id(self) -> str:
@@ -273,6 +292,11 @@ class ChangeFacts:
     @property
     def is_bot_change(self) -> bool:
         return bool(self.authors) and all(p.is_bot for p in self.authors)
+
+    @property
+    def all_independent_approvals(self) -> tuple[Approval, ...]:
+        """Independent approvals standing at the merge, then those first given after it."""
+        return tuple(a for a in (*self.approvals, *self.post_merge_approvals) if a.independent)
 
 
 # -- controls and findings --------------------------------------------------------------------

@@ -6,11 +6,16 @@ adds where it came from (repositories, HEADs, review sources, links) and draws t
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
+from auditor.catalog import FRAMEWORKS
 from auditor.collect import ReviewData
 from auditor.errors import UsageError
 from auditor.period import Period
@@ -24,8 +29,8 @@ class ReportOptions:
     """What the pack says about itself, beyond the assessment."""
 
     organisation: str = ""
-    command: str = "auditor report"
-    frameworks: tuple[str, ...] = ()
+    command: str = "auditor report"  # as :func:`redact_command` gives it: never a credential
+    frameworks: tuple[str, ...] = ()  # empty: every framework the evaluated controls map to
     sample_size: int | None = None
     sample_seed: str | None = None  # None and no size: no sample (the contract's "when requested")
 
@@ -37,6 +42,8 @@ def build_report(
     evaluation = assessment.evaluation
     sampled = options.sample_size is not None or options.sample_seed is not None
     seed = options.sample_seed or ""
+    evaluated = {r.framework for result in evaluation.results for r in result.control.frameworks}
+    frameworks = options.frameworks or tuple(f for f in FRAMEWORKS if f in evaluated)
     return Report(
         organisation=options.organisation,
         generated_at=as_of,
@@ -44,7 +51,7 @@ def build_report(
         command=options.command,
         since=period.since,
         until=period.until,
-        frameworks=options.frameworks,
+        frameworks=frameworks,
         repositories=tuple(_scope(r) for r in assessment.repositories),
         changes=tuple(f for r in assessment.repositories for f in r.facts),
         findings=evaluation.findings,
@@ -114,3 +121,32 @@ def _without_credentials(url: str) -> str:
         return url
     authority, slash, path = rest.partition("/")
     return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+
+
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GITLAB_TOKEN")
+_SECRET_QUERY = re.compile(
+    r"([?&](?:[a-z_-]*token|access_key|key|secret|password|sig|signature)=)[^&#\s]*", re.I
+)
+REDACTED = "***"
+
+
+def redact_command(words: Iterable[str], environ: Mapping[str, str] | None = None) -> str:
+    """``words`` as one shell-quoted line with no credential left in it.
+
+    URL user information and secret-looking query parameters are removed, and any occurrence of
+    the value of a token variable (``GITHUB_TOKEN``, ``GITLAB_TOKEN``) is replaced by ``***``.
+    """
+    environ = os.environ if environ is None else environ
+    secrets = sorted(
+        (v for v in (environ.get(name, "") for name in TOKEN_VARIABLES) if len(v) >= 4),
+        key=len,
+        reverse=True,
+    )
+    cleaned = []
+    for word in words:
+        for secret in secrets:
+            word = word.replace(secret, REDACTED)
+        if "://" in word:
+            word = _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, _without_credentials(word))
+        cleaned.append(word)
+    return shlex.join(cleaned)

@@ -34,8 +34,9 @@ from auditor.model import (
     Stamp,
     Trailer,
 )
+from auditor.runlog import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "evidence.sqlite"
 
 _MIGRATIONS: dict[int, str] = {
@@ -100,6 +101,15 @@ _MIGRATIONS: dict[int, str] = {
         repo_id INTEGER NOT NULL, sha TEXT NOT NULL, rules TEXT NOT NULL, data TEXT NOT NULL,
         PRIMARY KEY (repo_id, sha, rules)
     ) WITHOUT ROWID;
+    """,
+    4: """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, as_of INTEGER NOT NULL, period TEXT NOT NULL,
+        since INTEGER, until INTEGER, config TEXT NOT NULL, config_sha256 TEXT NOT NULL,
+        tool_version TEXT NOT NULL, repositories TEXT NOT NULL, exit_code INTEGER NOT NULL,
+        pack TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
+        started_at INTEGER, finished_at INTEGER, notes TEXT NOT NULL DEFAULT '[]'
+    );
     """,
 }
 
@@ -409,6 +419,62 @@ class Store:
             ((repo_id, sha, rules, text) for sha, text in data.items()),
         )
 
+    # -- scheduled runs -----------------------------------------------------------------------
+
+    def add_run(self, run: RunRecord) -> int:
+        """Record a scheduled run; returns its id."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (as_of, period, since, until, config, config_sha256,"
+                " tool_version, repositories, exit_code, pack, manifest_sha256, started_at,"
+                " finished_at, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    int(run.as_of.timestamp()),
+                    run.period,
+                    *_stamps(run.since, run.until),
+                    run.config,
+                    run.config_sha256,
+                    run.tool_version,
+                    run.repositories_json(),
+                    run.exit_code,
+                    run.pack,
+                    run.manifest_sha256,
+                    *_stamps(run.started_at, run.finished_at),
+                    json.dumps(list(run.notes)),
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def runs(self, limit: int | None = None) -> list[RunRecord]:
+        """Recorded runs, oldest first (the newest ``limit`` when given)."""
+        rows = self.db.execute(
+            "SELECT * FROM (SELECT id, as_of, period, since, until, config, config_sha256,"
+            " tool_version, repositories, exit_code, pack, manifest_sha256, started_at,"
+            " finished_at, notes FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id",
+            (-1 if limit is None else limit,),
+        )
+        return [
+            RunRecord(
+                id=int(rid),
+                as_of=_utc(as_of),
+                period=str(period),
+                since=_utc_or_none(since),
+                until=_utc_or_none(until),
+                config=str(config),
+                config_sha256=str(config_sha),
+                tool_version=str(version),
+                repositories=tuple(RepositoryRecord.decode(r) for r in json.loads(repos)),
+                exit_code=int(code),
+                pack=str(pack),
+                manifest_sha256=str(manifest),
+                started_at=_utc_or_none(started),
+                finished_at=_utc_or_none(finished),
+                notes=tuple(json.loads(notes)),
+            )
+            for (rid, as_of, period, since, until, config, config_sha, version, repos, code,
+                 pack, manifest, started, finished, notes) in rows
+        ]  # fmt: skip
+
     # -- reading the ledger -------------------------------------------------------------------
 
     def changes(
@@ -489,6 +555,18 @@ def _period_sql(since: datetime | None, until: datetime | None, alias: str = "c"
 
 def _period_args(since: datetime | None, until: datetime | None) -> tuple[int, ...]:
     return tuple(int(t.timestamp()) for t in (since, until) if t is not None)
+
+
+def _stamps(*whens: datetime | None) -> tuple[int | None, ...]:
+    return tuple(None if w is None else int(w.timestamp()) for w in whens)
+
+
+def _utc(seconds: object) -> datetime:
+    return datetime.fromtimestamp(int(seconds), UTC)  # type: ignore[call-overload]
+
+
+def _utc_or_none(seconds: object) -> datetime | None:
+    return None if seconds is None else _utc(seconds)
 
 
 def _offset_minutes(when: datetime) -> int:

@@ -6,3 +6,8 @@ CONTRACT_CHANGE_COLUMNS = (
     "files_changed", "lines_added", "lines_deleted", "signature", "change_request",
     "change_request_url", "approvers", "merged_by", "categories",
 )  # fmt: skip
+CONTRACT_FINDING_COLUMNS = (
+    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request", "status",
+    "reason", "waiver_id",
+)  # fmt: skip
+CONTRACT_STATUSES = ("pass", "fail", "unknown", "not_applicable", "waived")

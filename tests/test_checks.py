@@ -17,6 +17,7 @@ from auditor.model import (
     Commit,
     CommitSha,
     FileChange,
+    ForgeCopy,
     HistoryEvent,
     Identity,
     Person,
@@ -231,13 +232,61 @@ def test_approval_before_merge() -> None:
     assert status("approval-before-merge", facts()) is Status.PASS
     late = facts(approvals=(approval(at=T0 + timedelta(hours=1)),))
     assert status("approval-before-merge", late) is Status.FAIL
-    assert status("approval-before-merge", facts(approvals=())) is Status.FAIL
     assert status("approval-before-merge", facts(approvals=(approval(at=None),))) is (
         Status.UNKNOWN
     )
     assert status("approval-before-merge", facts(evidence=ReviewEvidence.MISSING)) is (
         Status.UNKNOWN
     )
+
+
+def test_approval_only_after_the_merge_fails_approval_before_merge_alone() -> None:
+    after = facts(approvals=(), post_merge_approvals=(approval(at=T0 + timedelta(hours=3)),))
+    outcome = run("approval-before-merge", after)
+    assert outcome.status is Status.FAIL
+    assert outcome.reason == (
+        "approved only after the merge at 2025-03-02T10:00:00Z: "
+        "carol at 2025-03-02T13:00:00Z on head 9f8e7d6"
+    )
+    counted = run("independent-approvals", after)
+    assert counted.status is Status.PASS
+    assert "carol at 2025-03-02T13:00:00Z on head 9f8e7d6 (after the merge)" in counted.reason
+
+
+def test_no_approval_at_all_is_left_to_independent_approvals() -> None:
+    none = facts(approvals=())
+    assert status("approval-before-merge", none) is Status.NOT_APPLICABLE
+    assert status("independent-approvals", none) is Status.FAIL
+    pushed = facts(request=None, approvals=())
+    assert run("approval-before-merge", pushed).reason == (
+        "no independent approval whose time to judge"
+    )
+
+
+def test_emergency_changes_may_be_approved_after_the_merge() -> None:
+    after = (approval(at=T0 + timedelta(hours=3)),)
+    hotfix = emergency(approvals=(), post_merge_approvals=after)
+    outcome = run("approval-before-merge", hotfix)
+    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.reason.startswith("emergency change (subject 'hotfix: reopen port 443')")
+    labelled = facts(labels=("incident",), approvals=(), post_merge_approvals=after)
+    assert status("approval-before-merge", labelled) is Status.FAIL
+    assert status("approval-before-merge", labelled, emergency_labels=["incident"]) is (
+        Status.NOT_APPLICABLE
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["independent-approvals", "no-self-merge", "approval-before-merge"]
+)
+def test_bot_changes_are_left_to_the_bot_policy(name: str) -> None:
+    bot = facts(authors=("renovate[bot]",), approvals=(), merged_by="renovate[bot]")
+    outcome = run(name, bot)
+    assert outcome.status is Status.NOT_APPLICABLE
+    assert outcome.reason == "bot change by renovate[bot]; judged by the bot policy"
+    assert status("bot-policy", bot) is Status.FAIL
+    expected = Status.NOT_APPLICABLE if name == "approval-before-merge" else Status.FAIL
+    assert status(name, bot, exempt_bots=False) is expected
 
 
 # -- signed-commits
@@ -255,6 +304,21 @@ def test_signed_commits() -> None:
     assert failed.reason == "1 of 2 commits unsigned: 2222222"
     assert status("signed-commits", both, require="change") is Status.PASS
     assert run("signed-commits", facts()).reason == "commit 1a2b3c4 unsigned"
+
+
+def test_forge_rebased_copy_counts_when_its_original_was_signed() -> None:
+    signed, copy = commit(signature=SignatureKind.SSH), commit("2" * 40)
+    rebased = (ForgeCopy(CommitSha("2" * 40), "7" * 40, True),)
+    both = facts(landing=signed, commits=(copy, signed), forge_copies=rebased)
+    outcome = run("signed-commits", both)
+    assert outcome.status is Status.PASS
+    assert outcome.reason == (
+        "commit carries a signature (ssh); 1 commit rebased by the forge from signed originals "
+        "(2222222 of 7777777); signatures not verified"
+    )
+    assert status("signed-commits", both, forge_rebased=False) is Status.FAIL
+    unsigned_original = (ForgeCopy(CommitSha("2" * 40), "7" * 40, None),)
+    assert status("signed-commits", replace(both, forge_copies=unsigned_original)) is Status.FAIL
 
 
 # -- history-integrity
@@ -338,6 +402,10 @@ def test_ticket_linked() -> None:
     assert run("ticket-linked", titled).reason == "ticket NET-42 in the request title"
     inner = commit("3" * 40, subject="Refs OPS-7")
     assert "OPS-7 in the message of 3333333" in run("ticket-linked", facts(commits=(inner,))).reason
+    squashed = facts(request_messages=(("4" * 40, "Tidy\n\nRefs: OPS-9"),))
+    assert run("ticket-linked", squashed).reason == (
+        "ticket OPS-9 in the message of 4444444 in request #42"
+    )
     bot = facts(authors=("renovate[bot]",))
     assert status("ticket-linked", bot) is Status.NOT_APPLICABLE
     assert status("ticket-linked", bot, exempt_bots=False) is Status.FAIL

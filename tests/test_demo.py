@@ -14,12 +14,47 @@ import hcl2
 import pytest
 import yaml
 
+from auditor.assess import AssessOptions, assess
+from auditor.audit import LedgerOptions
+from auditor.collect import ForgeOptions
+from auditor.config import load_config
 from auditor.demo import DemoScale, DemoSummary, create_demo
 from auditor.errors import UsageError
+from auditor.model import Finding, Status
 from auditor.reviews.offline import OfflineSource
+from auditor.store import Store
 
 SMALL = DemoScale.small()
 TICKET = re.compile(r"\bOPS-\d+\b")
+AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
+CATALOG = {f"CHG-{n:02d}" for n in range(1, 12)} | {
+    "IAM-01",
+    "INT-01",
+    "INT-02",
+    "OPS-01",
+    "SEC-01",
+}
+"""The controls the demo is held to. Not REP-01: it flags Argo CD applications that track the
+repository's own branch (``targetRevision: main``), GitOps as intended; not KNW-01, a
+repository-level figure."""
+FOUND_BY = {
+    "direct-push": {"CHG-01", "CHG-02"},
+    "self-approval": {"CHG-02"},
+    "stale-approval": {"CHG-03"},
+    "self-merge": {"CHG-04", "CHG-02"},
+    "approval-after-merge": {"CHG-05"},
+    "unresolved-identity": {"IAM-01"},
+    "emergency-no-retro": {"CHG-06", "CHG-02"},
+    "missing-ticket": {"CHG-07"},
+    "freeze-window": {"CHG-08"},
+    "sensitive-single-approval": {"CHG-09"},
+    "bot-no-approval": {"CHG-10"},
+    "secret-in-code": {"SEC-01"},
+}
+"""The controls that fail each planted violation's change: the intended one first, then those
+it violates too by its nature (a change nobody approved is unapproved as well: CHG-02)."""
+ROOT_ALSO = {"CHG-07"}
+"""The repository's creation commit, made on GitHub's web page, names no ticket either."""
 PLANTED_KINDS = {
     "direct-push",
     "self-approval",
@@ -181,10 +216,89 @@ def test_planted_violations_point_at_real_objects(
     assert {entry["kind"] for entry in entries} == PLANTED_KINDS
     numbers = {bundle["pull"]["number"] for bundle in pulls}
     known = set(_all_commits(demo.repository))
+    landed = set(_main_log(demo.repository, "%H", "--first-parent"))
     for entry in entries:
         assert entry["commit"] in known
+        assert entry["change"] in landed
         assert entry["pull"] is None or entry["pull"] in numbers
         assert entry["note"]
+
+
+def _evaluate(summary: DemoSummary, store: Path, *, config: bool) -> tuple[Finding, ...]:
+    """The findings of `auditor check` on the demo: with its auditor.toml (what `auditor run`
+    evaluates), or with the catalog's defaults alone."""
+    if config:
+        loaded = load_config(summary.config)
+        options = loaded.assess_options(
+            loaded.repositories[0],
+            as_of=AS_OF,
+            period=loaded.period.at(AS_OF).period,
+            store=store,
+        )
+    else:
+        ledger = LedgerOptions(store=store, repos=(summary.repository,), as_of=AS_OF)
+        options = AssessOptions(ledger, ForgeOptions(reviews_file=summary.reviews))
+    with Store.open(store) as opened:
+        result = assess(opened, options)
+    assert result.complete
+    return result.evaluation.findings
+
+
+def _failures(findings: tuple[Finding, ...]) -> set[tuple[str, str]]:
+    return {
+        (f.control_id, f.commit)
+        for f in findings
+        if f.status is Status.FAIL and f.control_id in CATALOG
+    }
+
+
+def _expected(summary: DemoSummary) -> set[tuple[str, str]]:
+    """The planted violations, and the change that introduced CODEOWNERS: no code owner can
+    have approved it (CHG-11 reads the file at the change's parent)."""
+    (codeowners,) = _main_log(
+        summary.repository, "%H", "--first-parent", "--diff-filter=A", "--", ".github/CODEOWNERS"
+    )
+    expected = {("CHG-11", codeowners)}
+    for entry in summary.planted:
+        controls = FOUND_BY[entry.kind] | (
+            ROOT_ALSO if entry.note.startswith("the repository") else set()
+        )
+        expected |= {(control, entry.change) for control in controls}
+    return expected
+
+
+def _assert_only_planted_violations_fail(summary: DemoSummary, store: Path) -> None:
+    findings = _evaluate(summary, store, config=True)
+    assert _failures(findings) == _expected(summary)
+    signed = [f for f in findings if f.control_id == "INT-01"]
+    assert signed and all(f.status is Status.PASS for f in signed)
+    rebased = [f for f in signed if "rebased by the forge from signed originals" in f.reason]
+    assert rebased, "GitHub's rebase merges leave unsigned copies of signed commits"
+
+
+def test_each_planted_violation_is_found_by_its_control_and_nothing_else_fails(
+    demo: DemoSummary, tmp_path: Path
+) -> None:
+    _assert_only_planted_violations_fail(demo, tmp_path / "store")
+
+
+def test_without_the_config_only_the_image_updater_and_the_freeze_differ(
+    demo: DemoSummary, tmp_path: Path
+) -> None:
+    findings = _evaluate(demo, tmp_path / "store", config=False)
+    updater = {
+        (f.control_id, f.commit)
+        for f in findings
+        if f.status is Status.FAIL and "argocd-image-updater" in f.reason
+    }
+    assert {control for control, _ in updater} == {"CHG-01", "CHG-10"}
+    pushes = set(
+        _main_log(demo.repository, "%H", "--first-parent", "--author=argocd-image-updater")
+    )
+    assert {commit for _, commit in updater} == pushes
+    freeze = {(control, commit) for control, commit in _expected(demo) if control == "CHG-08"}
+    assert _failures(findings) == (_expected(demo) - freeze) | updater
+    assert {f.status for f in findings if f.control_id == "CHG-08"} == {Status.NOT_APPLICABLE}
 
 
 def _problems(bundle: dict[str, Any]) -> set[str]:
@@ -282,6 +396,7 @@ def test_default_scale(tmp_path: Path) -> None:
     document = json.loads(summary.reviews.read_text(encoding="utf-8"))
     assert document["exported_at"] == "2026-10-01T00:00:00Z"
     assert all(_problems(b) == set() for b in document["pulls"] if not _is_planted(summary, b))
+    _assert_only_planted_violations_fail(summary, tmp_path / "store")
 
 
 def _is_planted(summary: DemoSummary, bundle: dict[str, Any]) -> bool:

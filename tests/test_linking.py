@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from gitrepo import GitRepo
@@ -10,7 +11,15 @@ from gitrepo import GitRepo
 from auditor.commits import DEFAULT_BOTS, request_ref
 from auditor.ledger import commit_graph, custody, first_parent_chain, read_commits
 from auditor.linking import build_facts
-from auditor.model import Change, ChangeFacts, Commit, CommitSha, Person, ReviewEvidence
+from auditor.model import (
+    Change,
+    ChangeFacts,
+    Commit,
+    CommitSha,
+    ForgeCopy,
+    Person,
+    ReviewEvidence,
+)
 from auditor.reviews.interface import (
     AccountType,
     ChangeRequest,
@@ -366,3 +375,66 @@ def test_unresolved_identity_is_reported(repo: GitRepo) -> None:
     assert keys(found.authors) == ["email:mallory@example.net"]
     assert not found.authors[0].known
     assert "author: Mallory <mallory@example.net>" in found.unresolved
+
+
+def test_reviewer_who_rebase_merges_stays_independent(repo: GitRepo) -> None:
+    """GitHub's rebase merge re-creates the commits with the merger as committer: the forge
+    acting for the merger, not a contribution that would void their approval."""
+    repo.commit("init", {"README.md": "hi\n"})
+    repo.checkout("-b", "feature")
+    one = repo.commit("Add VPC", {"vpc.tf": "vpc\n"}, author=CAROL)
+    two = repo.commit("Add subnet", {"subnet.tf": "s\n"}, author=CAROL)
+    repo.checkout("main")
+    repo.git("cherry-pick", "--no-gpg-sign", one, two,
+             env={"GIT_COMMITTER_NAME": BOB[0], "GIT_COMMITTER_EMAIL": BOB[1]})  # fmt: skip
+    copies = repo.git("rev-list", "-2", "HEAD").split()
+    request = pull(repo, 4, [one, two], merged=copies[0],
+                   reviews=[review("bob", when(repo, two), two)])  # fmt: skip
+    request = replace(request, merged_by="bob", commits=tuple(
+        replace(c, signed=c.sha == two) for c in request.commits
+    ))  # fmt: skip
+
+    found = facts(repo, [request])
+
+    for sha in copies:
+        assert keys(found[sha].committers) == ["login:carol"]
+        assert [(a.reviewer.key, a.independent) for a in found[sha].approvals] == [
+            ("login:bob", True)
+        ]
+    assert found[copies[0]].forge_copies == (ForgeCopy(CommitSha(copies[0]), two, True),)
+    assert found[copies[1]].forge_copies == (ForgeCopy(CommitSha(copies[1]), one, False),)
+
+
+def test_request_commits_resolve_through_the_mailmap(repo: GitRepo) -> None:
+    """The forge reports a commit's identity raw; ``.mailmap`` ties a personal address to the
+    work address, which the forge links to a login."""
+    personal = ("carol", "carol@home.example")
+    repo.commit("init", {".mailmap": f"{CAROL[0]} <{CAROL[1]}> <{personal[1]}>\n"})
+    repo.checkout("-b", "feature")
+    work = repo.commit("Add VPC", {"vpc.tf": "vpc\n"}, author=CAROL)
+    home = repo.commit("Tune VPC", {"vpc.tf": "vpc2\n"}, author=personal)
+    repo.checkout("main")
+    squash = repo.commit("Add VPC (#7)", {"vpc.tf": "vpc2\n"}, author=CAROL, committer=WEB_FLOW)
+
+    found = facts(repo, [pull(repo, 7, [work, home], merged=squash)])[squash]
+
+    assert keys(found.authors) == ["login:carol"]
+    assert found.unresolved == ()
+
+
+def test_whoever_opened_the_request_is_part_of_the_change(repo: GitRepo) -> None:
+    repo.commit("init", {"README.md": "hi\n"})
+    repo.checkout("-b", "feature")
+    head = repo.commit("Add VPC", {"vpc.tf": "vpc\n"}, author=CAROL)
+    repo.checkout("main")
+    merge = forge_merge(repo, "feature", "Merge pull request #8 from acme/feature")
+    request = replace(
+        pull(repo, 8, [head], merged=merge, reviews=[review("erin", when(repo, merge), head)]),
+        author_login="erin",
+    )
+
+    found = facts(repo, [request])[merge]
+
+    assert keys(found.authors) == ["login:carol", "login:erin"]
+    assert [a.independent for a in found.approvals] == [False]
+    assert found.request_messages == ((head, "Add VPC"),)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import pytest
 from reportfactory import build_report
 
 from auditor.errors import RenderError
-from auditor.render.json import evidence_bytes, load_evidence
+from auditor.render.json import encode, evidence_bytes, load_evidence
 from auditor.report import REPORT_SCHEMA_VERSION
 
 
@@ -50,3 +51,52 @@ def test_wrong_type_names_the_key(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     with pytest.raises(RenderError, match=r"changes\[1\]\.change\.files: expected a list"):
         load_evidence(path)
+
+
+def test_streamed_document_is_json_dumps_of_the_encoded_report() -> None:
+    report = build_report(changes=12)
+    expected = json.dumps(encode(report), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    assert evidence_bytes(report) == (expected + "\n").encode("utf-8")
+
+
+def test_analysis_handles_and_messages_round_trip_codeowners_left_out(tmp_path: Path) -> None:
+    from auditor.infra.codeowners import CodeOwners
+    from auditor.infra.model import (
+        AttributeChange,
+        Category,
+        FileAnalysis,
+        FileKind,
+        Operation,
+        ResourceChange,
+        ResourceKind,
+    )
+
+    report = build_report(changes=4)
+    analysis = FileAnalysis(
+        path="network/vpc.tf",
+        old_path=None,
+        kind=FileKind.TERRAFORM,
+        categories=frozenset({Category.NETWORK}),
+        changes=(
+            ResourceChange(
+                address="aws_vpc.main",
+                kind=next(iter(ResourceKind)),
+                operation=next(iter(Operation)),
+                changed_attributes=(AttributeChange("cidr_block", "10.0.0.0/16", "10.1.0.0/16"),),
+            ),
+        ),
+    )
+    richer = dataclasses.replace(
+        report.changes[0],
+        infra_files=(analysis,),
+        handles=(("p0", frozenset({"@alice", "alice@acme.example"})),),
+        request_messages=(("a" * 40, "first draft"),),
+    )
+    report = dataclasses.replace(report, changes=(richer, *report.changes[1:]))
+    path = tmp_path / "evidence.json"
+    path.write_bytes(evidence_bytes(report))
+    assert load_evidence(path) == report
+    owned = dataclasses.replace(richer, codeowners=CodeOwners.parse("* @acme/platform\n"))
+    path.write_bytes(evidence_bytes(dataclasses.replace(report, changes=(owned,))))
+    assert "codeowners" not in json.loads(path.read_bytes())["changes"][0]
+    assert load_evidence(path).changes == (richer,)

@@ -40,7 +40,8 @@ def test_body_shows_controls_counts_and_exceptions(report: Report, text: str) ->
         f for f in report.findings if f.control_id == "CHG-01" and f.status.value == "fail"
     )
     assert first.change_id.split("@")[0] in flat
-    assert "further exceptions are listed in the attached findings.csv" in flat
+    assert "Listed: the first 15 of" in flat
+    assert "are listed in the attached findings.csv (filter on control_id CHG-01)" in flat
     assert "Sign-off" in flat and "Prepared by" in flat
     assert "<script>window.__xss = 1</script>" in flat
 

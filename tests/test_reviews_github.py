@@ -34,6 +34,7 @@ from auditor.reviews import (
 )
 from auditor.reviews.github import HEADERS, GitHubSource, api_url_for
 from auditor.reviews.http import ForgeClient, ResponseCache
+from auditor.reviews.interface import Payload
 
 TOKEN = "ghp_Zx9s3cr3tT0k3nValue"
 NOW = 1_800_000_000.0
@@ -304,3 +305,25 @@ def test_unexpected_payload_is_a_forge_error(server: ForgeServer) -> None:
     del server.github[REPO][4]["pull"]["head"]
     with pytest.raises(ForgeError, match=r"unexpected payload .*: pull\.head: missing"):
         fetch(source_for(server))
+
+
+@pytest.mark.parametrize(
+    ("verification", "signed"),
+    [
+        ({"verified": True, "reason": "valid", "signature": "-----BEGIN PGP"}, True),
+        ({"verified": False, "reason": "unknown_key", "signature": "-----BEGIN SSH"}, True),
+        ({"verified": False, "reason": "unsigned", "signature": None}, False),
+        (None, None),
+    ],
+)
+def test_commit_signature_as_the_forge_reports_it(
+    verification: dict[str, Any] | None, signed: bool | None
+) -> None:
+    item = github_commit("c" * 40)
+    if verification is None:
+        del item["commit"]["verification"]
+    else:
+        item["commit"]["verification"] = verification
+    bundle = {"pull": github_pull(1, head_sha="c" * 40), "commits": [item], "reviews": []}
+    (commit,) = GitHubSource.parse(Payload.of(bundle, "")).commits
+    assert commit.signed is signed

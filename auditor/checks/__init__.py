@@ -7,7 +7,7 @@ registers every check.
 
 from __future__ import annotations
 
-from auditor.checks import integrity, policy, review, workflow
+from auditor.checks import infra, integrity, policy, review, workflow
 from auditor.checks.registry import (
     CHECKS,
     ChangeCheck,
@@ -33,6 +33,7 @@ __all__ = [
     "RepositoryCheck",
     "RepositoryCheckFn",
     "check",
+    "infra",
     "integrity",
     "policy",
     "repository_check",

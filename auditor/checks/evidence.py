@@ -82,3 +82,17 @@ def path_matches(patterns: Sequence[str], path: str) -> bool:
 
 def matching_paths(patterns: Sequence[str], paths: Iterable[str]) -> tuple[str, ...]:
     return tuple(p for p in paths if path_matches(patterns, p))
+
+
+def emergency_marker(facts: ChangeFacts, labels: Sequence[str], pattern: str) -> str:
+    """What marks the change as an emergency (a request label, or its subject or request title
+    matching ``pattern``), or ``""``."""
+    wanted = {label.lower() for label in labels}
+    for label in facts.labels:
+        if label.lower() in wanted:
+            return f"label {label}"
+    compiled = re.compile(pattern)
+    for where, value in (("subject", facts.change.commit.subject), ("title", facts.request_title)):
+        if value and compiled.search(value):
+            return f"{where} {value!r}"
+    return ""

@@ -1,13 +1,16 @@
 """Checks on the integrity and attribution of the history: signatures, rewrites, identities.
 
 ``signed-commits`` reports the *presence* of a signature (GPG, SSH or X.509) in each commit;
-it does not verify signatures against keys, so its reasons say "signed", never "verified".
+it does not verify signatures against keys, so its reasons say "signed", never "verified". A
+forge's rebase merge re-creates a request's commits without signatures (GitHub cannot sign them
+for the author); with ``forge_rebased`` such a copy counts when the forge reports its original,
+listed in the request, as signed.
 """
 
 from __future__ import annotations
 
 from auditor.checks import evidence as ev
-from auditor.checks.params import Param, choice, list_of
+from auditor.checks.params import Param, boolean, choice, list_of
 from auditor.checks.registry import CheckContext, Outcome, Params, check, repository_check
 from auditor.model import ChangeFacts, HistoryEvent, Person, ReviewEvidence, SignatureKind, Status
 
@@ -21,11 +24,20 @@ REWRITES = ("history-rewritten", "first-parent-rewritten")
         "all",
         "all: every commit the change brought in; change: only the commit that landed",
     ),
+    forge_rebased=Param(
+        boolean, True, "a forge's rebased copy counts as signed when its original was signed"
+    ),
 )
 def signed_commits(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     landing = facts.change.commit
     commits = facts.commits if params["require"] == "all" and facts.commits else (landing,)
-    unsigned = [c for c in commits if c.signature is SignatureKind.NONE]
+    originals = {
+        copy.commit: copy.original
+        for copy in facts.forge_copies
+        if params["forge_rebased"] and copy.original_signed
+    }
+    unsigned = [c for c in commits if c.signature is SignatureKind.NONE and c.sha not in originals]
+    copied = [c for c in commits if c.signature is SignatureKind.NONE and c.sha in originals]
     if unsigned:
         if len(commits) == 1:
             return Outcome(Status.FAIL, f"commit {ev.short(unsigned[0].sha)} unsigned")
@@ -34,9 +46,17 @@ def signed_commits(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Out
         return Outcome(
             Status.FAIL, f"{len(unsigned)} of {len(commits)} commits unsigned: {listed}{more}"
         )
-    kinds = ", ".join(sorted({c.signature.value for c in commits}))
-    noun = "commit carries" if len(commits) == 1 else f"{len(commits)} commits carry"
-    return Outcome(Status.PASS, f"{noun} a signature ({kinds}); signatures not verified")
+    kinds = ", ".join(sorted({c.signature.value for c in commits if c not in copied}))
+    signed = len(commits) - len(copied)
+    parts = []
+    if signed:
+        noun = "commit carries" if signed == 1 else f"{signed} commits carry"
+        parts.append(f"{noun} a signature ({kinds})")
+    if copied:
+        listed = ", ".join(f"{ev.short(c.sha)} of {ev.short(originals[c.sha])}" for c in copied)
+        noun = "commit" if len(copied) == 1 else "commits"
+        parts.append(f"{len(copied)} {noun} rebased by the forge from signed originals ({listed})")
+    return Outcome(Status.PASS, "; ".join(parts) + "; signatures not verified")
 
 
 @repository_check(

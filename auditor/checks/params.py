@@ -19,6 +19,8 @@ from auditor.infra.model import Category
 Validator = Callable[[Any], Any]
 
 CATEGORIES = tuple(c.value for c in Category)
+EMERGENCY_PATTERN = r"(?i)^(emergency|hotfix)[:!]"
+"""A subject or request title marking an emergency (``EMERGENCY: ...``, ``hotfix! ...``)."""
 
 
 class ParamError(ValueError):

@@ -52,9 +52,15 @@ def _texts(facts: ChangeFacts) -> Iterator[tuple[str, str]]:
     yield "request title", facts.request_title
     yield "message body", landing.body
     yield "request description", facts.request_body
+    seen: set[str] = {landing.sha}
     for commit in facts.commits:
-        if commit.sha != landing.sha:
+        if commit.sha not in seen:
+            seen.add(commit.sha)
             yield f"message of {ev.short(commit.sha)}", f"{commit.subject}\n{commit.body}"
+    for sha, message in facts.request_messages:
+        if sha not in seen:
+            seen.add(sha)
+            yield f"message of {ev.short(sha)} in {ev.request(facts)}", message
 
 
 @check(

@@ -22,13 +22,15 @@ class Outcome:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check may need beyond the change: the audit period, the time of the run, and
-    the repository's history events (rewrites noticed while mining)."""
+    """What a check may need beyond the change: the audit period, the time of the run, the
+    repository's history events (rewrites noticed while mining) and, for repository-level
+    checks, every change of the period."""
 
     as_of: datetime
     period: Period = field(default_factory=Period)
     repo: str = ""
     events: tuple[HistoryEvent, ...] = ()
+    changes: tuple[ChangeFacts, ...] = ()
 
 
 Params = Mapping[str, Any]

@@ -1,11 +1,28 @@
-"""Checks on a change's review: independent approvals, their freshness, timing and the merger."""
+"""Checks on a change's review: independent approvals, their freshness, timing and the merger.
+
+Changes authored only by bots follow the bot policy (``bot-policy``); with ``exempt_bots`` the
+checks here leave them to it. Approvals given after the merge count towards the number of
+approvals; ``approval-before-merge`` alone judges their timing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from auditor.checks import evidence as ev
-from auditor.checks.params import CATEGORIES, Param, choice, integer, list_of, path_globs, record
+from auditor.checks.params import (
+    CATEGORIES,
+    EMERGENCY_PATTERN,
+    Param,
+    boolean,
+    choice,
+    integer,
+    list_of,
+    path_globs,
+    record,
+    regex,
+    text,
+)
 from auditor.checks.registry import CheckContext, Outcome, Params, check
 from auditor.model import ChangeFacts, Status
 
@@ -37,27 +54,51 @@ def required_approvals(facts: ChangeFacts, base: int, rules: Sequence[Params]) -
 
 
 def count_outcome(facts: ChangeFacts, need: int, why: str) -> Outcome:
-    independent = ev.distinct_reviewers(facts.independent_approvals)
-    others = [a.reviewer for a in facts.approvals if not a.independent]
+    """Pass when ``need`` distinct independent reviewers approved (before or after the merge)."""
+    independent = ev.distinct_reviewers(facts.all_independent_approvals)
+    others = [a.reviewer for a in (*facts.approvals, *facts.post_merge_approvals)]
+    others = [p for p in others if p.key not in {a.reviewer.key for a in independent}]
     also = f"; also approved by {ev.names(others)} (not independent)" if others else ""
     if not independent:
         found = "no independent approval"
     else:
         noun = "approval" if len(independent) == 1 else "approvals"
-        found = f"{len(independent)} independent {noun} ({ev.approvals(independent)})"
+        late = {a.reviewer.key for a in facts.post_merge_approvals}
+        listed = "; ".join(
+            ev.approval(a) + (" (after the merge)" if a.reviewer.key in late else "")
+            for a in independent
+        )
+        found = f"{len(independent)} independent {noun} ({listed})"
     status = Status.PASS if len(independent) >= need else Status.FAIL
     return Outcome(status, f"{found}, {why}{also}")
+
+
+def bot_exempt(facts: ChangeFacts, params: Params) -> Outcome | None:
+    """``not_applicable`` for a bot change when the check leaves bots to the bot policy."""
+    if params["exempt_bots"] and facts.is_bot_change:
+        return Outcome(
+            Status.NOT_APPLICABLE,
+            f"bot change by {ev.names(facts.authors)}; judged by the bot policy",
+        )
+    return None
+
+
+EXEMPT_BOTS = Param(boolean, True, "leave changes authored only by bots to the bot policy")
 
 
 @check(
     "independent-approvals",
     min_approvals=Param(integer(0), 1, "independent approvals every change needs"),
     path_rules=Param(PATH_RULES, (), "per-path approval counts; the highest matching wins"),
+    exempt_bots=EXEMPT_BOTS,
 )
 def independent_approvals(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     missing = ev.review_data_missing(facts)
     if missing:
         return missing
+    exempt = bot_exempt(facts, params)
+    if exempt:
+        return exempt
     need, why = required_approvals(facts, params["min_approvals"], params["path_rules"])
     return count_outcome(facts, need, why)
 
@@ -112,13 +153,16 @@ def approval_covers_content(facts: ChangeFacts, params: Params, ctx: CheckContex
     )
 
 
-@check("no-self-merge")
+@check("no-self-merge", exempt_bots=EXEMPT_BOTS)
 def no_self_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     if facts.request_number is None:
         return Outcome(Status.NOT_APPLICABLE, "no merged request; nothing was merged by anyone")
     missing = ev.review_data_missing(facts)
     if missing:
         return missing
+    exempt = bot_exempt(facts, params)
+    if exempt:
+        return exempt
     merger = facts.merged_by
     if merger is None:
         return Outcome(Status.UNKNOWN, f"the merger of {ev.request(facts)} is not recorded")
@@ -138,22 +182,39 @@ def no_self_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
     )
 
 
-@check("approval-before-merge")
+@check(
+    "approval-before-merge",
+    exempt_bots=EXEMPT_BOTS,
+    emergency_labels=Param(
+        list_of(text), ("emergency", "hotfix"), "request labels of emergency changes, exempt"
+    ),
+    emergency_pattern=Param(
+        regex, EMERGENCY_PATTERN, "regex over the subject or request title of emergency changes"
+    ),
+)
 def approval_before_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     missing = ev.review_data_missing(facts)
     if missing:
         return missing
+    exempt = bot_exempt(facts, params)
+    if exempt:
+        return exempt
+    marker = ev.emergency_marker(facts, params["emergency_labels"], params["emergency_pattern"])
+    if marker:
+        return Outcome(
+            Status.NOT_APPLICABLE,
+            f"emergency change ({marker}); may be approved retrospectively",
+        )
     merged = facts.merged_at or facts.change.landed_at
     at = f"{'the merge' if facts.merged_at else 'landing'} at {ev.when(merged)}"
-    independent = facts.independent_approvals
-    before = [a for a in independent if a.at is not None and a.at <= merged]
+    standing = facts.independent_approvals
+    before = [a for a in standing if a.at is not None and a.at <= merged]
     if before:
         return Outcome(Status.PASS, f"approved by {ev.approval(before[0])}, before {at}")
-    if not independent:
-        return Outcome(Status.FAIL, f"no independent approval before {at}")
-    if any(a.at is None for a in independent):
-        return Outcome(Status.UNKNOWN, f"approval times not recorded ({ev.approvals(independent)})")
-    return Outcome(
-        Status.FAIL,
-        f"approved only after {at}: {ev.approvals(independent)}",
-    )
+    if any(a.at is None for a in standing):
+        return Outcome(Status.UNKNOWN, f"approval times not recorded ({ev.approvals(standing)})")
+    late = [a for a in standing if a.at is not None and a.at > merged]
+    late += [a for a in facts.post_merge_approvals if a.independent]
+    if not late:
+        return Outcome(Status.NOT_APPLICABLE, "no independent approval whose time to judge")
+    return Outcome(Status.FAIL, f"approved only after {at}: {ev.approvals(late)}")

@@ -6,9 +6,9 @@ import re
 from datetime import timedelta
 
 from auditor.checks import evidence as ev
-from auditor.checks.params import Param, choice, integer, list_of, regex, text
+from auditor.checks.params import EMERGENCY_PATTERN, Param, choice, integer, list_of, regex, text
 from auditor.checks.registry import CheckContext, Outcome, Params, check
-from auditor.model import ChangeFacts, Identity, Status
+from auditor.model import ChangeFacts, Identity, ReviewEvidence, Status
 
 
 @check(
@@ -21,6 +21,12 @@ from auditor.model import ChangeFacts, Identity, Status
 )
 def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     if facts.request_number is not None:
+        if facts.evidence is ReviewEvidence.MISSING and facts.merged_at is None:
+            return Outcome(
+                Status.UNKNOWN,
+                f"the message names {ev.request(facts)}, which the review data lacks; "
+                "its merge cannot be confirmed",
+            )
         url = f" ({facts.request_url})" if facts.request_url else ""
         return Outcome(Status.PASS, f"landed through merged {ev.request(facts)}{url}")
     commit = facts.change.commit
@@ -52,11 +58,11 @@ def _allowed_by(patterns: tuple[str, ...], *identities: Identity) -> str:
 @check(
     "emergency-retro-approval",
     labels=Param(list_of(text), ("emergency", "hotfix"), "request labels marking an emergency"),
-    pattern=Param(regex, r"(?i)^(emergency|hotfix)[:!]", "regex over the subject or request title"),
+    pattern=Param(regex, EMERGENCY_PATTERN, "regex over the subject or request title"),
     within_days=Param(integer(0), 2, "days after landing by which an approval must exist"),
 )
 def emergency_retro_approval(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
-    marker = _emergency_marker(facts, params)
+    marker = ev.emergency_marker(facts, params["labels"], params["pattern"])
     if not marker:
         return Outcome(Status.NOT_APPLICABLE, "not an emergency change")
     missing = ev.review_data_missing(facts)
@@ -79,18 +85,6 @@ def emergency_retro_approval(facts: ChangeFacts, params: Params, ctx: CheckConte
             f"emergency ({marker}); retrospective approval possible until {ev.when(deadline)}",
         )
     return Outcome(Status.FAIL, f"emergency ({marker}) with no independent approval {window}")
-
-
-def _emergency_marker(facts: ChangeFacts, params: Params) -> str:
-    wanted = {label.lower() for label in params["labels"]}
-    for label in facts.labels:
-        if label.lower() in wanted:
-            return f"label {label}"
-    compiled = re.compile(params["pattern"])
-    for where, value in (("subject", facts.change.commit.subject), ("title", facts.request_title)):
-        if value and compiled.search(value):
-            return f"{where} {value!r}"
-    return ""
 
 
 @check(

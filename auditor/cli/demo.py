@@ -16,9 +16,12 @@ from auditor.cli.options import say
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def demo(directory: Path, quiet: bool) -> None:
-    """Create the bundled sample infrastructure repository (with its review data)."""
+    """Create the bundled sample infrastructure repository (with its review data and audit
+    config)."""
     from auditor.demo import create_demo
 
     summary = create_demo(directory)
     say(quiet, f"sample repository: {summary.repository}")
     say(quiet, f"review data:       {summary.reviews}")
+    say(quiet, f"audit config:      {summary.config}")
+    say(quiet, f"planted findings:  {summary.planted_file}")

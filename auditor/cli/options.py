@@ -86,8 +86,8 @@ def say(quiet: bool, message: str) -> None:
         click.echo(message, err=True)
 
 
-def forge_options(f: F) -> F:
-    """Where review data comes from."""
+def forge_source_options(f: F) -> F:
+    """Which forge to read review data from (``--forge``, ``--forge-url``, ``--forge-repo``)."""
     for decorator in reversed(
         [
             click.option(
@@ -107,15 +107,20 @@ def forge_options(f: F) -> F:
                 metavar="OWNER/REPO",
                 help="Forge repository, when the origin remote does not tell.",
             ),
-            click.option(
-                "--reviews-file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="Review data exported earlier with 'auditor reviews export'.",
-            ),
         ]
     ):
         f = decorator(f)
     return f
+
+
+def forge_options(f: F) -> F:
+    """Where review data comes from: a forge, or a file exported earlier."""
+    f = click.option(
+        "--reviews-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Review data exported earlier with 'auditor reviews export'.",
+    )(f)
+    return forge_source_options(f)
 
 
 def forge_options_of(kw: dict[str, Any]) -> Any:
@@ -125,7 +130,7 @@ def forge_options_of(kw: dict[str, Any]) -> Any:
         forge=ForgeKind(kw.pop("forge")),
         forge_url=kw.pop("forge_url"),
         forge_repo=kw.pop("forge_repo"),
-        reviews_file=kw.pop("reviews_file"),
+        reviews_file=kw.pop("reviews_file", None),
     )
 
 

@@ -1,3 +1,255 @@
 """``report`` and ``verify``: the audit pack."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from click.core import ParameterSource
+
+from auditor.cli.app import cli
+from auditor.cli.options import (
+    assess_options,
+    assess_options_of,
+    fail_on_of,
+    ledger_options,
+    say,
+    verdict_options,
+)
+from auditor.progress import TerminalProgress
+
+if TYPE_CHECKING:
+    from auditor.report import Report
+
+# What only says where and how the pack is written: left out of the command the pack records,
+# so the same evidence gives the same bytes wherever it is written.
+_PRESENTATION = frozenset(
+    {"out", "force", "formats", "header_profile", "template_dir", "quiet", "jobs", "store"}
+)
+# With --from-evidence, the evidence is rendered as recorded: these would change what it says.
+_ASSESSING = (
+    "store", "branches", "since", "until", "as_of", "jobs", "bot_patterns", "forge", "forge_url",
+    "forge_repo", "reviews_file", "frameworks", "controls_dirs", "waivers", "roster", "sample",
+    "seed", "organisation",
+)  # fmt: skip
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def _flag(ctx: click.Context, name: str) -> str:
+    param = next(p for p in ctx.command.params if p.name == name)
+    return max(param.opts, key=len) if isinstance(param, click.Option) else name.upper()
+
+
+def _recorded_command(ctx: click.Context) -> tuple[str, ...]:
+    """The options that decide the evidence, as given, in the command's own order."""
+    words = ["auditor", ctx.command.name or "report"]
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name in _PRESENTATION or not _given(ctx, name):
+            continue
+        value = ctx.params[name]
+        values = value if isinstance(value, tuple) else (value,)
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in values]
+        elif isinstance(param, click.Option) and param.is_flag:
+            words += [_flag(ctx, name)] if value else []
+        else:
+            for item in values:
+                words += [_flag(ctx, name), str(item)]
+    return tuple(words)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse early (before assessing) what :func:`write_pack` would refuse at the end."""
+    from auditor.render.interface import MANIFEST_FILE
+
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
+        raise click.BadParameter(
+            f"{out} exists and is not empty; use --force to replace an earlier pack",
+            param_hint="--out",
+        )
+    if not (out / MANIFEST_FILE).is_file():
+        raise click.BadParameter(
+            f"{out} is not an audit pack (no {MANIFEST_FILE}); --force only replaces a pack",
+            param_hint="--out",
+        )
+
+
+@cli.command()
+@click.argument("repos", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory of the pack (must not exist, or be empty; see --force).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="pdf,html,csv,json",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated from pdf, html, csv, json, oscal.",
+)
+@click.option("--organisation", default="", help="Organisation named on the cover and pages.")
+@click.option(
+    "--header-profile",
+    type=click.Choice(["snake", "title"]),
+    default="snake",
+    show_default=True,
+    help="CSV headers: snake (control_id) or title (Control ID).",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your templates, searched before the shipped report_templates/.",
+)
+@click.option(
+    "--from-evidence",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Re-render a pack from an evidence.json, without the repositories.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing pack at --out.")
+@ledger_options
+@assess_options
+@verdict_options
+def report(
+    repos: tuple[Path, ...],
+    out: Path,
+    formats: str,
+    organisation: str,
+    header_profile: str,
+    template_dir: Path | None,
+    from_evidence: Path | None,
+    force: bool,
+    quiet: bool,
+    fail_on: str,
+    sample: int | None,
+    seed: str,
+    **kw: Any,
+) -> None:
+    """Evaluate controls and write the audit pack (exit 0 pass, 1 fail, 4 incomplete)."""
+    from auditor.evaluate import exit_status
+    from auditor.render import Format, HeaderProfile, RenderOptions, parse_formats, write_pack
+    from auditor.render.pdf import check_available
+
+    ctx = click.get_current_context()
+    severities = fail_on_of(fail_on)
+    options = RenderOptions(
+        formats=parse_formats(formats),
+        header_profile=HeaderProfile(header_profile),
+        template_dir=template_dir,
+    )
+    if Format.PDF in options.formats:
+        check_available()
+    if from_evidence is not None:
+        refused = [_flag(ctx, n) for n in _ASSESSING if _given(ctx, n)]
+        if repos or refused:
+            what = ", ".join((["REPO"] if repos else []) + refused)
+            raise click.UsageError(
+                f"--from-evidence renders the evidence as recorded; {what} cannot be given with it"
+            )
+        _check_out(out, force)
+        built = _from_evidence(from_evidence)
+    else:
+        if not repos:
+            raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
+        _check_out(out, force)
+        built = _assess(ctx, repos, organisation, sample, seed, quiet, kw)
+    pack = write_pack(built, out, options, replace=force)
+    say(quiet, f"audit pack: {pack.path} ({len(pack.files) + 1} files)")
+    say(quiet, _summary(built))
+    sys.exit(exit_status(built.controls, severities, complete=built.complete))
+
+
+def _from_evidence(path: Path) -> Report:
+    from auditor.render import load_evidence
+
+    return load_evidence(path)
+
+
+def _assess(
+    ctx: click.Context,
+    repos: tuple[Path, ...],
+    organisation: str,
+    sample: int | None,
+    seed: str,
+    quiet: bool,
+    kw: dict[str, Any],
+) -> Report:
+    from auditor.assess import assess
+    from auditor.reporting import ReportOptions, build_report, redact_command
+    from auditor.store import Store
+
+    command = redact_command(_recorded_command(ctx))
+    options = assess_options_of(repos, kw)
+    with Store.open(options.ledger.store) as store:
+        result = assess(store, options, TerminalProgress.for_stderr(quiet))
+    for repo in result.repositories:
+        for gap in repo.gaps:
+            click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+    for waiver in result.evaluation.unmatched_waivers:
+        click.echo(f"warning: waiver {waiver} matched nothing", err=True)
+    for waiver in result.evaluation.expired_waivers:
+        click.echo(f"warning: waiver {waiver} has expired and no longer applies", err=True)
+    return build_report(
+        result,
+        as_of=options.ledger.as_of,
+        period=options.ledger.period,
+        options=ReportOptions(
+            organisation=organisation,
+            command=command,
+            frameworks=options.frameworks,
+            sample_size=sample,
+            sample_seed=seed if _given(ctx, "seed") else None,
+        ),
+    )
+
+
+def _summary(report: Report) -> str:
+    from auditor.model import Status
+
+    words = {
+        Status.PASS: "passed",
+        Status.FAIL: "failed",
+        Status.UNKNOWN: "unknown",
+        Status.NOT_APPLICABLE: "not applicable",
+        Status.WAIVED: "waived",
+    }
+    counts = {status: 0 for status in Status}
+    for result in report.controls:
+        counts[result.status] += 1
+    parts = ", ".join(f"{counts[s]} {words[s]}" for s in Status if counts[s])
+    complete = "" if report.complete else "; evidence incomplete"
+    return (
+        f"{len(report.controls)} controls over {len(report.changes)} changes: "
+        f"{parts or 'none evaluated'}{complete}"
+    )
+
+
+@cli.command()
+@click.argument("pack_dir", type=click.Path(path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def verify(pack_dir: Path, quiet: bool) -> None:
+    """Re-check every hash of an audit pack (exit 0 intact, 1 changed, missing or added files)."""
+    from auditor.exitcodes import ExitCode
+    from auditor.render import verify_pack
+
+    problems = verify_pack(pack_dir)
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
+        sys.exit(ExitCode.CONTROLS_FAILED)
+    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256")

@@ -1,3 +1,156 @@
 """``run``, ``runs`` and ``init``: scheduled runs from a config file."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from auditor.cli.app import cli
+from auditor.cli.options import say
+from auditor.progress import TerminalProgress
+
+
+@cli.command("run")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The TOML config: repositories, period, frameworks, outputs, store.",
+)
+@click.option("--as-of", "as_of", metavar="TIMESTAMP", help="Time of the run (default: now).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    help="Repositories processed at once (default: the config's, else every core).",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="Run the per-repository work on this Dask scheduler (pip install 'auditor[dask]').",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
+def run_command(
+    config_path: Path, as_of: str | None, jobs: int | None, scheduler: str | None, quiet: bool
+) -> None:
+    """Audit every repository of a config into a new, dated pack (exit 0, 1, 4)."""
+    from auditor.config import load_config
+    from auditor.period import as_of as parse_as_of
+    from auditor.runs import RunOptions, run
+
+    config = load_config(config_path)
+    options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
+    result = run(options, TerminalProgress.for_stderr(quiet))
+    if not quiet:
+        for line in _summary(result):
+            click.echo(line, err=True)
+    else:  # a quiet run still says what a cron mail must show
+        for name, reason in result.missing:
+            click.echo(f"warning: {name}: not audited: {reason}", err=True)
+        for line in result.rewrites:
+            click.echo(f"warning: history rewritten since the previous run: {line}", err=True)
+    click.echo(str(result.pack.path))
+    sys.exit(result.exit_code)
+
+
+def _summary(result: Any) -> list[str]:
+    from auditor.model import Status
+
+    record, report = result.record, result.report
+    lines = [
+        f"auditor run: {len(record.repositories)} repositories, period {record.period} "
+        f"({report.since.date() if report.since else 'beginning'}.."
+        f"{report.until.date() if report.until else 'now'}), "
+        f"as of {record.as_of:%Y-%m-%dT%H:%M:%SZ}"
+    ]
+    for repo in record.repositories:
+        heads = " ".join(f"{branch}@{sha[:12]}" for branch, sha in repo.heads)
+        state = "complete" if repo.complete else "INCOMPLETE: " + "; ".join(repo.reasons)
+        lines.append(f"  {repo.name:<32} {heads or '-':<26} {repo.changes:>6} changes  {state}")
+    for line in result.rewrites:
+        lines.append(f"history rewritten since the previous run: {line}")
+    counts = {status: sum(1 for c in report.controls if c.status is status) for status in Status}
+    lines.append(
+        f"controls: {len(report.controls)} evaluated, {counts[Status.PASS]} passed, "
+        f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, "
+        f"{counts[Status.NOT_APPLICABLE]} not applicable"
+    )
+    lines.append(f"pack: {result.pack.path} (MANIFEST.sha256 {record.manifest_sha256[:16]}…)")
+    lines.append(f"status: {record.status.value} (exit {record.exit_code})")
+    return lines
+
+
+@cli.command()
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Evidence store directory (default: the config's, else .auditor/).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the store directory from this config.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the newest N runs.")
+def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | None) -> None:
+    """List the runs recorded in the store: time, period, repositories, status, pack."""
+    from auditor.config import load_config
+    from auditor.store import Store
+    from auditor.tabular import write_json
+
+    if store is None:
+        store = load_config(config_path).store if config_path else Path(".auditor")
+    with Store.open(store, create=False) as opened:
+        records = opened.runs(limit)
+    if fmt == "json":
+        write_json(sys.stdout, [r.encode() for r in records])
+        return
+    if not records:
+        click.echo("no runs recorded", err=True)
+        return
+    click.echo(
+        f"{'id':>4}  {'time':<20}  {'period':<22}  {'repositories':<18}  {'status':<10}  pack"
+    )
+    for r in records:
+        bad = sum(1 for repo in r.repositories if not repo.complete)
+        repos = f"{len(r.repositories)}" + (f" ({bad} incomplete)" if bad else "")
+        click.echo(
+            f"{r.id:>4}  {r.as_of:%Y-%m-%dT%H:%M:%SZ}  {r.period:<22}  {repos:<18}  "
+            f"{r.status.value:<10}  {r.pack or '-'}"
+        )
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_path",
+    default="auditor.toml",
+    show_default=True,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the config (never overwritten).",
+)
+@click.option("--organisation", default="", help="Organisation named on the packs.")
+def init(config_path: Path, organisation: str) -> None:
+    """Write a commented starter config for the repository in the working directory."""
+    from auditor.starter import write_starter
+
+    found = write_starter(Path.cwd(), config_path, organisation)
+    say(
+        False,
+        f"wrote {config_path}: repository {found.path} (branch {found.branch}, forge "
+        f"{found.forge}); run it with: auditor run --config {config_path}",
+    )

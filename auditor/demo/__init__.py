@@ -1,9 +1,15 @@
 """A deterministic sample infrastructure repository, with the review data of its pull requests.
 
 ``create_demo`` builds ``infra-live/`` (a GitOps monorepo with two years of history),
-``reviews.json`` (what GitHub's REST API would return for its pull requests) and
-``planted.json`` (the control violations deliberately hidden in it). The same scale always
-yields the same commit SHAs and byte-identical JSON.
+``reviews.json`` (what GitHub's REST API would return for its pull requests), ``planted.json``
+(the control violations deliberately hidden in it) and ``auditor.toml`` (the organisation's
+audit configuration: its automation allowed to push, its change freeze). The same scale always
+yields the same commit SHAs and byte-identical files.
+
+The organisation is a well-run one: every change goes through a reviewed pull request, except
+Argo CD Image Updater's write-back of new image tags to the dev and staging overlays; people
+sign their commits; the security team approves changes to the paths it owns in CODEOWNERS;
+nothing lands during the year-end freeze. Only the planted violations break the rules.
 """
 
 from __future__ import annotations
@@ -11,17 +17,17 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from random import Random
 
 from auditor.demo.content import Layout, initial_files
-from auditor.demo.forge import export
-from auditor.demo.gitwrite import FastImport, git_env, run_git, write_packed_refs
+from auditor.demo.forge import REPOSITORY, export
+from auditor.demo.gitwrite import PackWriter, git_env, run_git, write_packed_refs
 from auditor.demo.history import History, Planted, Simulation
 from auditor.demo.kubernetes import REPO_URL
-from auditor.demo.people import build_people, mailmap
-from auditor.demo.plan import DAY, Planner
+from auditor.demo.people import build_people, mailmap, teams
+from auditor.demo.plan import DAY, FREEZE, Planner
 from auditor.errors import AuditorError, UsageError
 from auditor.reviews.offline import write_export
 
@@ -86,6 +92,7 @@ class DemoSummary:
     repository: Path
     reviews: Path
     planted_file: Path
+    config: Path
     head: str
     commits: int
     changes: int
@@ -97,10 +104,13 @@ class DemoSummary:
 
 
 DEFAULT_SCALE = DemoScale.default()
+UPDATER_EMAIL = r"^noreply@argoproj\.io$"
+"""Argo CD Image Updater's commit identity, allowed to push to the dev and staging overlays."""
 
 
 def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummary:
-    """Create ``target/infra-live``, ``target/reviews.json`` and ``target/planted.json``."""
+    """Create ``target/infra-live``, ``target/reviews.json``, ``target/planted.json`` and
+    ``target/auditor.toml``."""
     prepare_target(target)
     repository = target / "infra-live"
     history = build_repository(repository, scale)
@@ -109,10 +119,13 @@ def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummar
     planted = target / "planted.json"
     document = [asdict(entry) for entry in history.planted]
     planted.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    config = target / "auditor.toml"
+    config.write_text(config_text(scale), encoding="utf-8")
     return DemoSummary(
         repository=repository,
         reviews=reviews,
         planted_file=planted,
+        config=config,
         head=history.head,
         commits=history.commits,
         changes=history.changes,
@@ -121,6 +134,56 @@ def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummar
         bot_changes=history.bot_changes,
         planted=history.planted,
     )
+
+
+def config_text(scale: DemoScale) -> str:
+    """The sample organisation's ``auditor.toml`` (the contract's config format)."""
+    members = teams(build_people(Random(scale.seed), scale.people))
+    owners = ", ".join(
+        f'"{team}" = [{", ".join(json.dumps(p.login) for p in people)}]'
+        for team, people in members.items()
+    )
+    first = scale.start.isoformat()
+    last = date.fromordinal(scale.start.toordinal() + scale.days - 1).isoformat()
+    updater = '"k8s/apps/*/overlays/dev/**", "k8s/apps/*/overlays/staging/**"'
+    start, end = (datetime.fromtimestamp(t, UTC).date() for t in FREEZE)
+    freeze = f'{{ start = "{start}", end = "{end - timedelta(days=1)}", name = "year-end freeze" }}'
+    return f"""# The sample organisation's audit configuration: auditor run --config auditor.toml
+
+[audit]
+organisation = "Acme Corp"
+since = "{first}"
+until = "{last}"
+frameworks = ["soc2", "iso27001", "pci-dss", "nist-800-53"]
+formats = ["html", "csv", "json"]
+output = "audit-packs"
+store = ".auditor"
+
+[[repository]]
+path = "infra-live"
+forge = "none"
+reviews_file = "reviews.json"   # what GitHub returned, exported with `auditor reviews export`
+
+# Argo CD Image Updater writes new image tags straight to the dev and staging overlays
+# (git write-back): named automation allowed to push, and to land without a human approval.
+[[overrides."CHG-01"]]
+repositories = ["{REPOSITORY}"]
+paths = [{updater}]
+parameters = {{ allow = ['{UPDATER_EMAIL}'] }}
+
+[[overrides."CHG-10"]]
+repositories = ["{REPOSITORY}"]
+paths = [{updater}]
+parameters = {{ policy = "auto-merge-allowed" }}
+
+# The CODEOWNERS teams, for CHG-11 (code owner approval).
+[[overrides."CHG-11"]]
+parameters = {{ teams = {{ {owners} }} }}
+
+# Nothing lands during the year-end change freeze.
+[[overrides."CHG-08"]]
+parameters = {{ windows = [{freeze}] }}
+"""
 
 
 def prepare_target(target: Path) -> None:
@@ -142,11 +205,8 @@ def build_repository(path: Path, scale: DemoScale) -> History:
     with tempfile.TemporaryDirectory(prefix="auditor-demo-") as home:
         env = git_env(Path(home))
         run_git(path.parent, env, "init", "--quiet", "--initial-branch=main", path.name)
-        with FastImport(path, env) as writer:
+        with PackWriter(path, env) as writer:
             history = Simulation(rng, writer, people, initial).run(pulls, pushes)
-        scratch = path / ".git" / "refs" / "scratch"
-        if scratch.is_dir() and not any(scratch.iterdir()):
-            scratch.rmdir()
         refs = {f"refs/pull/{p.plan.number}/head": p.commits[-1].sha for p in history.pulls}
         write_packed_refs(path, refs)
         head = run_git(path, env, "rev-parse", "refs/heads/main").strip()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from random import Random
 
 from auditor.demo import kubernetes as k8s
@@ -21,13 +23,32 @@ APP_WORDS = (
 APP_KINDS = ("api", "worker", "web", "scheduler", "consumer")
 TEAMS = ("platform", "commerce", "finance", "growth", "data")
 CHARTS = ("ingress-gateway", "metrics-exporter", "feature-flags")
-ACTIONS_PATTERN = r"uses: ([\w-]+/[\w-]+)@v(\d+)\.(\d+)\.(\d+)"
+ACTIONS_PATTERN = r"uses: ([\w-]+/[\w-]+)@[0-9a-f]{40} # v(\d+)\.(\d+)\.(\d+)"
+"""An action pinned to a commit SHA, its version in a comment (as Dependabot keeps them)."""
 RENAMES = {
     "hpa.yaml": "horizontalpodautoscaler.yaml",
     "networkpolicy.yaml": "network-policy.yaml",
     "serviceaccount.yaml": "service-account.yaml",
 }
 PNG_SIZE = (48, 32)
+SECURITY_OWNED = (
+    "/envs/*/iam/",
+    "/envs/*/network/",
+    "/envs/*/storage/",
+    "/modules/iam-role/",
+    "/modules/vpc/",
+    "/k8s/platform/rbac/",
+    "/k8s/apps/*/base/networkpolicy.yaml",
+    "/k8s/apps/*/base/network-policy.yaml",
+    "/k8s/apps/*/base/ingress.yaml",
+    "/k8s/apps/*/base/service.yaml",
+    "/k8s/apps/*/base/serviceaccount.yaml",
+    "/k8s/apps/*/base/service-account.yaml",
+    "/argocd/",
+    "/.github/CODEOWNERS",
+)
+"""CODEOWNERS patterns of the security team: a change touching one needs its approval as well
+(network, identity and access, bucket policies, secrets handling, the review rules themselves)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +130,7 @@ def _repository_files(mailmap: str) -> dict[str, str]:
         "Acme environment.\n\nChanges go through pull requests; see `.github/CODEOWNERS`.\n",
         ".mailmap": mailmap,
         ".gitattributes": "*.png binary\n*.tf text eol=lf\n",
-        ".github/CODEOWNERS": "* @acme/platform\n/envs/prod/ @acme/platform-leads\n"
-        "/envs/*/iam/ @acme/security\n/k8s/platform/rbac/ @acme/security\n"
-        "/k8s/apps/ @acme/sre\n/.github/ @acme/platform-leads\n",
+        ".github/CODEOWNERS": _codeowners(),
         ".github/dependabot.yml": "version: 2\nupdates:\n  - package-ecosystem: github-actions\n"
         "    directory: /\n    schedule:\n      interval: weekly\n    commit-message:\n"
         "      prefix: OPS-77\n",
@@ -127,8 +146,40 @@ def _repository_files(mailmap: str) -> dict[str, str]:
     }
 
 
+def _codeowners() -> str:
+    lines = ["* @acme/platform", "/envs/prod/ @acme/platform-leads", "/k8s/apps/ @acme/sre"]
+    lines += ["/.github/ @acme/platform-leads"]
+    lines += [f"{pattern} @acme/security" for pattern in SECURITY_OWNED]
+    return "\n".join(lines) + "\n"
+
+
+def security_owned(path: str) -> bool:
+    """Whether the security team owns ``path`` in CODEOWNERS (last matching rule wins there;
+    the security rules come last)."""
+    for pattern in SECURITY_OWNED:
+        glob = pattern.lstrip("/") + ("*" if pattern.endswith("/") else "")
+        if fnmatchcase(path, glob):
+            return True
+    return False
+
+
+def _pinned(workflow: str) -> str:
+    """``workflow`` with each ``uses: owner/action@vX.Y.Z`` pinned to its commit SHA."""
+    return re.sub(
+        r"uses: ([\w-]+/[\w-]+)@v(\d+\.\d+\.\d+)",
+        lambda m: f"uses: {action_pin(m.group(1), m.group(2))}",
+        workflow,
+    )
+
+
+def action_pin(action: str, version: str) -> str:
+    """``owner/action@<sha> # vX.Y.Z``: the SHA stands for the release's commit."""
+    sha = hashlib.sha1(f"{action}@v{version}".encode()).hexdigest()
+    return f"{action}@{sha} # v{version}"
+
+
 def _terraform_workflow() -> str:
-    return """name: terraform
+    return _pinned("""name: terraform
 on:
   pull_request:
     paths:
@@ -155,11 +206,11 @@ jobs:
       - run: ./scripts/fmt-check.sh
       - run: terraform -chdir=envs/${{ matrix.env }}/network init -input=false
       - run: terraform -chdir=envs/${{ matrix.env }}/network plan -input=false
-"""
+""")
 
 
 def _kubeconform_workflow() -> str:
-    return """name: kubeconform
+    return _pinned("""name: kubeconform
 on:
   pull_request:
     paths:
@@ -170,7 +221,7 @@ jobs:
     steps:
       - uses: actions/checkout@v4.1.1
       - run: kustomize build k8s/apps/payments-api/overlays/prod | kubeconform -strict
-"""
+""")
 
 
 def diagram(rng: Random) -> bytes:

@@ -13,6 +13,7 @@ from random import Random
 from auditor.demo import messages
 from auditor.demo.content import (
     TEAMS,
+    action_pin,
     actions_bump,
     app_onboarding,
     diagram,
@@ -22,7 +23,7 @@ from auditor.demo.content import (
 )
 from auditor.demo.kubernetes import bump
 from auditor.demo.objects import Changes
-from auditor.demo.terraform import provider_bump
+from auditor.demo.terraform import iam_statement, provider_bump
 
 Overlay = dict[str, bytes | None]
 Change = tuple[Overlay, str]
@@ -69,6 +70,13 @@ class Editor:
         path = f"{scope}/terraform.tfvars"
         text = self.read(path, overlay) + messages.leaked_credentials(self.rng)
         return {path: text.encode()}, "add bootstrap credentials for build agents"
+
+    def grant(self, scope: str, overlay: Overlay) -> Change:
+        """A new statement in an IAM policy of the root module at ``scope``."""
+        for path in self.paths(scope, overlay):
+            if path.endswith(".tf") and (edit := iam_statement(self.rng, self.read(path, overlay))):
+                return {path: edit.text.encode()}, edit.summary
+        raise AssertionError(f"no IAM policy document in {scope}")
 
     def human(self, scope: str, overlay: Overlay) -> Change:
         """One human edit inside ``scope``: usually a content change, sometimes a move."""
@@ -149,7 +157,7 @@ class Editor:
         action, old, new = bumped
         changes: Overlay = {}
         for path, text in texts.items():
-            updated = text.replace(f"{action}@v{old}", f"{action}@v{new}")
+            updated = text.replace(action_pin(action, old), action_pin(action, new))
             if updated != text:
                 changes[path] = updated.encode()
         return changes, f"bump {action} from {old} to {new}"

@@ -33,7 +33,7 @@ LABEL_COLORS = {
     "emergency": "b60205",
     "production": "d93f0b",
 }
-SIGNATURE_REASONS = {"PGP": (True, "valid"), "SSH": (False, "unknown_key")}
+SIGNATURE_REASONS = {"PGP": (True, "valid"), "SSH": (True, "valid")}
 
 
 def timestamp(when: int) -> str:
@@ -82,8 +82,8 @@ def _actor(actor: Actor) -> dict[str, Any] | None:
 def _bundle(pull: LandedPull, accounts: dict[str, Account | None], ids: Random) -> dict[str, Any]:
     plan = pull.plan
     number = plan.number
-    reviews = [_review(pull, index, ids) for index in range(len(plan.reviews))]
-    updated = max([plan.merged_at] + [review.at for review in plan.reviews])
+    reviews = [_review(pull, index, ids) for index in range(len(pull.reviews))]
+    updated = max([plan.merged_at] + [review.at for review in pull.reviews])
     association = "MEMBER" if isinstance(plan.author, Person) else "NONE"
     payload = {
         "url": f"{PULLS}/{number}",
@@ -138,7 +138,7 @@ def _ref(name: str, sha: str) -> dict[str, Any]:
 
 def _review(pull: LandedPull, index: int, ids: Random) -> dict[str, Any]:
     plan = pull.plan
-    review = plan.reviews[index]
+    review = pull.reviews[index]
     review_id = 2_000_000_000 + plan.number * 100 + index * 10 + ids.randrange(10)
     body = {
         ReviewState.APPROVED: "LGTM",

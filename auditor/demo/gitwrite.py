@@ -1,16 +1,17 @@
-"""Writing a computed history into a repository with one ``git fast-import`` stream."""
+"""Writing a computed history into a repository: one packfile, indexed by ``git index-pack``."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import subprocess
 import zlib
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from auditor.demo.objects import Changes, Commit, Tree, blob_object, file_mode
+from auditor.demo.objects import Changes, Commit, Tree, blob_object
 from auditor.errors import AuditorError
 
 
@@ -44,31 +45,27 @@ def write_packed_refs(repo: Path, refs: dict[str, str]) -> None:
     (repo / ".git" / "packed-refs").write_text(text, encoding="ascii")
 
 
-class FastImport:
-    """Streams commits into ``git fast-import``; signed commits are written as loose objects.
+class PackWriter:
+    """Writes a computed history into one packfile, streamed to disk, then indexed by Git.
 
-    fast-import cannot store a ``gpgsig`` header, so a signed commit (with its trees and new
-    blobs) goes straight into the object directory and later commits name it by SHA.
+    Every object is stored whole (no deltas): a commit with the trees on its changed paths and
+    its new blobs, everything else being its parent's. ``git fast-import`` would delta them,
+    but it cannot store the ``gpgsig`` header of a signed commit, and most commits are signed.
+    Refs are written when the writer closes, once the pack is indexed.
     """
 
     def __init__(self, repo: Path, env: dict[str, str]) -> None:
-        self._objects = repo / ".git" / "objects"
-        self._process = subprocess.Popen(
-            ["git", "-C", str(repo), "fast-import", "--quiet", "--active-branches=256"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        assert self._process.stdin is not None
-        self._stream: IO[bytes] = self._process.stdin
-        self._marks: dict[str, int] = {}
-        self._heads: dict[str, str] = {}
-        self._branches: dict[str, str] = {}
-        self._loose: set[bytes] = set()
-        self._stream.write(b"feature done\n")
+        self._repo = repo
+        self._env = env
+        self._folder = repo / ".git" / "objects" / "pack"
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._temporary = self._folder / "tmp_demo.pack"
+        self._out: IO[bytes] = self._temporary.open("wb")
+        self._out.write(b"PACK" + struct.pack(">II", 2, 0))
+        self._written: set[bytes] = set()
+        self._refs: dict[str, str] = {}
 
-    def __enter__(self) -> FastImport:
+    def __enter__(self) -> PackWriter:
         return self
 
     def __exit__(
@@ -79,85 +76,67 @@ class FastImport:
     ) -> None:
         if kind is None:
             self.close()
-        elif kind is BrokenPipeError:
-            self._finish()
         else:
-            self._process.kill()
-            self._process.communicate()
+            self._out.close()
+            self._temporary.unlink(missing_ok=True)
 
     def commit(self, ref: str, commit: Commit, changes: Changes, tree: Tree) -> str:
-        """Write ``commit``, whose ``tree`` is its first parent's with ``changes`` applied."""
-        if commit.signature:
-            self._write_loose(commit, changes, tree)
-            return commit.sha
-        mark = len(self._marks) + 1
-        self._marks[commit.sha] = mark
-        out = self._stream
-        out.write(f"commit {ref}\nmark :{mark}\n".encode())
-        out.write(f"author {commit.author.header()}\n".encode(commit.codec))
-        out.write(f"committer {commit.committer.header()}\n".encode(commit.codec))
-        if commit.encoding:
-            out.write(f"encoding {commit.encoding}\n".encode())
-        message = commit.message.encode(commit.codec)
-        out.write(b"data %d\n%s\n" % (len(message), message))
-        for keyword, parent in zip(("from", "merge", "merge"), commit.parents, strict=False):
-            name = self._branch_at(parent, ref) if keyword == "from" else None
-            out.write(f"{keyword} {name or self._name(parent)}\n".encode())
-        if not commit.parents:
-            out.write(b"deleteall\n")
+        """Write ``commit``, whose ``tree`` is its first parent's with ``changes`` applied, and
+        move ``ref`` to it."""
         for path, content in changes.items():
-            if content is None:
-                out.write(f"D {path}\n".encode())
-            else:
-                out.write(b"M %s inline %s\n" % (file_mode(path), path.encode()))
-                out.write(b"data %d\n%s\n" % (len(content), content))
-        out.write(b"\n")
-        self._heads[ref] = commit.sha
-        self._branches[commit.sha] = ref
+            for subtree in tree.along(path):
+                self._store(subtree.oid, TREE, subtree.body())
+            if content is not None:
+                self._store(hashlib.sha1(blob_object(content)).digest(), BLOB, content)
+        if not changes:
+            self._store(tree.oid, TREE, tree.body())
+        self._store(bytes.fromhex(commit.sha), COMMIT, commit.raw())
+        self._refs[ref] = commit.sha
         return commit.sha
 
     def set_ref(self, ref: str, sha: str) -> None:
-        self._stream.write(f"reset {ref}\nfrom {self._name(sha)}\n\n".encode())
+        self._refs[ref] = sha
 
     def delete_ref(self, ref: str) -> None:
-        self._stream.write(f"reset {ref}\nfrom {'0' * 40}\n\n".encode())
+        self._refs.pop(ref, None)
 
     def close(self) -> None:
-        self._stream.write(b"done\n")
-        self._finish()
+        """Finish the pack (object count, checksum), index it, and write the refs."""
+        self._out.seek(8)
+        self._out.write(struct.pack(">I", len(self._written)))
+        self._out.close()
+        digest = hashlib.sha1()
+        with self._temporary.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        checksum = digest.digest()
+        with self._temporary.open("ab") as handle:
+            handle.write(checksum)
+        pack = self._folder / f"pack-{checksum.hex()}.pack"
+        self._temporary.rename(pack)
+        run_git(self._repo, self._env, "index-pack", str(pack))
+        for ref, sha in sorted(self._refs.items()):
+            run_git(self._repo, self._env, "update-ref", ref, sha)
 
-    def _finish(self) -> None:
-        _, errors = self._process.communicate()
-        if self._process.returncode != 0:
-            raise AuditorError(f"git fast-import failed: {errors.decode(errors='replace').strip()}")
-
-    def _branch_at(self, sha: str, ref: str) -> str | None:
-        """Another branch whose tip is ``sha``: fast-import copies its tree from memory."""
-        branch = self._branches.get(sha)
-        if branch is None or branch == ref or self._heads.get(branch) != sha:
-            return None
-        return branch
-
-    def _name(self, sha: str) -> str:
-        mark = self._marks.get(sha)
-        return sha if mark is None else f":{mark}"
-
-    def _write_loose(self, commit: Commit, changes: Changes, root: Tree) -> None:
-        """Store what the parent lacks: the trees on changed paths, new blobs, the commit."""
-        for path, content in changes.items():
-            for tree in root.along(path):
-                body = tree.body()
-                self._store(tree.oid, b"tree %d\0" % len(body) + body)
-            if content is not None:
-                data = blob_object(content)
-                self._store(hashlib.sha1(data).digest(), data)
-        self._store(bytes.fromhex(commit.sha), commit.object())
-
-    def _store(self, oid: bytes, data: bytes) -> None:
-        if oid in self._loose:
+    def _store(self, oid: bytes, kind: int, data: bytes) -> None:
+        if oid in self._written:
             return
-        self._loose.add(oid)
-        name = oid.hex()
-        folder = self._objects / name[:2]
-        folder.mkdir(exist_ok=True)
-        (folder / name[2:]).write_bytes(zlib.compress(data))
+        self._written.add(oid)
+        self._out.write(_object_header(kind, len(data)) + zlib.compress(data, 1))
+
+
+COMMIT, TREE, BLOB = 1, 2, 3
+"""Object types as a packfile numbers them."""
+
+
+def _object_header(kind: int, size: int) -> bytes:
+    """A packed object's type and size: 3 bits of type, then the size, 4 bits then 7 a byte."""
+    out = bytearray()
+    byte = (kind << 4) | (size & 0x0F)
+    size >>= 4
+    while size:
+        out.append(byte | 0x80)
+        byte = size & 0x7F
+        size >>= 7
+    out.append(byte)
+    return bytes(out)

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from random import Random
 
 from auditor.demo import messages
+from auditor.demo.content import security_owned
 from auditor.demo.edits import Change, Editor, Overlay
-from auditor.demo.gitwrite import FastImport
+from auditor.demo.gitwrite import PackWriter
 from auditor.demo.objects import EMPTY_TREE, Changes, Commit, Stamp, Tree
 from auditor.demo.people import CONTRACTOR, WEB_FLOW, Actor, Bot, Identity, Person
-from auditor.demo.plan import Kind, Method, PullPlan, PushPlan
+from auditor.demo.plan import Kind, Method, PullPlan, PushPlan, ReviewPlan
 
-SIGNATURE_LIMITS = {"pgp": 3, "ssh": 1}
 LATIN1_LIMIT = 3
 NOTES = {
     "direct-push": "pushed straight to main without a pull request",
@@ -38,7 +38,10 @@ class Planted:
     kind: str
     pull: int | None
     commit: str
+    """The commit at fault (on the pull request's branch, or on main)."""
     note: str
+    change: str = ""
+    """The change on main that brought ``commit`` in (its landing commit)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class LandedPull:
     merge_sha: str
     landed: int
     """Number of commits the merge added to main's first-parent line."""
+    reviews: tuple[ReviewPlan, ...]
+    """The reviews given: the plan's, less a conditional approval the change did not need."""
+    copies: tuple[str, ...] = ()
+    """For a rebase merge, the SHA each commit landed as on main, in order."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class Branch:
 
     plan: PullPlan
     slot: int
-    """Which scratch branch fast-import builds this branch on; freed when merged."""
+    """Which scratch ref the branch's commits are written under; freed when merged."""
     base: str
     tree: Tree
     overlay: Overlay = field(default_factory=dict)
@@ -93,7 +100,7 @@ class Simulation:
     def __init__(
         self,
         rng: Random,
-        writer: FastImport,
+        writer: PackWriter,
         people: tuple[Person, ...],
         initial: dict[str, bytes],
     ) -> None:
@@ -107,7 +114,6 @@ class Simulation:
         self.landed: list[LandedPull] = []
         self.planted: list[Planted] = []
         self.written = 0
-        self.signed = dict.fromkeys(SIGNATURE_LIMITS, 0)
         self.latin1 = 0
         self.slots = 0
         self.pushes = 0
@@ -158,14 +164,16 @@ class Simulation:
             changes, message = self.editor.image_update(plan.scope)
         else:
             changes, summary = self.editor.human(plan.scope, {})
-            message = messages.hotfix(plan.scope, summary, plan.reviewed_by)
+            message = messages.hotfix(plan.scope, summary, plan.reviewed_by, plan.ticket)
         actor = plan.actor
         identity = actor.work if isinstance(actor, Person) else actor.identity
         author = _stamp(identity, plan.at, actor)
-        committer = _stamp(WEB_FLOW, plan.at, actor) if plan.kind is Kind.ROOT else author
+        web = plan.kind is Kind.ROOT
+        committer = _stamp(WEB_FLOW, plan.at, actor) if web else author
         parents = (self.head,) if self.head else ()
         tree = self.tree.apply(changes)
-        commit = Commit(tree.oid.hex(), parents, author, committer, message)
+        signature = self._signature(None if web else actor)
+        commit = Commit(tree.oid.hex(), parents, author, committer, message, signature=signature)
         sha = self._land(commit, changes, tree)
         self.pushes += 1
         if isinstance(actor, Bot):
@@ -174,7 +182,7 @@ class Simulation:
             note = NOTES[plan.planted]
             if plan.kind is Kind.ROOT:
                 note = "the repository's creation commit, " + note
-            self.planted.append(Planted(plan.planted, None, sha, note))
+            self.planted.append(Planted(plan.planted, None, sha, note, sha))
 
     def _pull_changes(self, branch: Branch, index: int) -> Change:
         plan, editor, overlay = branch.plan, self.editor, branch.overlay
@@ -185,6 +193,8 @@ class Simulation:
             return editor.onboard(scope.rsplit("/", 1)[1])
         if plan.planted == "secret-in-code" and index == 0:
             return editor.leak(scope, overlay)
+        if plan.planted == "sensitive-single-approval" and index == 0:
+            return editor.grant(scope, overlay)
         if plan.kind is Kind.RENOVATE:
             return editor.renovate(scope, overlay)
         if plan.kind is Kind.DEPENDABOT:
@@ -200,6 +210,7 @@ class Simulation:
         changes, summary = self._pull_changes(branch, index)
         author_identity, committer_identity, encoding = self._identities(plan, index)
         actor = plan.pushers[index]
+        by_forge = committer_identity is WEB_FLOW
         when = plan.commit_times[index]
         if index == 0:
             messages.describe(self.rng, branch, summary)
@@ -212,7 +223,7 @@ class Simulation:
             _stamp(committer_identity, when, actor),
             message,
             encoding=encoding,
-            signature=self._signature(actor),
+            signature=self._signature(None if by_forge else actor),
         )
         self._write(_slot_ref(branch.slot), commit, changes, tree)
         branch.tree = tree
@@ -224,7 +235,7 @@ class Simulation:
         """Author and committer of a branch commit, and the legacy encoding of its message."""
         actor = plan.pushers[index]
         if isinstance(actor, Bot):
-            return actor.identity, actor.identity, None
+            return actor.identity, WEB_FLOW, None  # apps commit through GitHub's API
         if plan.planted == "unresolved-identity" and index == len(plan.pushers) - 1:
             return CONTRACTOR, actor.work, None
         if self._writes_latin1(actor):
@@ -244,21 +255,22 @@ class Simulation:
         self.latin1 += 1
         return True
 
-    def _signature(self, actor: Actor) -> str | None:
-        method = actor.signing if isinstance(actor, Person) else None
-        if method is None or self.signed[method] >= SIGNATURE_LIMITS[method]:
-            return None
-        if self.rng.random() >= 0.25:
-            return None
-        self.signed[method] += 1
-        return messages.signature(self.rng, method)
+    def _signature(self, actor: Actor | None) -> str | None:
+        """The signature ``actor`` puts on a commit; GitHub's (PGP) for ``None``, the commits
+        GitHub writes itself. Apps committing through the API are signed by GitHub too."""
+        method = "pgp" if actor is None else actor.signing
+        return messages.signature(self.rng, method) if method else None
 
     def _merge(self, plan: PullPlan) -> None:
         branch = self.branches.pop(plan.number)
+        touched = set(branch.overlay)
+        needed = any(security_owned(path) for path in touched)
+        reviews = tuple(r for r in plan.reviews if needed or not r.conditional)
         merger = plan.merged_by
         merger_identity = merger.work if isinstance(merger, Person) else merger.identity
         when = plan.merged_at
         overlay = branch.overlay
+        copies: list[str] = []
         if plan.method is Method.REBASE:
             for original, changes in zip(branch.commits, branch.changesets, strict=True):
                 tree = self.tree.apply(changes)
@@ -269,8 +281,8 @@ class Simulation:
                     _stamp(merger_identity, when, merger),
                     original.message,
                     encoding=original.encoding,
-                )
-                self._land(replay, changes, tree)
+                )  # GitHub cannot sign a rebased commit for its author: it stays unsigned
+                copies.append(self._land(replay, changes, tree))
             landed = len(branch.commits)
         else:
             parents: tuple[str, ...] = (self.head,)
@@ -287,14 +299,17 @@ class Simulation:
                 message = messages.squash(branch)
             tree = self.tree.apply(overlay)
             committer = _stamp(WEB_FLOW, when, merger)
-            commit = Commit(tree.oid.hex(), parents, author, committer, message)
+            signature = self._signature(None)
+            commit = Commit(
+                tree.oid.hex(), parents, author, committer, message, signature=signature
+            )
             self._land(commit, overlay, tree)
             landed = 1
         if isinstance(plan.author, Bot):
             self.bot_changes += landed
         pull = LandedPull(
             plan, branch.title, branch.body, branch.name, branch.base, tuple(branch.commits),
-            self.head, landed,
+            self.head, landed, reviews, tuple(copies),
         )  # fmt: skip
         self.landed.append(pull)
         if plan.planted:
@@ -305,13 +320,15 @@ def _planted(pull: LandedPull) -> Planted:
     kind = pull.plan.planted
     assert kind is not None
     on_branch = {"self-approval", "stale-approval", "unresolved-identity"}
+    index = len(pull.commits) - 1
     if kind in on_branch:
         sha = pull.commits[-1].sha
     elif kind == "secret-in-code":
-        sha = pull.commits[0].sha
+        sha, index = pull.commits[0].sha, 0
     else:
         sha = pull.merge_sha
-    return Planted(kind, pull.plan.number, sha, NOTES[kind])
+    change = pull.copies[index] if pull.copies else pull.merge_sha
+    return Planted(kind, pull.plan.number, sha, NOTES[kind], change)
 
 
 def _slot_ref(slot: int) -> str:

@@ -386,14 +386,6 @@ def _sync_option(rng: Random, text: str) -> Edit | None:
     return Edit(text + f"      - {option}\n", f"sync with {option}")
 
 
-def _self_heal(rng: Random, text: str) -> Edit | None:
-    match = re.search(r"selfHeal: (true|false)", text)
-    if match is None:
-        return None
-    value = "false" if match.group(1) == "true" else "true"
-    return Edit(text[: match.start(1)] + value + text[match.end(1) :], f"selfHeal {value}")
-
-
 def _destination(rng: Random, text: str) -> Edit | None:
     match = re.search(r"kind: AppProject\nmetadata:\n  name: ([\w-]+)", text)
     if match is None:
@@ -420,6 +412,6 @@ KUBERNETES_OPS: tuple[TextOp, ...] = (
     _ingress_host,
     _memory,
     _sync_option,
-    _self_heal,
     _destination,
 )
+"""Edits people make; turning off self-heal is not one of them in a well-run GitOps setup."""

@@ -145,11 +145,12 @@ def squash(branch: Branch) -> str:
     return "\n".join(lines + coauthors).rstrip("\n") + "\n"
 
 
-def hotfix(scope: str, summary: str, reviewed_by: Person | None) -> str:
+def hotfix(scope: str, summary: str, reviewed_by: Person | None, ticket: str | None) -> str:
     message = f"hotfix({area(scope)}): {summary}\n\nApplied directly while the pipeline was down.\n"
+    trailers = [f"Refs: {ticket}"] if ticket else []
     if reviewed_by is not None:
-        message += f"\nReviewed-by: {reviewed_by.name} <{reviewed_by.work.email}>\n"
-    return message
+        trailers.append(f"Reviewed-by: {reviewed_by.name} <{reviewed_by.work.email}>")
+    return message + ("\n" + "\n".join(trailers) + "\n" if trailers else "")
 
 
 def _wrapped(data: bytes, width: int) -> str:

@@ -66,8 +66,8 @@ class Person:
     weights: tuple[int, ...]
     zone: Zone
     signs_off: bool
-    signing: str | None
-    """``pgp``, ``ssh`` or None: how this person signs some of their commits."""
+    signing: str
+    """``pgp`` or ``ssh``: how this person signs their commits (the organisation requires it)."""
 
     @property
     def login(self) -> str:
@@ -87,6 +87,9 @@ class Bot:
 
     identity: Identity
     zone: Zone = Zone(0, 0)
+    signing: str | None = None
+    """How it signs the commits it writes itself; None for an app that commits through the
+    forge's API, where the forge signs (GitHub's web-flow key)."""
 
     @property
     def account(self) -> Account | None:
@@ -100,16 +103,18 @@ class Bot:
 Actor = Person | Bot
 
 
-def _bot(name: str, email: str, login: str | None, account_id: int) -> Bot:
+def _bot(
+    name: str, email: str, login: str | None, account_id: int, signing: str | None = None
+) -> Bot:
     account = Account(login, account_id, "Bot") if login else None
-    return Bot(Identity(name, email, account, mapped=False))
+    return Bot(Identity(name, email, account, mapped=False), signing=signing)
 
 
 RENOVATE = _bot("renovate[bot]", f"29139614+renovate[bot]@{NOREPLY}", "renovate[bot]", 29139614)
 DEPENDABOT = _bot(
     "dependabot[bot]", f"49699333+dependabot[bot]@{NOREPLY}", "dependabot[bot]", 49699333
 )
-IMAGE_UPDATER = _bot("argocd-image-updater", "noreply@argoproj.io", None, 0)
+IMAGE_UPDATER = _bot("argocd-image-updater", "noreply@argoproj.io", None, 0, signing="ssh")
 WEB_FLOW = Identity("GitHub", "noreply@github.com", Account("web-flow", 19864447, "User"))
 CONTRACTOR = Identity("Jordan Blake", "jordan@blake-consulting.example", None, mapped=False)
 
@@ -125,8 +130,8 @@ def _slug(text: str) -> str:
 def build_people(rng: Random, count: int) -> tuple[Person, ...]:
     """``count`` people with distinct logins.
 
-    The first has a noreply identity missing from ``.mailmap``; the second signs some commits
-    with PGP, the third with SSH.
+    The first has a noreply identity missing from ``.mailmap``. Everyone signs their commits:
+    every third person with PGP, the others with SSH.
     """
     people: list[Person] = []
     logins: set[str] = set()
@@ -138,7 +143,7 @@ def build_people(rng: Random, count: int) -> tuple[Person, ...]:
             login = f"{login}{index}"
         logins.add(login)
         account = Account(login, rng.randrange(1_000_000, 99_000_000), "User")
-        signing = {1: "pgp", 2: "ssh"}.get(index)
+        signing = "pgp" if index % 3 == 1 else "ssh"
         people.append(_person(rng, account, (first, last), signing, unmapped_noreply=index == 0))
     return tuple(people)
 
@@ -147,7 +152,7 @@ def _person(
     rng: Random,
     account: Account,
     names: tuple[str, str],
-    signing: str | None,
+    signing: str,
     unmapped_noreply: bool,
 ) -> Person:
     first, last = names
@@ -187,3 +192,14 @@ def mailmap(people: tuple[Person, ...]) -> str:
         )
         lines.extend(f"{canonical} <{email}>" for email in emails)
     return "\n".join(lines) + "\n"
+
+
+def teams(people: tuple[Person, ...]) -> dict[str, tuple[Person, ...]]:
+    """The CODEOWNERS teams: everyone is in platform and SRE; three people are the security
+    team, two the platform leads."""
+    return {
+        "@acme/platform": people,
+        "@acme/platform-leads": (people[1], people[-1]),
+        "@acme/security": people[1:4],
+        "@acme/sre": people,
+    }

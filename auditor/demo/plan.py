@@ -15,7 +15,7 @@ from random import Random
 
 from auditor.demo import terraform as tf
 from auditor.demo.content import CHARTS, Layout, app_name
-from auditor.demo.people import DEPENDABOT, IMAGE_UPDATER, RENOVATE, Actor, Person
+from auditor.demo.people import DEPENDABOT, IMAGE_UPDATER, RENOVATE, Actor, Person, teams
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 FREEZE = (
@@ -34,10 +34,19 @@ PLANTED_PULLS = (
     "secret-in-code",
     "sensitive-single-approval",
 )
-FORCED_SCOPES = {
-    "secret-in-code": "envs/staging/compute",
-    "sensitive-single-approval": "envs/prod/iam",
+QUIET_SCOPES = tuple(
+    f"envs/{env}/{component}"
+    for env in ("dev", "staging", "prod")
+    for component in ("compute", "database", "monitoring")
+)
+"""Scopes whose changes are neither sensitive nor owned by the security team."""
+PLANTED_SCOPES = {
+    "secret-in-code": ("envs/staging/compute",),
+    "sensitive-single-approval": ("envs/prod/iam",),
+    "bot-no-approval": ("charts/metrics-exporter",),
 }
+"""Where a planted violation happens; the others land in :data:`QUIET_SCOPES`, so that each
+is a violation of one kind only."""
 
 
 class Kind(Enum):
@@ -71,6 +80,8 @@ class ReviewPlan:
     at: int
     commit: int
     """Index of the pull request's head commit when the review was submitted."""
+    conditional: bool = False
+    """The security team's approval: given only if the change touches a path it owns."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ class PushPlan:
     planted: str | None
     reviewed_by: Person | None = None
     """A colleague named in a ``Reviewed-by`` trailer, for a push reviewed outside the forge."""
+    ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +148,11 @@ class Planner:
     tickets: int = 100
     hotfixes: int = 0
 
+    security: tuple[Person, ...] = ()
+
     def __post_init__(self) -> None:
         self.apps = sorted(self.layout.apps)
+        self.security = teams(self.people)["@acme/security"]
 
     def plan(self, budget: int) -> tuple[list[PullPlan], list[PushPlan]]:
         root, imported = self._bootstrap()
@@ -208,6 +223,8 @@ class Planner:
             if planted in ("self-approval", "stale-approval", "unresolved-identity"):
                 commits = max(commits, 2)
             method = rng.choices(tuple(Method), weights=(40, 40, 20))[0]
+            if planted and method is Method.REBASE:
+                method = Method.MERGE  # a planted violation lands as one change
             return Draft(kind, commits, method, planted)
         if kind is Kind.ONBOARD:
             return Draft(kind, rng.randint(1, 3), Method.MERGE)
@@ -243,14 +260,14 @@ class Planner:
             return PushPlan(draft.kind, IMAGE_UPDATER, draft.at, scope, None)
         actor = rng.choice(self.people)
         at = working_time(rng, draft.at, actor)
-        scope = self._free([f"k8s/apps/{app}" for app in self.apps], at)
+        scope = self._free(list(QUIET_SCOPES), at)
         self.hotfixes += 1
         reviewer = self._other(actor) if self.hotfixes == 1 else None
-        return PushPlan(draft.kind, actor, at, scope, draft.planted, reviewer)
+        return PushPlan(draft.kind, actor, at, scope, draft.planted, reviewer, self._ticket())
 
     def _scopes(self, draft: Draft, at: int) -> tuple[str, ...]:
-        if draft.planted in FORCED_SCOPES:
-            return (FORCED_SCOPES[draft.planted],)
+        if draft.planted:
+            return (self._free(list(PLANTED_SCOPES.get(draft.planted, QUIET_SCOPES)), at),)
         if draft.kind is Kind.ONBOARD:
             app = app_name(len(self.apps))
             insort(self.apps, app)
@@ -379,7 +396,8 @@ class Planner:
             at = head + rng.randrange(10 * MINUTE, 3 * HOUR)
             reviewer = pushers[-1]
             assert isinstance(reviewer, Person)
-            return (ReviewPlan(reviewer, ReviewState.APPROVED, at, last),), at + 5 * MINUTE, author
+            approval = ReviewPlan(reviewer, ReviewState.APPROVED, at, last)
+            return (approval,), at + 5 * MINUTE, self._other(author, reviewer)
         if planted == "stale-approval":
             reviewer = self._other(author)
             at = opened + (times[1] - opened) // 2
@@ -403,11 +421,15 @@ class Planner:
         rng = self.rng
         eligible = [person for person in self.people if person not in (author, *pushers)]
         last = len(times) - 1
-        sensitive = any(scope.startswith("envs/prod/") for scope in scopes)
-        count = 2 if sensitive or rng.random() < 0.2 else 1
+        production = any(scope.startswith("envs/prod/") for scope in scopes)
+        count = 2 if production or rng.random() < 0.2 else 1
+        if draft.planted == "secret-in-code":
+            count = 2  # two reviewers, and both missed the credentials
+        owners = [person for person in self.security if person in eligible]
+        second = rng.choice(owners or eligible)
+        approvers = [rng.choice([person for person in eligible if person != second]), second]
         if draft.planted == "sensitive-single-approval":
-            count = 1
-        approvers = rng.sample(eligible, count)
+            approvers = [second]  # the security team approved, and nobody else
         reviews: list[ReviewPlan] = []
         if last >= 1 and rng.random() < 0.2:
             at = opened + (times[1] - opened) // 2
@@ -419,9 +441,10 @@ class Planner:
             commenter = rng.choice([p for p in self.people if p != author])
             reviews.append(ReviewPlan(commenter, ReviewState.COMMENTED, times[-1] + MINUTE, last))
         approved = max(times[-1], opened)
-        for approver in approvers:
+        for index, approver in enumerate(approvers):
             approved += rng.randrange(5 * MINUTE, 9 * HOUR)
-            reviews.append(ReviewPlan(approver, ReviewState.APPROVED, approved, last))
+            conditional = index >= count
+            reviews.append(ReviewPlan(approver, ReviewState.APPROVED, approved, last, conditional))
         merged_at = approved + rng.randrange(2 * MINUTE, 5 * HOUR)
         merged_by = author if isinstance(author, Person) and rng.random() < 0.7 else approvers[0]
         return tuple(sorted(reviews, key=lambda review: review.at)), merged_at, merged_by

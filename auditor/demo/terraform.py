@@ -314,7 +314,7 @@ def _ingress_rule(rng: Random, text: str) -> Edit | None:
     )
 
 
-def _iam_statement(rng: Random, text: str) -> Edit | None:
+def iam_statement(rng: Random, text: str) -> Edit | None:
     docs = [
         m.end()
         for m in re.finditer(r'^data "aws_iam_policy_document" "(\w+)" \{\n', text, re.MULTILINE)
@@ -389,7 +389,7 @@ TERRAFORM_OPS: tuple[TextOp, ...] = (
     _instance_type,
     _capacity,
     _ingress_rule,
-    _iam_statement,
+    iam_statement,
     _db_class,
     _storage_size,
     _new_bucket,

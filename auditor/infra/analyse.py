@@ -8,18 +8,19 @@ from dataclasses import dataclass, replace
 
 import yaml
 
-from auditor.infra import chunks, kubernetes, secrets, terraform
+from auditor.infra import chunks, kubernetes, pins, secrets, terraform
 from auditor.infra.categories import change_categories, file_categories
 from auditor.infra.entities import EntityMap, compare
 from auditor.infra.kinds import classify
-from auditor.infra.model import FileAnalysis, FileKind, ResourceChange, Signal
+from auditor.infra.model import FileAnalysis, FileKind, Reference, ResourceChange, Signal
 from auditor.infra.rules import Rules
 
 MAX_PARSE_BYTES = 2_000_000
 _MAX_MESSAGE = 200
 _PARSE_ERRORS = (ValueError, yaml.YAMLError, RecursionError)
 
-_Parser = Callable[[FileKind, str, str], EntityMap]
+_Parser = Callable[[FileKind, bool, str], EntityMap]  # kind, JSON syntax, text
+_ItemsParser = Callable[[FileKind, list[str]], EntityMap]
 _Splitter = Callable[[str], list[str] | None]
 
 
@@ -28,13 +29,78 @@ class _Format:
     parse: _Parser
     split: _Splitter | None = None
     joiner: str = ""
+    parse_items: _ItemsParser | None = None  # items parsed one by one (cached), then merged
 
 
-_HCL = _Format(terraform.parse_entities, chunks.split_hcl, "\n")
+def _hcl(kind: FileKind, is_json: bool, text: str) -> EntityMap:
+    return terraform.entities_of(kind, terraform.load(text, is_json=is_json), is_json=is_json)
+
+
+def _hcl_items(kind: FileKind, items: list[str]) -> EntityMap:
+    documents = []
+    for item in items:
+        document = _hcl_item(item)
+        if isinstance(document, str):
+            raise ValueError(document)
+        documents.append(document)
+    return terraform.entities_of(kind, terraform.merge(documents))
+
+
+@functools.lru_cache(maxsize=8192)
+def _hcl_item(text: str) -> dict[str, object] | str:
+    """One top-level HCL item as read, or the error: successive versions of a file share
+    most of their items, so each distinct item is read once. Never mutated by callers."""
+    try:
+        return terraform.load(text)
+    except _PARSE_ERRORS as err:
+        return _message(err)
+
+
+def _yaml_items(kind: FileKind, items: list[str]) -> EntityMap:
+    documents = []
+    for item in items:
+        loaded = _yaml_item(item)
+        if isinstance(loaded, str):
+            raise ValueError(loaded)
+        documents.append(loaded[0])
+    return kubernetes.objects_of(kind, documents)
+
+
+@functools.lru_cache(maxsize=8192)
+def _yaml_item(text: str) -> tuple[object] | str:
+    """The one document of a YAML stream item, or why not (an error, or not one document)."""
+    try:
+        documents = kubernetes.load_documents(text)
+    except _PARSE_ERRORS as err:
+        return _message(err)
+    return (documents[0],) if len(documents) == 1 else "not one YAML document"
+
+
+_HCL = _Format(_hcl, chunks.split_hcl, "\n", _hcl_items)
 _OBJECTS = _Format(
-    lambda kind, _path, text: kubernetes.parse_objects(kind, text), chunks.split_yaml, "\n---\n"
+    lambda kind, _json, text: kubernetes.parse_objects(kind, text),
+    chunks.split_yaml,
+    "\n---\n",
+    _yaml_items,
 )
-_VALUES = _Format(lambda _kind, _path, text: kubernetes.parse_values(text))
+_VALUES = _Format(lambda _kind, _json, text: kubernetes.parse_values(text))
+_LINE_REFERENCES = frozenset(
+    {
+        FileKind.KUBERNETES,
+        FileKind.HELM_VALUES,
+        FileKind.HELM_TEMPLATE,
+        FileKind.HELM_CHART,
+        FileKind.KUSTOMIZE,
+        FileKind.ARGOCD,
+        FileKind.FLUX,
+        FileKind.DOCKERFILE,
+        FileKind.GITHUB_ACTIONS,
+        FileKind.GITLAB_CI,
+        FileKind.CI,
+        FileKind.ANSIBLE,
+        FileKind.OTHER,
+    }
+)
 _FORMATS: dict[FileKind, _Format] = {
     FileKind.TERRAFORM: _HCL,
     FileKind.TERRAFORM_VARS: _HCL,
@@ -72,9 +138,11 @@ def analyse_file(
     changes: tuple[ResourceChange, ...] = ()
     signals: tuple[Signal, ...] = ()
     hits: tuple[secrets.SecretHit, ...] = ()
+    references: list[Reference] = []
     file_format = _FORMATS.get(kind)
     if old_ok and new_ok and old_text != new_text:
-        hits = secrets.scan(path, old_text, new_text)
+        added = secrets.added_lines(old_text, new_text) if new_text is not None else []
+        hits = secrets.scan(path, old_text, new_text, added)
         maps = file_format and _entities(file_format, kind, path, old_text, new_text, errors)
         if maps:
             changes = tuple(
@@ -83,6 +151,12 @@ def analyse_file(
             )
             if kind in (FileKind.TERRAFORM, FileKind.TERRAFORM_LOCK):
                 signals = terraform.signals(kind, *maps, changes)
+            elif file_format is _OBJECTS:
+                signals = kubernetes.signals(maps[1], changes)
+            if kind is FileKind.TERRAFORM and new_text is not None:
+                references += pins.terraform_references(path, maps[1], changes, new_text)
+        if new_text is not None and kind in _LINE_REFERENCES:
+            references += pins.scan_lines(kind, path, added, new_text)
     paths = (path,) if old_path is None or old_path == path else (path, old_path)
     return FileAnalysis(
         path=path,
@@ -94,6 +168,7 @@ def analyse_file(
         secrets=hits,
         errors=tuple(errors),
         environment=rules.environments.environment_of(path),
+        references=tuple(references),
     )
 
 
@@ -121,17 +196,18 @@ def _entities(
     fmt: _Format, kind: FileKind, path: str, old: str | None, new: str | None, errors: list[str]
 ) -> tuple[EntityMap, EntityMap] | None:
     """Entities of both sides: from the differing items only when the split is clear."""
-    split = None if path.endswith(".json") else fmt.split
-    old_items = [] if old is None or split is None else split(old)
-    new_items = [] if new is None or split is None else split(new)
+    is_json = path.endswith(".json")
+    split = None if is_json else fmt.split
+    old_items = [] if old is None or split is None else _split(split, old)
+    new_items = [] if new is None or split is None else _split(split, new)
     if split is not None and old_items is not None and new_items is not None:
-        old_part, new_part = chunks.differing(old_items, new_items, fmt.joiner)
-        narrowed = _parse(fmt.parse, kind, path, old_part), _parse(fmt.parse, kind, path, new_part)
+        old_part, new_part = chunks.differing_items(old_items, new_items)
+        narrowed = _parse_items(fmt, kind, old_part), _parse_items(fmt, kind, new_part)
         if not isinstance(narrowed[0], str) and not isinstance(narrowed[1], str):
             return narrowed[0], narrowed[1]
     sides = []
     for side, text in (("before", old), ("after", new)):
-        result = {} if text is None else _parse(fmt.parse, kind, path, text)
+        result = {} if text is None else _parse(fmt.parse, kind, is_json, text)
         if isinstance(result, str):
             errors.append(f"{path}: cannot parse {side}: {result}")
         sides.append(result)
@@ -141,10 +217,26 @@ def _entities(
 
 
 @functools.lru_cache(maxsize=256)
-def _parse(parser: _Parser, kind: FileKind, path: str, text: str) -> EntityMap | str:
+def _split(splitter: _Splitter, text: str) -> list[str] | None:
+    """Items of one side; consecutive changes share a side. Never mutated by callers."""
+    return splitter(text)
+
+
+def _parse_items(fmt: _Format, kind: FileKind, items: list[str]) -> EntityMap | str:
+    """The entities of ``items`` as if read joined into one text."""
+    if fmt.parse_items is not None:
+        try:
+            return fmt.parse_items(kind, items)
+        except _PARSE_ERRORS:
+            pass  # an item unclear on its own: read them joined, as one text
+    return _parse(fmt.parse, kind, False, fmt.joiner.join(items) + "\n" if items else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(parser: _Parser, kind: FileKind, is_json: bool, text: str) -> EntityMap | str:
     """Parsed entities, or the one-line parse error; consecutive changes share a side."""
     try:
-        return parser(kind, path, text)
+        return parser(kind, is_json, text)
     except _PARSE_ERRORS as err:
         return _message(err)
 

@@ -10,6 +10,9 @@ import re
 from collections import Counter
 
 _HCL_TOKEN = re.compile(r'"|\$\{|%\{|#|//|/\*|<<-?|[{}\[\]()]|\n')
+_NESTED_TOKEN = re.compile(
+    r'"|\$\{|%\{|#|//|/\*|<<-?|[{}\[\]()]'
+)  # new lines only matter at top level
 _STRING_TOKEN = re.compile(r'\\.|"|\$\{|%\{|\n', re.S)
 _HEREDOC = re.compile(r"<<-?[ \t]*([A-Za-z_][\w-]*)[ \t]*\r?\n")
 _OPENERS = {"{": "}", "[": "]", "(": ")", "${": "}", "%{": "}"}
@@ -23,7 +26,10 @@ def split_hcl(text: str) -> list[str] | None:
     in_string: list[bool] = []
     start = position = 0
     while True:
-        regex = _STRING_TOKEN if in_string and in_string[-1] else _HCL_TOKEN
+        if in_string and in_string[-1]:
+            regex = _STRING_TOKEN
+        else:
+            regex = _NESTED_TOKEN if closers else _HCL_TOKEN
         found = regex.search(text, position)
         if found is None:
             break
@@ -86,11 +92,21 @@ def _append(chunks: list[str], chunk: str) -> None:
 
 def differing(before: list[str], after: list[str], joiner: str) -> tuple[str, str]:
     """The items of each side that the other side lacks, joined back into one text each."""
+    old, new = differing_items(before, after)
+    return _joined(old, joiner), _joined(new, joiner)
+
+
+def differing_items(before: list[str], after: list[str]) -> tuple[list[str], list[str]]:
+    """The items of each side that the other side lacks, in order."""
     common = Counter(before) & Counter(after)
-    return _without(before, common, joiner), _without(after, common, joiner)
+    return _without(before, common), _without(after, common)
 
 
-def _without(chunks: list[str], common: Counter[str], joiner: str) -> str:
+def _joined(items: list[str], joiner: str) -> str:
+    return joiner.join(items) + "\n" if items else ""
+
+
+def _without(chunks: list[str], common: Counter[str]) -> list[str]:
     remaining = Counter(common)
     kept = []
     for chunk in chunks:
@@ -98,4 +114,4 @@ def _without(chunks: list[str], common: Counter[str], joiner: str) -> str:
             remaining[chunk] -= 1
         else:
             kept.append(chunk)
-    return joiner.join(kept) + "\n" if kept else ""
+    return kept

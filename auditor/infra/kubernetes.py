@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import yaml
 
 from auditor.infra.diff import sensitive_name
 from auditor.infra.entities import Entity, EntityMap
-from auditor.infra.model import FileKind, ResourceKind
+from auditor.infra.model import (
+    FileKind,
+    Operation,
+    ResourceChange,
+    ResourceKind,
+    Signal,
+    SignalKind,
+)
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SECRET_FIELDS = ("data", "stringData", "spec.encryptedData")
@@ -16,8 +25,79 @@ _IMPLIED_KIND = {FileKind.KUSTOMIZE: ("kustomize.config.k8s.io/v1beta1", "Kustom
 
 def parse_objects(kind: FileKind, text: str) -> EntityMap:
     """Objects of a multi-document YAML file by ``Kind/namespace/name``; raises on bad YAML."""
+    return objects_of(kind, load_documents(text))
+
+
+def load_documents(text: str) -> list[object]:
+    """The documents of a YAML stream, exactly as ``yaml.safe_load_all`` reads them; raises
+    ``yaml.YAMLError`` on bad YAML.
+
+    Documents are composed by the (C) parser and built by :func:`_build`, several times faster
+    than PyYAML's generic constructor; a document using anything beyond plain mappings,
+    sequences and scalars (merge keys, sets, custom tags) is read the standard way instead."""
+    loader = _Loader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            documents.append(None if node is None else _build(node, {}))
+        return documents
+    except _Unusual:
+        return list(yaml.load_all(text, Loader=_Loader))
+    finally:
+        loader.dispose()
+
+
+class _Unusual(Exception):
+    """A node :func:`_build` leaves to PyYAML's own constructor."""
+
+
+_SCALARS = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS: dict[str, Callable[[yaml.ScalarNode], object]] = {
+    "tag:yaml.org,2002:null": _SCALARS.construct_yaml_null,
+    "tag:yaml.org,2002:bool": _SCALARS.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _SCALARS.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SCALARS.construct_yaml_float,
+    "tag:yaml.org,2002:timestamp": _SCALARS.construct_yaml_timestamp,
+}
+
+
+def _build(node: yaml.Node, built: dict[int, object]) -> object:
+    """The Python value of a composed node, as ``SafeConstructor`` builds it."""
+    if id(node) in built:  # an alias: the same object, as PyYAML gives
+        return built[id(node)]
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        construct = _SCALAR_TAGS.get(node.tag)
+        if construct is None:
+            raise _Unusual(node.tag)
+        value = construct(node)
+    elif isinstance(node, yaml.SequenceNode) and node.tag == "tag:yaml.org,2002:seq":
+        items: list[object] = []
+        built[id(node)] = items
+        items.extend(_build(item, built) for item in node.value)
+        return items
+    elif isinstance(node, yaml.MappingNode) and node.tag == "tag:yaml.org,2002:map":
+        mapping: dict[object, object] = {}
+        built[id(node)] = mapping
+        for key_node, value_node in node.value:
+            key = _build(key_node, built)
+            if isinstance(key, list | dict) or key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Unusual("merge or unhashable key")
+            mapping[key] = _build(value_node, built)
+        return mapping
+    else:
+        raise _Unusual(node.tag)
+    built[id(node)] = value
+    return value
+
+
+def objects_of(kind: FileKind, documents: Iterable[object]) -> EntityMap:
+    """Objects of the documents of a stream (read by :func:`load_documents`), in order."""
     entities: EntityMap = {}
-    for index, document in enumerate(yaml.load_all(text, Loader=_Loader)):
+    for index, document in enumerate(documents):
         if document is None:
             continue
         if not isinstance(document, dict):
@@ -62,3 +142,44 @@ def parse_values(text: str) -> EntityMap:
         str(key): Entity(ResourceKind.VALUE, str(key), "", {str(key): value})
         for key, value in document.items()
     }
+
+
+_ARGO_TYPES = frozenset({"argoproj.io/Application", "argoproj.io/ApplicationSet"})
+_FLUX_GROUP = ".toolkit.fluxcd.io/"
+
+
+def signals(after: EntityMap, changes: Iterable[ResourceChange]) -> tuple[Signal, ...]:
+    """GitOps reconciliation turned off: Argo CD automated sync or self-heal disabled, Flux
+    objects suspended."""
+    found: list[Signal] = []
+    for change in changes:
+        if change.type in _ARGO_TYPES and change.operation is Operation.MODIFIED:
+            found += _argo(change)
+        elif _FLUX_GROUP in change.type and change.operation is not Operation.REMOVED:
+            entity = after.get(change.address)
+            spec = entity.body.get("spec") if entity else None
+            suspended = isinstance(spec, dict) and spec.get("suspend") is True
+            was = [a for a in change.changed_attributes if a.path == "spec.suspend"]
+            if suspended and (change.operation is Operation.ADDED or was):
+                found.append(
+                    Signal(SignalKind.FLUX_SUSPENDED, change.address, "spec.suspend: true")
+                )
+    return tuple(found)
+
+
+def _argo(change: ResourceChange) -> list[Signal]:
+    found: list[Signal] = []
+    for attribute in change.changed_attributes:
+        path, before, after = attribute.path, attribute.before, attribute.after
+        if path.endswith("syncPolicy.automated.selfHeal") and before == "true" and after != "true":
+            kind = SignalKind.ARGOCD_SELF_HEAL_DISABLED
+        elif (
+            (path.endswith("syncPolicy.automated") and before is not None and after is None)
+            or (path.endswith("syncPolicy") and "automated" in (before or "") and after is None)
+            or (path.endswith("syncPolicy.automated.enabled") and after == "false")
+        ):
+            kind = SignalKind.ARGOCD_AUTO_SYNC_DISABLED
+        else:
+            continue
+        found.append(Signal(kind, change.address, str(attribute)))
+    return found

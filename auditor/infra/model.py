@@ -87,6 +87,28 @@ class SignalKind(Enum):
     IMPORT_ADDED = "import-added"
     MOVED_ADDED = "moved-added"
     REMOVED_ADDED = "removed-added"
+    ARGOCD_AUTO_SYNC_DISABLED = "argocd-auto-sync-disabled"
+    ARGOCD_SELF_HEAL_DISABLED = "argocd-self-heal-disabled"
+    FLUX_SUSPENDED = "flux-suspended"
+
+
+class RefKind(Enum):
+    """What an external reference a change introduced points at."""
+
+    MODULE = "terraform-module"
+    PROVIDER = "terraform-provider"
+    IMAGE = "container-image"
+    ACTION = "github-action"
+    CHART = "helm-chart"
+
+
+class Pinning(Enum):
+    """How firmly a reference is pinned: to content (a digest or commit SHA), to a version or
+    tag (which can be moved), or not at all (``latest``, a branch, a range, nothing)."""
+
+    DIGEST = "digest"
+    VERSION = "version"
+    FLOATING = "floating"
 
 
 class SecretKind(Enum):
@@ -154,6 +176,19 @@ class SecretHit:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """An external dependency a change added or modified that is not pinned to content:
+    where (``line`` 0 when only the block is known), what, its value and why."""
+
+    path: str
+    line: int
+    kind: RefKind
+    value: str
+    pinning: Pinning
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class FileAnalysis:
     """Everything learnt about one changed file. ``categories`` is never empty."""
 
@@ -166,3 +201,4 @@ class FileAnalysis:
     secrets: tuple[SecretHit, ...] = ()
     errors: tuple[str, ...] = ()
     environment: str | None = None
+    references: tuple[Reference, ...] = ()  # unpinned dependencies the change introduced

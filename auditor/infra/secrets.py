@@ -56,6 +56,24 @@ _ASSIGNMENT = re.compile(
     r"[\"']?\s*(?::=|=>|[:=])\s*"
     r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s,;}\]]+))"
 )
+# Every line a pattern above can match contains one of these (a cheap first look), matched
+# case-insensitively; for ASCII text, the same factored and over the lower-cased text (faster).
+_CANDIDATE = re.compile(
+    r"(?i)AKIA|ASIA|ABIA|ACCA|secret|private[_ -]?key|gh[pousr]_|github_pat_|glpat-|xox[abposr]-"
+    r"|hooks\.slack\.com|passw|pwd|token|api[_-]?key|access[_-]?key|credential"
+)
+_CANDIDATE_LOWER = re.compile(
+    r"a(?:kia|sia|bia|cca|pi[_-]?key|ccess[_-]?key)|secret|private[_ -]?key"
+    r"|g(?:h[pousr]_|ithub_pat_|lpat-)|xox[abposr]-|hooks\.slack\.com|passw|pwd|token|credential"
+)
+
+
+def _candidate(text: str) -> bool:
+    if text.isascii():
+        return _CANDIDATE_LOWER.search(text.lower()) is not None
+    return _CANDIDATE.search(text) is not None
+
+
 _REFERENCE = re.compile(r"\$\{|\{\{|\$\(|<|^(?:\$|!|ref\+|vault:|arn:|ENC\[)", re.I)
 _EXPRESSION = re.compile(r"^[A-Za-z_][\w-]*(?:\.[\w\[\]\"*-]+)+$")
 _PLACEHOLDER = re.compile(r"(?i)change-?me|example|placeholder|redacted|dummy|x{4}|\*{3}")
@@ -76,17 +94,27 @@ def added_lines(before: str | None, after: str) -> list[tuple[int, str]]:
     return added
 
 
-def scan(path: str, before: str | None, after: str | None) -> tuple[SecretHit, ...]:
-    """Credentials in the lines ``after`` added to ``before``."""
+def scan(
+    path: str,
+    before: str | None,
+    after: str | None,
+    added: list[tuple[int, str]] | None = None,
+) -> tuple[SecretHit, ...]:
+    """Credentials in the lines ``after`` added to ``before`` (``added``, when known)."""
     if after is None:
         return ()
-    lines = added_lines(before, after)
+    lines = added_lines(before, after) if added is None else added
     if not lines:
         return ()
     secret_data = _secret_data_lines(after) if _SECRET_DOC.search(after) else set()
+    if not secret_data and not _candidate("\n".join(line[:_MAX_LINE] for _, line in lines)):
+        return ()  # no candidate on any line (no pattern spans lines)
     hits = []
     for number, line in lines:
-        hit = _scan_line(path, number, line[:_MAX_LINE], number in secret_data)
+        in_data = number in secret_data
+        if not in_data and not _candidate(line[:_MAX_LINE]):
+            continue
+        hit = _scan_line(path, number, line[:_MAX_LINE], in_data)
         if hit is not None:
             hits.append(hit)
     return tuple(hits)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from auditor.infra import hclfast
 from auditor.infra.diff import show
 from auditor.infra.entities import Entity, EntityMap
 from auditor.infra.model import (
@@ -54,9 +55,49 @@ Block = tuple[str, tuple[str, ...], dict[str, object]]
 def parse_entities(kind: FileKind, path: str, text: str) -> EntityMap:
     """The entities of one side of a Terraform-family file; raises ValueError when malformed."""
     is_json = path.endswith(".json")
+    return entities_of(kind, load(text, is_json=is_json), is_json=is_json)
+
+
+def load(text: str, *, is_json: bool = False) -> dict[str, object]:
+    """The document as python-hcl2 (or ``json``) reads it; raises ValueError when malformed."""
     data = json.loads(text) if is_json else _load_hcl(text)
     if not isinstance(data, dict):
         raise ValueError("top level is not an object")
+    return data
+
+
+def merge(documents: Iterable[dict[str, object]]) -> dict[str, object]:
+    """HCL documents read one top-level item at a time, merged as reading them joined would:
+    blocks grouped under their type in order of appearance, a later attribute replacing an
+    earlier one; a block named like an earlier attribute is an error, as python-hcl2 has it."""
+    merged: dict[str, object] = {}
+    attributes: set[str] = set()
+    for document in documents:
+        for name, value in document.items():
+            if isinstance(value, list) and value and all(_is_block(v) for v in value):
+                if name in attributes:
+                    raise ValueError(f"invalid HCL (attribute {name} is already defined)")
+                existing = merged.get(name)
+                merged[name] = [*existing, *value] if isinstance(existing, list) else list(value)
+            else:
+                attributes.add(name)
+                merged[name] = value
+    return merged
+
+
+def _is_block(item: object) -> bool:
+    """Whether ``item`` is a (possibly labelled) block as python-hcl2 marks them."""
+    while isinstance(item, dict):
+        if item.get(_BLOCK_MARK) is True:
+            return True
+        if len(item) != 1:
+            return False
+        item = next(iter(item.values()))
+    return False
+
+
+def entities_of(kind: FileKind, data: dict[str, object], *, is_json: bool = False) -> EntityMap:
+    """The addressed entities of a document read by :func:`load` (or :func:`merge`)."""
     if kind in (FileKind.TERRAFORM_VARS, FileKind.TERRAGRUNT):
         prefix = "var." if kind is FileKind.TERRAFORM_VARS else ""
         return {
@@ -83,6 +124,10 @@ def parse_entities(kind: FileKind, path: str, text: str) -> EntityMap:
 
 
 def _load_hcl(text: str) -> object:
+    try:
+        return hclfast.loads(text)
+    except hclfast.Unsupported:
+        pass
     import hcl2
 
     options = hcl2.SerializationOptions(

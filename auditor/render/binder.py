@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
 from auditor.model import ReviewEvidence, Status
-from auditor.render.changeview import ChangeView, ChangeViews
+from auditor.render.changeview import ChangeView, ChangeViews, FileView
 from auditor.render.interface import MANIFEST_FILE, PDF_FILE, RenderContext
 from auditor.render.text import when
 from auditor.render.views import (
@@ -47,6 +46,12 @@ class SampleView:
     status: str
     reason: str
     waiver_id: str
+    files: tuple[FileView, ...]  # the first SAMPLE_FILES of the change's files
+    hidden_files: int
+
+    @property
+    def files_total(self) -> int:
+        return len(self.files) + self.hidden_files
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class BinderView:
 
 
 SITE_PAGES = ("assets/", "changes/", "controls/")
+SAMPLE_FILES = 5  # files listed per sample item; every file is on the change's page
 METHOD = (
     "Each control is a named check applied to every change of its population. A result is pass,"
     " fail, unknown (the evidence needed to conclude is missing), not applicable (the change is"
@@ -162,15 +168,18 @@ def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
         if facts is None:
             continue
         finding = results.get((item.control_id, item.change_id))
+        change = changes.change(facts)
         items.append(
             SampleView(
                 number=number,
                 control_id=item.control_id,
                 index=item.index,
-                change=changes.change(facts),
+                change=change,
                 status=finding.status.value if finding else Status.NOT_APPLICABLE.value,
                 reason=finding.reason if finding else "no result for this control",
                 waiver_id=finding.waiver_id if finding else "",
+                files=change.files[:SAMPLE_FILES],
+                hidden_files=max(0, len(change.files) - SAMPLE_FILES),
             )
         )
     return tuple(items)
@@ -197,14 +206,7 @@ def binder(
 ) -> BinderView:
     view = ReportView(report)
     limit = context.options.pdf_exception_limit
-    controls = tuple(
-        dataclasses.replace(
-            c,
-            exceptions=c.exceptions[:limit],
-            hidden_exceptions=max(0, len(c.exceptions) - limit),
-        )
-        for c in view.controls
-    )
+    controls = tuple(view.control(r, limit) for r in report.controls)
     return BinderView(
         organisation=report.organisation,
         period=period(report),

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.model import ChangeFacts, CustodyLink, Finding, Person
+from auditor.model import CustodyLink, Person
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 from auditor.report import Report
 from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, change_row, commit_row
@@ -60,30 +60,36 @@ def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
             yield commit_row(facts.repo, change.branch, commit, CustodyLink(commit.sha, change.sha))
 
 
-def _finding_row(finding: Finding, facts: ChangeFacts | None, title: str) -> dict[str, Any]:
-    return {
-        "control_id": finding.control_id,
-        "framework_refs": [str(r) for r in finding.framework_refs],
-        "repo": finding.repo,
-        "change_id": finding.change_id,
-        "commit": finding.commit,
-        "change_request": finding.change_request,
-        "status": finding.status.value,
-        "reason": finding.reason,
-        "waiver_id": finding.waiver_id,
-        "severity": finding.severity.value,
-        "landed_at": iso_utc(facts.change.landed_at) if facts else "",
-        "change_request_url": facts.request_url if facts else "",
-        "control_title": title,
-    }
-
-
 def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
     by_id = {f.change_id: f for f in report.changes}
     titles = {c.control.id: c.control.title for c in report.controls}
+    refs: dict[tuple[Any, ...], list[str]] = {}  # a control's references, spelled once
+    landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
     for finding in report.findings:
-        facts = by_id.get(finding.change_id)
-        yield _finding_row(finding, facts, titles.get(finding.control_id, ""))
+        spelled = refs.get(finding.framework_refs)
+        if spelled is None:
+            spelled = refs[finding.framework_refs] = [str(r) for r in finding.framework_refs]
+        change = landed.get(finding.change_id)
+        if change is None:
+            facts = by_id.get(finding.change_id)
+            change = landed[finding.change_id] = (
+                (iso_utc(facts.change.landed_at), facts.request_url) if facts else ("", "")
+            )
+        yield {
+            "control_id": finding.control_id,
+            "framework_refs": spelled,
+            "repo": finding.repo,
+            "change_id": finding.change_id,
+            "commit": finding.commit,
+            "change_request": finding.change_request,
+            "status": finding.status.value,
+            "reason": finding.reason,
+            "waiver_id": finding.waiver_id,
+            "severity": finding.severity.value,
+            "landed_at": change[0],
+            "change_request_url": change[1],
+            "control_title": titles.get(finding.control_id, ""),
+        }
 
 
 def controls_rows(report: Report) -> Iterator[dict[str, Any]]:

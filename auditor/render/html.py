@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,65 +51,72 @@ def _downloads(context: RenderContext) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+def _write(root: Path, name: str, text: str) -> None:
+    with (root / name).open("w", encoding="utf-8", newline="\n") as stream:
+        stream.write(text)
 
 
 class HtmlRenderer(Renderer):
     format = Format.HTML
 
     def render(self, report: Report, out: Path, context: RenderContext) -> None:
-        env = context.env
-        view = ReportView(report)
-        changes = ChangeViews(view)
-        site = SiteView(
-            organisation=report.organisation,
-            period=period(report),
-            generated_at=when(report.generated_at),
-            tool_version=report.tool_version,
-            complete=report.complete,
-            downloads=_downloads(context),
-        )
-        top: dict[str, Any] = {"root": "", "site": site}
-        exceptions = sum(len(c.exceptions) for c in view.controls)
-        _write(
-            out / "index.html",
-            env.get_template("html/index.html").render(
-                **top,
-                controls=view.controls,
-                frameworks=view.frameworks,
-                repositories=view.repositories,
-                waivers=tuple(view.waiver(w) for w in report.waivers),
-                notes=report.notes,
-                totals={
-                    "changes": len(report.changes),
-                    "commits": sum(len(c.commits) or 1 for c in report.changes),
-                    "controls": len(report.controls),
-                    "exceptions": exceptions,
-                },
-            ),
-        )
-        rows = [changes.table_row(facts) for facts in report.changes]
-        _write(
-            out / "changes.html",
-            env.get_template("html/changes.html").render(
-                **top,
-                data=Markup(json_for_script({"rows": rows})),
-                total=len(rows),
-                statuses=[s.value for s in Status],
-                controls=view.controls,
-                repos=[r.name for r in report.repositories],
-                categories=sorted({c for facts in report.changes for c in facts.categories}),
-            ),
-        )
-        page = {"root": "../", "site": site}
-        control_template = env.get_template("html/control.html")
-        for control in view.controls:
-            _write(out / control.page, control_template.render(**page, control=control))
-        change_template = env.get_template("html/change.html")
-        for facts in report.changes:
-            change = changes.change(facts)
-            _write(out / change.page, change_template.render(**page, change=change))
-        for name in ASSETS:
-            _write(out / "assets" / name, read_asset(env, f"html/{name}"))
+        for folder in ("assets", "changes", "controls"):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in _pages(report, context):
+            _write(out, name, text)
+
+
+def _pages(report: Report, context: RenderContext) -> Iterator[tuple[str, str]]:
+    """Every file of the site: its pack-relative path and its text, one at a time."""
+    env = context.env
+    view = ReportView(report)
+    changes = ChangeViews(view)
+    site = SiteView(
+        organisation=report.organisation,
+        period=period(report),
+        generated_at=when(report.generated_at),
+        tool_version=report.tool_version,
+        complete=report.complete,
+        downloads=_downloads(context),
+    )
+    top: dict[str, Any] = {"root": "", "site": site}
+    yield (
+        "index.html",
+        env.get_template("html/index.html").render(
+            **top,
+            controls=view.controls,
+            frameworks=view.frameworks,
+            repositories=view.repositories,
+            waivers=tuple(view.waiver(w) for w in report.waivers),
+            notes=report.notes,
+            totals={
+                "changes": len(report.changes),
+                "commits": sum(len(c.commits) or 1 for c in report.changes),
+                "controls": len(report.controls),
+                "exceptions": sum(c.exception_total for c in view.controls),
+            },
+        ),
+    )
+    rows = [changes.table_row(facts) for facts in report.changes]
+    yield (
+        "changes.html",
+        env.get_template("html/changes.html").render(
+            **top,
+            data=Markup(json_for_script({"rows": rows})),
+            total=len(rows),
+            statuses=[s.value for s in Status],
+            controls=view.controls,
+            repos=[r.name for r in report.repositories],
+            categories=sorted({c for facts in report.changes for c in facts.categories}),
+        ),
+    )
+    page = {"root": "../", "site": site}
+    control_template = env.get_template("html/control.html")
+    for control in view.controls:
+        yield control.page, control_template.render(**page, control=control)
+    change_template = env.get_template("html/change.html")
+    for facts in report.changes:
+        change = changes.change(facts)
+        yield change.page, change_template.render(**page, change=change)
+    for name in ASSETS:
+        yield f"assets/{name}", read_asset(env, f"html/{name}")

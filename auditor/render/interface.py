@@ -72,7 +72,7 @@ class RenderOptions:
     formats: tuple[Format, ...] = DEFAULT_FORMATS
     header_profile: HeaderProfile = HeaderProfile.SNAKE
     template_dir: Path | None = None
-    pdf_exception_limit: int = 100  # exceptions listed per control in the PDF; the rest in CSV
+    pdf_exception_limit: int = 25  # exceptions listed per control in the PDF; all in findings.csv
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class RenderContext:
 
     options: RenderOptions
     env: Environment
-    tables: Mapping[str, bytes]  # pack-relative path → CSV bytes, computed once
+    tables: Mapping[str, bytes]  # pack-relative path → CSV bytes, computed once (for csv, pdf)
     evidence: tuple[tuple[str, str], ...] = ()  # (path, sha256) of files written before the PDF
     evidence_digest: str = ""  # sha256 of the manifest text of ``evidence``
 

@@ -1,16 +1,24 @@
-"""``evidence.json``: the whole normalised report as one versioned document, and back."""
+"""``evidence.json``: the whole normalised report as one versioned document, and back.
+
+Every field of the report's records is written, except the ones in :data:`_OMITTED`: parsed
+inputs that are not evidence of a change themselves (the CODEOWNERS file in force at each
+change, with compiled patterns; the findings say what it decided).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
+import io
 import json
+import sys
 import types
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, BinaryIO, Union, get_args, get_origin, get_type_hints
 
 from auditor.errors import RenderError
 from auditor.model import ChangeFacts, ControlResult
@@ -22,6 +30,11 @@ _DERIVED: Mapping[type, tuple[str, ...]] = {
     ControlResult: ("status",),
     Report: ("complete",),
 }
+_OMITTED: Mapping[type, frozenset[str]] = {
+    ChangeFacts: frozenset({"codeowners"}),
+}
+# Modules whose record types other records name only under ``TYPE_CHECKING``.
+_TYPE_MODULES = ("auditor.model", "auditor.report", "auditor.infra.model")
 _SCALARS = (str, int, float, bool, type(None))
 Decoder = Callable[[Any, str], Any]
 _KEYS: dict[type, tuple[str, ...]] = {}
@@ -30,33 +43,82 @@ _KEYS: dict[type, tuple[str, ...]] = {}
 def _record_keys(cls: type) -> tuple[str, ...]:
     keys = _KEYS.get(cls)
     if keys is None:
-        keys = _KEYS[cls] = tuple(f.name for f in dataclasses.fields(cls)) + _DERIVED.get(cls, ())
+        omitted = _OMITTED.get(cls, frozenset())
+        fields = tuple(f.name for f in dataclasses.fields(cls) if f.name not in omitted)
+        keys = _KEYS[cls] = fields + _DERIVED.get(cls, ())
     return keys
+
+
+Encoder = Callable[[Any], Any]
+_ENCODERS: dict[type, Encoder] = {}
 
 
 def encode(value: object) -> Any:
     """Records → JSON values: enums by value, timestamps as ISO 8601 with their offset."""
-    if isinstance(value, _SCALARS):
-        return value
-    if hasattr(type(value), "__dataclass_fields__"):
-        return {name: encode(getattr(value, name)) for name in _record_keys(type(value))}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [encode(v) for v in value]
-    if isinstance(value, frozenset | set):
-        return sorted((encode(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    if isinstance(value, Mapping):
-        return {str(k): encode(v) for k, v in value.items()}
-    return str(value)
+    kind = type(value)
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _encoder(kind)
+    return encoder(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _sorted_set(value: Any) -> list[Any]:
+    return sorted((encode(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def _encoder(kind: type) -> Encoder:
+    """How to encode every value of type ``kind`` (decided once per type)."""
+    if issubclass(kind, _SCALARS):
+        return _identity
+    if hasattr(kind, "__dataclass_fields__"):
+        keys = _record_keys(kind)
+        return lambda value: {name: encode(getattr(value, name)) for name in keys}
+    if issubclass(kind, enum.Enum):
+        return lambda value: value.value
+    if issubclass(kind, datetime | date):
+        return lambda value: value.isoformat()
+    if issubclass(kind, list | tuple):
+        return lambda value: [encode(v) for v in value]
+    if issubclass(kind, frozenset | set):
+        return _sorted_set
+    if issubclass(kind, Mapping):
+        return lambda value: {str(k): encode(v) for k, v in value.items()}
+    return str
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def write_evidence(report: Report, out: BinaryIO) -> None:
+    """Write the document: compact, keys sorted, UTF-8, one line; ``jq .`` pretty-prints it.
+
+    The bytes are those of ``json.dumps(encode(report), sort_keys=True)``, written one record
+    of the long lists (changes, findings) at a time, so memory stays small.
+    """
+    out.write(b"{")
+    for number, name in enumerate(sorted(_record_keys(Report))):
+        value = getattr(report, name)
+        out.write(b"," if number else b"")
+        out.write(_COMPACT.encode(name).encode("utf-8") + b":")
+        if isinstance(value, tuple) and value and hasattr(type(value[0]), "__dataclass_fields__"):
+            out.write(b"[")
+            for index, item in enumerate(value):
+                out.write((b"," if index else b"") + _COMPACT.encode(encode(item)).encode("utf-8"))
+            out.write(b"]")
+        else:
+            out.write(_COMPACT.encode(encode(value)).encode("utf-8"))
+    out.write(b"}\n")
 
 
 def evidence_bytes(report: Report) -> bytes:
-    """The document: compact, keys sorted, UTF-8; ``jq .`` pretty-prints it."""
-    text = json.dumps(encode(report), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return (text + "\n").encode("utf-8")
+    """The whole document in memory (see :func:`write_evidence`)."""
+    buffer = io.BytesIO()
+    write_evidence(report, buffer)
+    return buffer.getvalue()
 
 
 def _fail(where: str, expected: str, value: Any) -> RenderError:
@@ -68,6 +130,19 @@ def _sequence(item: Decoder, build: Callable[[list[Any]], Any]) -> Decoder:
         if not isinstance(value, list):
             raise _fail(where, "a list", value)
         return build([item(v, f"{where}[{i}]") for i, v in enumerate(value)])
+
+    return decode
+
+
+def _fixed(items: tuple[Decoder, ...]) -> Decoder:
+    """A fixed-length tuple such as ``tuple[str, frozenset[str]]``."""
+
+    def decode(value: Any, where: str) -> Any:
+        if not isinstance(value, list) or len(value) != len(items):
+            raise _fail(where, f"a list of {len(items)}", value)
+        return tuple(
+            item(v, f"{where}[{i}]") for i, (item, v) in enumerate(zip(items, value, strict=True))
+        )
 
     return decode
 
@@ -106,8 +181,11 @@ def _decoder(kind: Any) -> Decoder:
     if origin in (Union, types.UnionType):
         (inner,) = [a for a in get_args(kind) if a is not type(None)]
         return _optional(_decoder(inner))
+    args = get_args(kind)
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        return _fixed(tuple(_decoder(a) for a in args))
     if origin in (tuple, frozenset):
-        return _sequence(_decoder(get_args(kind)[0]), origin)
+        return _sequence(_decoder(args[0]), origin)
     if origin is not None and issubclass(origin, Mapping):
         return _mapping
     if kind is datetime:
@@ -121,8 +199,35 @@ def _decoder(kind: Any) -> Decoder:
     raise RenderError(f"no evidence decoder for {kind!r}")
 
 
+def _named_type(name: str) -> Any:
+    for module in _TYPE_MODULES:
+        importlib.import_module(module)
+    for module_name in sorted(m for m in sys.modules if m.startswith("auditor.")):
+        found = getattr(sys.modules[module_name], name, None)
+        if isinstance(found, type):
+            return found
+    return None
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field types, resolving names its module imports only for type checkers."""
+    names: dict[str, Any] = {}
+    while True:
+        try:
+            return get_type_hints(cls, localns=names)
+        except NameError as err:
+            name = err.name or ""
+            found = _named_type(name) if name and name not in names else None
+            if found is None:
+                raise RenderError(
+                    f"evidence: cannot resolve type {name} of {cls.__name__}"
+                ) from err
+            names[name] = found
+
+
 def _record(cls: type) -> Decoder:
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
+    omitted = _OMITTED.get(cls, frozenset())
     fields = [
         (
             f.name,
@@ -130,6 +235,7 @@ def _record(cls: type) -> Decoder:
             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
         )
         for f in dataclasses.fields(cls)
+        if f.name not in omitted
     ]
 
     def decode(value: Any, where: str) -> Any:
@@ -168,4 +274,5 @@ class JsonRenderer(Renderer):
     format = Format.JSON
 
     def render(self, report: Report, out: Path, context: RenderContext) -> None:
-        (out / EVIDENCE_FILE).write_bytes(evidence_bytes(report))
+        with (out / EVIDENCE_FILE).open("wb", buffering=1 << 20) as stream:
+            write_evidence(report, stream)

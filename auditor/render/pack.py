@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
@@ -23,7 +24,7 @@ from auditor.render.interface import (
 from auditor.render.json import JsonRenderer
 from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
-from auditor.render.templating import environment
+from auditor.render.templating import environment, template_problem
 from auditor.report import Report
 
 RENDERERS: dict[Format, type[Renderer]] = {
@@ -52,12 +53,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _inventory(root: Path) -> dict[str, str]:
-    return {
-        path.relative_to(root).as_posix(): file_sha256(path)
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and path.relative_to(root).as_posix() != MANIFEST_FILE
-    }
+def _inventory(root: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """Every file under ``root`` (but the manifest) with its SHA-256; ``known`` digests are
+    taken as they are, for files written earlier in this run and not touched since."""
+    known = known or {}
+    inventory = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_file() and name != MANIFEST_FILE:
+            inventory[name] = known.get(name) or file_sha256(path)
+    return inventory
 
 
 def manifest_text(files: Iterable[tuple[str, str]]) -> str:
@@ -65,15 +70,41 @@ def manifest_text(files: Iterable[tuple[str, str]]) -> str:
     return "".join(f"{digest}  {path}\n" for path, digest in sorted(files))
 
 
-def _prepare(out: Path) -> Path:
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out} already exists and is not an empty directory")
+def _prepare(out: Path, replace: bool) -> Path:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} already exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not replace:
+            raise UsageError(f"{out} already exists and is not an empty directory")
+        if not (out / MANIFEST_FILE).is_file():
+            raise UsageError(f"{out} is not an audit pack (no {MANIFEST_FILE}); not replacing it")
     out.parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
 
 
-def write_pack(report: Report, out: Path, options: RenderOptions | None = None) -> Pack:
+def _move_into_place(work: Path, out: Path) -> None:
+    """Rename ``work`` to ``out``; an earlier pack at ``out`` is moved aside first, then removed."""
+    if out.is_dir() and any(out.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+        os.replace(out, old)
+        try:
+            os.replace(work, out)
+        except BaseException:
+            os.replace(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, out)
+
+
+def write_pack(
+    report: Report, out: Path, options: RenderOptions | None = None, *, replace: bool = False
+) -> Pack:
     """Render every requested format into a new directory ``out``, all or nothing.
+
+    The pack is built in a temporary sibling directory and renamed into place: ``out`` never
+    holds a partial pack. ``out`` may exist empty; with ``replace``, it may hold an earlier pack
+    (a directory with a ``MANIFEST.sha256``), replaced only once the new one is complete.
 
     The PDF is rendered last. Its cover cites the SHA-256 of the evidence manifest: the text of
     ``MANIFEST.sha256`` without its ``report.pdf`` line, i.e. every other file of the pack.
@@ -81,28 +112,44 @@ def write_pack(report: Report, out: Path, options: RenderOptions | None = None) 
     options = options or RenderOptions()
     if not options.formats:
         raise UsageError("no output format requested")
+    needs_tables = Format.CSV in options.formats or Format.PDF in options.formats
     context = RenderContext(
         options=options,
         env=environment(options.template_dir),
-        tables=tables(report, options.header_profile),
+        tables=tables(report, options.header_profile) if needs_tables else {},
     )
-    work = _prepare(out)
+    work = _prepare(out, replace)
     try:
-        for fmt in (f for f in RENDERERS if f in options.formats and f is not Format.PDF):
-            RENDERERS[fmt]().render(report, work, context)
-        if Format.PDF in options.formats:
-            evidence = tuple(sorted(_inventory(work).items()))
-            digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
-            pdf_context = replace(context, evidence=evidence, evidence_digest=digest)
-            PdfRenderer().render(report, work, pdf_context)
-        files = tuple(sorted(_inventory(work).items()))
+        try:
+            evidence = _render(report, work, context)
+        except Exception as err:
+            problem = template_problem(err, options.template_dir)
+            if problem is None:
+                raise
+            raise RenderError(problem) from err
+        files = tuple(sorted(_inventory(work, evidence).items()))
         (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
         os.chmod(work, 0o755)
-        os.replace(work, out)
+        _move_into_place(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return Pack(path=out, files=files)
+
+
+def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str]:
+    """Write every requested format, the PDF last; the digests of the files before the PDF."""
+    formats = context.options.formats
+    for fmt in (f for f in RENDERERS if f in formats and f is not Format.PDF):
+        RENDERERS[fmt]().render(report, work, context)
+    if Format.PDF not in formats:
+        return {}
+    inventory = _inventory(work)
+    evidence = tuple(sorted(inventory.items()))
+    digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
+    pdf_context = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
+    PdfRenderer().render(report, work, pdf_context)
+    return inventory
 
 
 def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:
@@ -133,6 +180,8 @@ def verify_pack(pack: Path) -> list[str]:
     """
     if not pack.is_dir():
         raise RenderError(f"not an audit pack directory: {pack}")
+    if not (pack / MANIFEST_FILE).exists():
+        raise RenderError(f"not an audit pack: {pack} has no {MANIFEST_FILE}")
     expected, problems = _read_manifest(pack)
     actual = _inventory(pack)
     for name, digest in sorted(expected.items()):

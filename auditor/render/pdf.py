@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 from datetime import UTC
 from pathlib import Path
@@ -13,6 +14,14 @@ from auditor.render.interface import PDF_FILE, Format, RenderContext, Renderer
 from auditor.render.templating import read_asset
 from auditor.report import Report
 
+_MISSING = "PDF output needs WeasyPrint: pip install 'auditor[pdf]' (or leave pdf out of --format)"
+
+
+def check_available() -> None:
+    """Raise :class:`RenderError` now, rather than after a long assessment, without WeasyPrint."""
+    if importlib.util.find_spec("weasyprint") is None:
+        raise RenderError(_MISSING)
+
 
 class PdfRenderer(Renderer):
     format = Format.PDF
@@ -21,10 +30,7 @@ class PdfRenderer(Renderer):
         try:
             import weasyprint
         except ImportError as err:
-            raise RenderError(
-                "PDF output needs WeasyPrint: pip install 'auditor[pdf]'"
-                " (or leave pdf out of --format)"
-            ) from err
+            raise RenderError(_MISSING) from err
         attachments = tuple(
             (Path(name).name, hashlib.sha256(data).hexdigest())
             for name, data in context.tables.items()

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 from markupsafe import Markup
 
 from auditor.errors import RenderError
@@ -47,3 +56,34 @@ def read_asset(env: Environment, name: str) -> str:
         raise RenderError(f"no template loader to read {name}")
     source, _, _ = env.loader.get_source(env, name)
     return source
+
+
+def _where(err: BaseException) -> tuple[str, int | None]:
+    """The innermost template file and line of ``err``'s traceback (Jinja maps them back)."""
+    if isinstance(err, TemplateSyntaxError):
+        return err.filename or err.name or "", err.lineno
+    frames = [
+        f
+        for f in traceback.extract_tb(err.__traceback__)
+        if f.filename.endswith((".html", ".css", ".js"))
+    ]
+    return (frames[-1].filename, frames[-1].lineno) if frames else ("", None)
+
+
+def template_problem(err: BaseException, user_dir: Path | None) -> str | None:
+    """A one-line message when ``err`` comes from a template, else ``None`` (a bug of ours).
+
+    Jinja's own errors always qualify; any other error qualifies only when it was raised in a
+    template of ``user_dir``, which the user wrote.
+    """
+    if isinstance(err, TemplateNotFound):
+        return f"template not found: {err.name}"
+    filename, line = _where(err)
+    in_user_dir = bool(
+        filename and user_dir and Path(filename).resolve().is_relative_to(user_dir.resolve())
+    )
+    if not isinstance(err, TemplateError) and not in_user_dir:
+        return None
+    at = f"{filename}, line {line}" if filename and line else filename or "a template"
+    message = " ".join(str(getattr(err, "message", None) or err).split())
+    return f"template error in {at}: {message or type(err).__name__}"

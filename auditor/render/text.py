@@ -25,6 +25,8 @@ _JSON_SCRIPT = re.compile("[<>&\u2028\u2029]")
 
 def visible(text: str) -> str:
     """Replace control, bidirectional and zero-width characters by ``⟨U+XXXX⟩``."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, decided in C: nothing to replace
     return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,6 +109,20 @@ class RepositoryView:
     events: tuple[str, ...]
 
 
+def parameter_text(value: object) -> str:
+    """A control parameter as written in the pack: text as is, anything else as JSON (the same
+    whether the report was just assessed or read back from ``evidence.json``)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
 def period(report: Report) -> str:
     since = when(report.since) or "the first commit"
     until = when(report.until) or when(report.generated_at)
@@ -186,11 +201,20 @@ class ReportView:
             page=change_page(finding.change_id) if facts else "",
         )
 
-    def _exceptions(self, control_id: str) -> tuple[ExceptionView, ...]:
-        found = self.findings_by_control.get(control_id, [])
-        views = [self.exception(f) for f in found if f.status in EXCEPTION_STATUSES]
-        order = {s.value: i for i, s in enumerate(EXCEPTION_STATUSES)}
-        return tuple(sorted(views, key=lambda v: (order[v.status], v.landed_at, v.change_id)))
+    def _exceptions(
+        self, control_id: str, limit: int | None
+    ) -> tuple[tuple[ExceptionView, ...], int]:
+        """The first ``limit`` (all when None) exceptions, by status, landing time and change;
+        and how many were left out."""
+        order = {s: i for i, s in enumerate(EXCEPTION_STATUSES)}
+        found = [f for f in self.findings_by_control.get(control_id, []) if f.status in order]
+        found.sort(key=lambda f: (order[f.status], self._landed(f.change_id), f.change_id))
+        shown = found[:limit]
+        return tuple(self.exception(f) for f in shown), len(found) - len(shown)
+
+    def _landed(self, change_id: str) -> str:
+        facts = self.changes.get(change_id)
+        return when(facts.change.landed_at) if facts else ""
 
     def waiver(self, waiver: Waiver) -> WaiverView:
         scope = ", ".join(
@@ -216,8 +240,10 @@ class ReportView:
             used=self.waiver_uses[waiver.id],
         )
 
-    def control(self, result: ControlResult) -> ControlView:
+    def control(self, result: ControlResult, limit: int | None = None) -> ControlView:
+        """The view of one control, listing its first ``limit`` exceptions (all when None)."""
         control = result.control
+        exceptions, hidden = self._exceptions(control.id, limit)
         return ControlView(
             id=control.id,
             title=control.title,
@@ -226,7 +252,9 @@ class ReportView:
             check=control.check,
             severity=control.severity.value,
             status=result.status.value,
-            parameters=tuple((str(k), str(v)) for k, v in sorted(control.parameters.items())),
+            parameters=tuple(
+                (str(k), parameter_text(v)) for k, v in sorted(control.parameters.items())
+            ),
             refs=tuple(str(r) for r in control.refs(self.report.frameworks)),
             population=result.population,
             passed=result.passed,
@@ -234,7 +262,8 @@ class ReportView:
             unknown=result.unknown,
             not_applicable=result.not_applicable,
             waived=result.waived,
-            exceptions=self._exceptions(control.id),
+            exceptions=exceptions,
+            hidden_exceptions=hidden,
             waivers=tuple(self.waiver(w) for w in self.report.waivers if w.control == control.id),
             anchor=f"control-{slug(control.id)}",
             page=control_page(control.id),

@@ -23,7 +23,7 @@ from auditor.reviews.interface import (
     ReviewState,
     parse_remote_url,
 )
-from auditor.reviews.offline import OfflineSource, build_export, write_export
+from auditor.reviews.offline import OfflineSource, build_export, export_document, write_export
 
 __all__ = [
     "TOKEN_VARIABLES",
@@ -44,7 +44,9 @@ __all__ = [
     "ReviewId",
     "ReviewSource",
     "ReviewState",
+    "api_url",
     "build_export",
+    "export_document",
     "open_forge",
     "parse_remote_url",
     "write_export",
@@ -52,6 +54,16 @@ __all__ = [
 
 TOKEN_VARIABLES = {Forge.GITHUB: "GITHUB_TOKEN", Forge.GITLAB: "GITLAB_TOKEN"}
 """The environment variable a caller reads each forge's token from."""
+
+
+def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
+    """The REST API base of ``remote``'s forge: ``base_url`` when given, else derived from
+    the host (github.com, GitHub Enterprise Server, GitLab.com or self-managed GitLab)."""
+    if base_url:
+        return base_url.rstrip("/")
+    if forge is Forge.GITHUB:
+        return github.api_url_for(remote.host)
+    return gitlab.api_url_for(remote.host)
 
 
 def open_forge(
@@ -66,13 +78,11 @@ def open_forge(
 ) -> RawSource:
     """A source reading ``remote``'s requests from its forge's API (``base_url`` overrides)."""
     if forge is Forge.GITHUB:
-        url = base_url or github.api_url_for(remote.host)
         headers, auth = github.HEADERS, AuthScheme.BEARER
     else:
-        url = base_url or gitlab.api_url_for(remote.host)
         headers, auth = {}, AuthScheme.PRIVATE_TOKEN
     client = ForgeClient(
-        url,
+        api_url(forge, remote, base_url),
         name="GitHub" if forge is Forge.GITHUB else "GitLab",
         token=token,
         auth=auth,

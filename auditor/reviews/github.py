@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
-from auditor.reviews.http import ForgeClient
+from auditor.reviews.http import ApiSource, Params
 from auditor.reviews.interface import (
     AccountType,
     Bundle,
@@ -13,7 +12,6 @@ from auditor.reviews.interface import (
     Forge,
     Payload,
     PayloadError,
-    RawSource,
     RequestCommit,
     RequestNumber,
     RequestState,
@@ -32,7 +30,7 @@ def api_url_for(host: str) -> str:
     return GITHUB_API if host in ("github.com", "www.github.com") else f"https://{host}/api/v3"
 
 
-class GitHubSource(RawSource):
+class GitHubSource(ApiSource):
     """Merged pull requests of one repository (``owner/name``).
 
     GitHub lists at most 250 commits of a pull request. A longer one is yielded with the commits
@@ -42,37 +40,21 @@ class GitHubSource(RawSource):
     forge = Forge.GITHUB
     bundles_key = "pulls"
 
-    def __init__(self, client: ForgeClient, repository: str) -> None:
-        super().__init__(repository, client.base_url)
-        self._client = client
-
-    def close(self) -> None:
-        self._client.close()
-
-    def fetch_raw(self, *, base_branch: str, updated_since: datetime | None) -> Iterator[Bundle]:
-        params: dict[str, str | int] = {
+    def _listing(self, base_branch: str, updated_since: datetime | None) -> tuple[str, Params]:
+        params: Params = {
             "state": "closed",
             "base": base_branch,
             "sort": "updated",
             "direction": "desc",
             "per_page": PAGE_SIZE,
         }
-        for page in self._client.pages(f"/repos/{self.repository}/pulls", params):
-            merged: list[int] = []
-            stale = False
-            for index, item in enumerate(page):
-                pull = Payload.of(item, f"pulls[{index}]")
-                if updated_since is not None and pull.time("updated_at") < updated_since:
-                    stale = True
-                    break
-                if pull.opt_text("merged_at") is not None:
-                    merged.append(pull.number("number"))
-            yield from self._client.map(self._bundle, merged)
-            if stale:
-                return
+        return f"/repos/{self.repository}/pulls", params
 
-    def _bundle(self, number: int) -> Bundle:
-        path = f"/repos/{self.repository}/pulls/{number}"
+    def _merged(self, item: Payload) -> bool:
+        return item.opt_text("merged_at") is not None
+
+    def _bundle(self, item: Payload) -> Bundle:
+        path = f"/repos/{self.repository}/pulls/{item.number('number')}"
         per_page = {"per_page": PAGE_SIZE}
         return {
             "pull": self._client.get(path),
@@ -128,6 +110,8 @@ def _commit(item: Payload) -> RequestCommit:
     git = item.obj("commit")
     author, committer = git.obj("author"), git.obj("committer")
     account, committer_account = item.opt_obj("author"), item.opt_obj("committer")
+    verification = git.opt_obj("verification")
+    reason = verification.opt_text("reason") if verification else None
     return RequestCommit(
         sha=item.text("sha"),
         parents=tuple(parent.text("sha") for parent in item.objs("parents")),
@@ -140,6 +124,7 @@ def _commit(item: Payload) -> RequestCommit:
         author_login=account.opt_text("login") if account else None,
         committer_login=committer_account.opt_text("login") if committer_account else None,
         message=git.text("message"),
+        signed=None if reason is None else reason != "unsigned",
     )
 
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from auditor.reviews.http import ForgeClient
+from auditor.reviews.http import ApiSource, Params
 from auditor.reviews.interface import (
     AccountType,
     Bundle,
     ChangeRequest,
     Forge,
     Payload,
-    RawSource,
     RequestCommit,
     RequestNumber,
     RequestState,
@@ -39,7 +37,7 @@ def project_id(path: str) -> str:
     return quote(path.strip("/"), safe="")
 
 
-class GitLabSource(RawSource):
+class GitLabSource(ApiSource):
     """Merged merge requests of one project (``group/…/project``).
 
     Approvals become APPROVED reviews. GitLab does not say which commit an approval was given
@@ -49,15 +47,7 @@ class GitLabSource(RawSource):
     forge = Forge.GITLAB
     bundles_key = "merge_requests"
 
-    def __init__(self, client: ForgeClient, repository: str) -> None:
-        super().__init__(repository, client.base_url)
-        self._client = client
-        self._project = f"/projects/{project_id(repository)}"
-
-    def close(self) -> None:
-        self._client.close()
-
-    def fetch_raw(self, *, base_branch: str, updated_since: datetime | None) -> Iterator[Bundle]:
+    def _listing(self, base_branch: str, updated_since: datetime | None) -> tuple[str, Params]:
         params: dict[str, str | int] = {
             "state": "merged",
             "target_branch": base_branch,
@@ -68,21 +58,16 @@ class GitLabSource(RawSource):
         if updated_since is not None:
             since = updated_since.astimezone(UTC).isoformat(timespec="seconds")
             params["updated_after"] = since.replace("+00:00", "Z")
-        for page in self._client.pages(f"{self._project}/merge_requests", params):
-            requests = [Payload.of(item, f"merge_requests[{i}]") for i, item in enumerate(page)]
-            fresh = [
-                request
-                for request in requests
-                if updated_since is None or request.time("updated_at") >= updated_since
-            ]
-            yield from self._client.map(self._bundle, fresh)
-            if len(fresh) < len(requests):
-                return
+        return f"{self._project}/merge_requests", params
 
-    def _bundle(self, request: Payload) -> Bundle:
-        path = f"{self._project}/merge_requests/{request.number('iid')}"
+    @property
+    def _project(self) -> str:
+        return f"/projects/{project_id(self.repository)}"
+
+    def _bundle(self, item: Payload) -> Bundle:
+        path = f"{self._project}/merge_requests/{item.number('iid')}"
         return {
-            "merge_request": dict(request.data),
+            "merge_request": dict(item.data),
             "commits": self._client.collect(f"{path}/commits", {"per_page": PAGE_SIZE}),
             "approvals": self._client.get(f"{path}/approvals"),
         }

@@ -1,4 +1,5 @@
-"""A small JSON-over-HTTP client for forge APIs: pagination, rate limits, retries, ETags."""
+"""A small JSON-over-HTTP client for forge APIs (pagination, rate limits, retries, ETags), and
+:class:`ApiSource`, the shape every forge API source shares."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ import logging
 import ssl
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from itertools import takewhile
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 import httpx
 
 from auditor import __version__
 from auditor.errors import ForgeError
+from auditor.reviews.interface import Bundle, Payload, RawSource
 
 log = logging.getLogger(__name__)
 
@@ -281,3 +286,47 @@ class ForgeClient:
         if self._token:
             text = text.replace(self._token, "***")
         return ForgeError(" ".join(text.split()))
+
+
+class ApiSource(RawSource):
+    """Merged requests read from a forge's REST API through a :class:`ForgeClient`.
+
+    The list endpoint is read page by page, most recently updated first; reading stops at the
+    first request updated before ``updated_since``. The details of each merged request of a page
+    (its commits, reviews or approvals) are fetched concurrently into one bundle. Subclasses say
+    where the list is, which of its items are merged, and how a bundle is assembled.
+    """
+
+    def __init__(self, client: ForgeClient, repository: str) -> None:
+        super().__init__(repository, client.base_url)
+        self._client = client
+
+    def close(self) -> None:
+        self._client.close()
+
+    def fetch_raw(self, *, base_branch: str, updated_since: datetime | None) -> Iterator[Bundle]:
+        path, params = self._listing(base_branch, updated_since)
+        for page in self._client.pages(path, params):
+            items = [Payload.of(item, f"{self.bundles_key}[{i}]") for i, item in enumerate(page)]
+            fresh = list(
+                takewhile(
+                    lambda item: updated_since is None or item.time("updated_at") >= updated_since,
+                    items,
+                )
+            )
+            yield from self._client.map(self._bundle, [i for i in fresh if self._merged(i)])
+            if len(fresh) < len(items):
+                return
+
+    @abstractmethod
+    def _listing(self, base_branch: str, updated_since: datetime | None) -> tuple[str, Params]:
+        """The list endpoint of requests closed into ``base_branch`` and its query parameters,
+        sorted by update time, newest first."""
+
+    def _merged(self, item: Payload) -> bool:
+        """Whether a listed request was merged (the list may hold closed, unmerged ones)."""
+        return True
+
+    @abstractmethod
+    def _bundle(self, item: Payload) -> Bundle:
+        """The raw payloads of one listed request (called on the client's worker threads)."""

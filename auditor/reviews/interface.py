@@ -66,6 +66,8 @@ class RequestCommit:
     """The forge account the author email maps to, when the forge knows one."""
     committer_login: str | None
     message: str
+    signed: bool | None = None
+    """Whether the forge reports a signature on the commit (verified or not); None: not said."""
 
 
 @dataclass(frozen=True)

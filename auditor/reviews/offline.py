@@ -9,7 +9,9 @@ parsed again later::
      "pulls": [{"pull": {...}, "commits": [...], "reviews": [...]}]}
 
 GitLab documents carry ``"merge_requests": [{"merge_request": {...}, "commits": [...],
-"approvals": {...}}]`` instead of ``pulls``.
+"approvals": {...}}]`` instead of ``pulls``. A document exported from an incomplete forge answer
+says ``"complete": false`` and may list why under ``"gaps"`` (one line each); a reader reports
+those as evidence gaps. No credential is ever part of the document.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import DefinitionError
+from auditor.errors import DefinitionError, UsageError
 from auditor.reviews.github import GitHubSource
 from auditor.reviews.gitlab import GitLabSource
 from auditor.reviews.interface import (
+    Bundle,
     ChangeRequest,
     EvidenceGap,
     Forge,
@@ -47,28 +50,60 @@ def build_export(
     exported_at: datetime,
 ) -> dict[str, Any]:
     """Fetch every merged request of ``source`` into an export document."""
-    pairs = sorted(
-        source.fetch_pairs(base_branch=base_branch, updated_since=updated_since),
-        key=lambda pair: pair[1].number,
+    pairs = list(source.fetch_pairs(base_branch=base_branch, updated_since=updated_since))
+    return export_document(
+        source.forge,
+        source.repository,
+        source.base_url,
+        [bundle for bundle, _ in pairs],
+        exported_at=exported_at,
+        complete=source.complete,
+        gaps=[gap.reason for gap in source.gaps if gap.request is None],
     )
+
+
+def export_document(
+    forge: Forge,
+    repository: str,
+    base_url: str,
+    bundles: Iterable[Bundle],
+    *,
+    exported_at: datetime,
+    complete: bool = True,
+    gaps: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The export document of ``bundles`` (raw payloads of ``forge``), ordered by request
+    number, one per number. ``gaps`` says why the evidence is incomplete where the bundles
+    cannot tell (a refused or failed request); any gap makes the document incomplete."""
+    source = SOURCES[forge]
+    by_number: dict[int, Bundle] = {}
+    for bundle in bundles:
+        by_number.setdefault(source.parse(Payload.of(bundle, "")).number, bundle)
     stamp = exported_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return {
+    reasons = list(dict.fromkeys(gaps))
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
-        "forge": source.forge.value,
-        "repository": source.repository,
-        "base_url": source.base_url,
+        "forge": forge.value,
+        "repository": repository,
+        "base_url": base_url,
         "exported_at": stamp,
-        "complete": source.complete,
-        source.bundles_key: [bundle for bundle, _ in pairs],
+        "complete": complete and not reasons,
+        source.bundles_key: [by_number[number] for number in sorted(by_number)],
     }
+    if reasons:
+        document["gaps"] = reasons
+    return document
 
 
 def write_export(path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` deterministically; readers never see a half-written file."""
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write ({err.strerror})") from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -93,6 +128,7 @@ class OfflineSource(ReviewSource):
             if not isinstance(document.data.get("complete"), bool):
                 raise PayloadError("complete", "expected true or false")
             self.exported_complete = document.flag("complete")
+            self.exported_gaps = document.texts("gaps")
             source = SOURCES[self.forge]
             requests = [source.parse(bundle) for bundle in document.objs(source.bundles_key)]
         except PayloadError as err:
@@ -119,6 +155,9 @@ class OfflineSource(ReviewSource):
         self._gaps.clear()
         if not self.exported_complete:
             self._gaps.append(EvidenceGap(None, f"{self.path} was exported incomplete"))
+            self._gaps.extend(
+                EvidenceGap(None, f"{self.path}: {gap}") for gap in self.exported_gaps
+            )
         for request in self.requests:
             if request.base_ref != base_branch or request.merged_at is None:
                 continue

@@ -1,0 +1,158 @@
+"""The work on one repository of a run, and a pool of local processes doing it.
+
+A run plans one :class:`RepoTask` per repository; :func:`work` clones or updates the repository
+when it is named by URL, then mines and assesses it into **its own** evidence store
+(``STORE/repositories/<name>-<hash>/``), so tasks never wait for one another's writes. Tasks and
+outcomes are plain picklable records: :func:`run_locally` runs them in this process or in a pool
+of worker processes, :mod:`auditor.distributed` on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from auditor.assess import AssessOptions, RepoAssessment, assess
+from auditor.clones import Remote, cache_name, display_url, mirror, redact
+from auditor.config import Config, RepositoryConfig
+from auditor.errors import AuditorError, RepositoryError
+from auditor.exitcodes import crash_report
+from auditor.mining import Progress
+from auditor.period import NamedPeriod
+from auditor.store import Store
+
+REPOSITORIES_DIR = "repositories"  # one evidence store per repository, under the run's store
+CLONES_DIR = "clones"  # mirrors of repositories named by URL
+ENVIRONMENTS_FILE = "environments.yaml"  # a repository's environment patterns, as a rules file
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class RepoTask:
+    """The work on one repository, as sent to a worker process (picklable, no secrets
+    beyond what the config's URL itself holds)."""
+
+    index: int
+    source: str  # the configured path, or the URL without user information
+    url: str | None  # the URL as configured (``${NAME}`` expanded by the worker)
+    store: Path  # this repository's evidence store
+    clones: Path  # the mirror cache
+    options: AssessOptions
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RepoOutcome:
+    """What a task brought back: the assessed repository, or why there is none."""
+
+    index: int
+    assessment: RepoAssessment | None
+    error: str = ""
+    crashed: bool = False  # an unexpected error (a bug); details in a crash report
+
+
+def plan(
+    config: Config, as_of: datetime, named: NamedPeriod, *, jobs: int | None = None
+) -> list[RepoTask]:
+    """One task per repository of the config, in config order."""
+    clones = config.store / CLONES_DIR
+    tasks = []
+    for repo in config.repositories:
+        store = config.store / REPOSITORIES_DIR / store_name(repo)
+        path = repo.path if repo.url is None else clones / cache_name(repo.url)
+        assert path is not None
+        options = config.assess_options(
+            repo, as_of=as_of, period=named.period, repo_path=path, store=store, jobs=jobs
+        )
+        if repo.environments:
+            ledger = options.ledger
+            rules = (*ledger.rule_files, store / ENVIRONMENTS_FILE)
+            options = replace(options, ledger=replace(ledger, rule_files=rules))
+        # Waivers apply once, over every repository, in this process.
+        options = replace(options, waivers=None)
+        tasks.append(
+            RepoTask(repo.index, repo.source, repo.url, store, clones, options, repo.environments)
+        )
+    return tasks
+
+
+def store_name(repo: RepositoryConfig) -> str:
+    """The directory of ``repo``'s evidence store: readable, and stable while its source is."""
+    key = display_url(repo.url) if repo.url is not None else str(Path(str(repo.path)).resolve())
+    tail = key.split("://", 1)[-1].rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    slug = _SLUG.sub("-", tail).strip("-.")[:40] or "repository"
+    return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+
+def work(task: RepoTask) -> RepoOutcome:
+    """Clone or update, mine and assess one repository into its own store (in a worker)."""
+    secrets = _url_secrets(task.url)
+    try:
+        (path,) = task.options.ledger.repos
+        if task.url is not None:
+            mirror(task.url, task.clones)  # into ``path``: plan() named it after the URL
+        elif not path.exists():  # before the store is opened: no store for a typo
+            raise RepositoryError(f"{path}: no such directory")
+        if task.environments:
+            _write_environments(task.store, task.environments)
+        with Store.open(task.store) as store:
+            assessed = assess(store, task.options)
+        return RepoOutcome(task.index, assessed.repositories[0])
+    except AuditorError as err:
+        return RepoOutcome(task.index, None, redact(str(err), secrets))
+    except Exception as exc:  # a bug: the others go on; the run reports it and exits 3
+        where = crash_report(exc)
+        reason = f"internal error: {type(exc).__name__}: {exc} (details in {where})"
+        return RepoOutcome(task.index, None, redact(reason, secrets), crashed=True)
+
+
+def run_locally(tasks: Sequence[RepoTask], progress: Progress, workers: int) -> list[RepoOutcome]:
+    """The tasks in this process (one worker) or in a pool of ``workers`` processes."""
+    if workers <= 1 or len(tasks) <= 1:
+        outcomes = []
+        for task in tasks:
+            outcomes.append(work(task))
+            progress.advance(1)
+        return outcomes
+    context = multiprocessing.get_context("spawn")  # no inherited threads or open databases
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(work, task): task for task in tasks}
+        outcomes = []
+        for future in as_completed(futures):
+            try:
+                outcomes.append(future.result())
+            except BrokenProcessPool as err:  # a worker was killed (out of memory, signal)
+                reason = f"worker process died: {err}"
+                outcomes.append(RepoOutcome(futures[future].index, None, reason))
+            progress.advance(1)
+    return outcomes
+
+
+def _write_environments(store: Path, patterns: Sequence[str]) -> None:
+    """The repository's environment patterns as a rules file (rewritten only when changed)."""
+    text = yaml.safe_dump({"environments": {"patterns": list(patterns)}}, sort_keys=False)
+    path = store / ENVIRONMENTS_FILE
+    store.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def _url_secrets(url: str | None) -> tuple[str, ...]:
+    if url is None:
+        return ()
+    try:
+        return Remote.parse(url).secrets
+    except AuditorError:
+        return ()

@@ -1,0 +1,136 @@
+"""Analysis of mined changes: parallel equals serial, stored once, CODEOWNERS at parents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from gitrepo import GitRepo
+
+from auditor import analysis
+from auditor.analysis import analyse, analyse_many, codeowners_at, encode, rules_digest
+from auditor.infra import Rules
+from auditor.mining import mine
+from auditor.model import Change
+from auditor.store import Store
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+SG = """resource "aws_security_group" "web" {{
+  name = "web"
+  ingress {{
+    from_port   = {port}
+    cidr_blocks = ["{cidr}"]
+  }}
+}}
+
+module "vpc" {{
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "{version}"
+}}
+"""
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  replicas: {replicas}
+  template:
+    spec:
+      containers:
+        - name: api
+          image: ghcr.io/acme/api:{tag}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+"""
+
+
+def build(repo: GitRepo) -> None:
+    repo.commit("init", {"CODEOWNERS": "* @acme/platform\n/envs/prod/ @alice\n"})
+    for step in range(8):
+        files: dict[str, str | bytes | None] = {
+            f"envs/{env}/network.tf": SG.format(
+                port=443 + step, cidr=f"10.{step}.0.0/16", version=f"5.{step}.0"
+            )
+            for env in ("dev", "prod")
+        }
+        files["k8s/api.yaml"] = DEPLOYMENT.format(replicas=step + 1, tag=f"1.{step}")
+        if step == 3:
+            files["envs/prod/broken.tf"] = 'resource "x" "y" {\n  a = \n'
+            files["CODEOWNERS"] = "* @acme/platform\n/envs/prod/ @carol\n"
+        if step == 5:
+            files["envs/prod/broken.tf"] = None
+            files["envs/dev/network.tf"] = None
+        repo.commit(f"step {step}", files)
+
+
+class Mined(NamedTuple):
+    repo: GitRepo
+    store: Store
+    repo_id: int
+    changes: list[Change]
+
+
+@pytest.fixture
+def mined(repo: GitRepo, tmp_path: Path) -> Iterator[Mined]:
+    build(repo)
+    with Store.open(tmp_path / "store") as store:
+        result = mine(store, repo.path, now=NOW)
+        changes = list(store.changes(result.repo_id, result.branches[0].branch))
+        yield Mined(repo, store, result.repo_id, changes)
+
+
+def test_parallel_analysis_equals_serial(mined: Mined) -> None:
+    repo, _store, _repo_id, changes = mined
+    blobs = analysis._read_blobs(repo.path, analysis._wanted_blobs(changes))
+    work = [analysis._work(c, blobs) for c in changes]
+    serial = analyse_many(work, Rules.default(), jobs=1)
+    parallel = analyse_many(work, Rules.default(), jobs=2, min_parallel=1)
+    assert [encode(a) for a in parallel] == [encode(a) for a in serial]
+    assert len(serial) == len(changes) == 9
+    errors = [e for a in serial for f in a.files for e in f.errors]
+    assert any("envs/prod/broken.tf: cannot parse after" in e for e in errors)
+    modified = {r.address for a in serial[2:] for _f, r in a.resources}
+    assert {"aws_security_group.web", "module.vpc", "Deployment/shop/api"} <= modified
+
+
+def test_slices_are_contiguous_and_cover_every_change() -> None:
+    work = [[("a", None, None, b"x")] * n for n in (1, 5, 1, 1, 3, 2)]
+    slices = analysis._slices(work, 3)
+    assert [w for part in slices for w in part] == work
+    assert len(slices) == 3
+
+
+def test_analysis_is_stored_and_read_back(
+    mined: Mined,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo, store, repo_id, changes = mined
+    monkeypatch.setattr(analysis, "PARALLEL_MIN_FILES", 1)
+    first = analyse(store, repo_id, repo.path, changes, Rules.default(), rules_digest(), jobs=2)
+
+    def fail(*args: object, **kwargs: object) -> object:
+        raise AssertionError("analysed twice")
+
+    monkeypatch.setattr(analysis, "analyse_many", fail)
+    again = analyse(store, repo_id, repo.path, changes, Rules.default(), rules_digest())
+    assert {k: encode(v) for k, v in again.items()} == {k: encode(v) for k, v in first.items()}
+
+
+def test_codeowners_are_read_at_each_commit(mined: Mined) -> None:
+    repo, _store, _repo_id, changes = mined
+    parents = [c.commit.parents[0] for c in changes if c.commit.parents]
+    found = codeowners_at(repo.path, [*parents, "0" * 40])
+    owners = [found[p] for p in parents]
+    assert all(o is not None and o.source == "CODEOWNERS" for o in owners)
+    prod = [o.owners_of("envs/prod/network.tf")[0].owners for o in owners if o]
+    assert prod[0] == ("@alice",) and prod[-1] == ("@carol",)
+    assert found["0" * 40] is None
