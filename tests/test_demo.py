@@ -97,8 +97,11 @@ def _main_log(repo: Path, fmt: str, *args: str) -> list[str]:
     return git(repo, "log", f"--format={fmt}", *args, "main").splitlines()
 
 
-def test_same_scale_gives_identical_output(demo: DemoSummary, tmp_path: Path) -> None:
-    again = create_demo(tmp_path / "again", scale=SMALL)
+def test_same_scale_gives_identical_output(
+    demo: DemoSummary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative target, as `make demo` gives it
+    again = create_demo(Path("again"), scale=SMALL)
     assert again.head == demo.head
     assert git(again.repository, "for-each-ref") == git(demo.repository, "for-each-ref")
     assert again.reviews.read_bytes() == demo.reviews.read_bytes()

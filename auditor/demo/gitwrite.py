@@ -57,7 +57,7 @@ class PackWriter:
     def __init__(self, repo: Path, env: dict[str, str]) -> None:
         self._repo = repo
         self._env = env
-        self._folder = repo / ".git" / "objects" / "pack"
+        self._folder = repo.resolve() / ".git" / "objects" / "pack"  # git runs inside repo
         self._folder.mkdir(parents=True, exist_ok=True)
         self._temporary = self._folder / "tmp_demo.pack"
         self._out: IO[bytes] = self._temporary.open("wb")
