@@ -21,9 +21,11 @@ demo: $(STAMP)
 	$(BIN)/auditor changes $(DEMO)/infra-live --store $(DEMO)/.auditor -o $(DEMO)/changes.csv
 	@# The demo plants failing controls, so report exits 1 (controls failed): accepted here.
 	@# Any other exit (2 bad input, 3 bug, 4 evidence incomplete) still fails make demo.
-	$(BIN)/auditor report $(DEMO)/infra-live --store $(DEMO)/.auditor \
-		--reviews-file $(DEMO)/reviews.json --out $(DEMO)/pack --as-of 2026-10-01T00:00:00Z \
-		--organisation "Acme Corp" --sample 5 --seed demo || test $$? -eq 1
+	@# Its config (auditor.toml) names the review data, the period, the allowed automation.
+	$(BIN)/auditor report $(DEMO)/infra-live --config $(DEMO)/auditor.toml \
+		--store $(DEMO)/.auditor --out $(DEMO)/pack --as-of 2026-10-01T00:00:00Z \
+		--sample 5 --seed demo || test $$? -eq 1
+	$(BIN)/auditor verify $(DEMO)/pack
 	@echo
 	@echo "Change ledger of the sample repository: $(DEMO)/changes.csv"
 	@echo "Audit pack (failing controls are planted in the demo): $(DEMO)/pack"
@@ -45,6 +47,8 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/analysis.py --commits 5000 --files 1000 --repeat 3
+	$(BIN)/python benchmarks/many.py
 
 verify-ledger: $(STAMP)
 	@test -n "$(REPO)" || { echo "usage: make verify-ledger REPO=path/to/repository"; exit 2; }

@@ -317,3 +317,48 @@ def test_forge_failure_is_incomplete_never_no_reviews(
     assert (
         "no merged request named" in status_of(rows, "CHG-01", history.changes["direct"])["reason"]
     )
+
+
+def test_config_supplies_period_review_source_waivers_and_overrides(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, tmp_path: Path
+) -> None:
+    export = history.write_export(tmp_path / "reviews.json")
+    (tmp_path / "waivers.yaml").write_text(WAIVERS, encoding="utf-8")
+    config = tmp_path / "auditor.toml"
+    config.write_text(
+        f"""[audit]
+since = "{PERIOD_START}"
+waivers = "waivers.yaml"
+
+[[repository]]
+path = "{history.path}"
+reviews_file = "{export.name}"
+
+[[overrides."CHG-01"]]
+parameters = {{ allow = ['^bob@example\\.com$'] }}
+""",
+        encoding="utf-8",
+    )
+    argv = ["check", history.path, "--store", tmp_path / "store", "-q", "--format", "json",
+            "--config", config]  # fmt: skip
+    assert run([str(a) for a in argv]) == ExitCode.CONTROLS_FAILED
+    rows = json.loads(capsys.readouterr().out)
+    change = history.changes
+    assert status_of(rows, "CHG-01", change["direct"])["status"] == "pass"  # the override
+    assert status_of(rows, "CHG-04", change["#3"])["waiver_id"] == "W-7"  # the waivers file
+    assert status_of(rows, "CHG-02", change["#1"])["status"] == "pass"  # the review source
+    assert change["root"] not in {r["commit"] for r in rows}  # the period
+
+
+def test_config_errors_name_file_key_and_line(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, tmp_path: Path
+) -> None:
+    config = tmp_path / "auditor.toml"
+    config.write_text('[audit]\nperiod = "last-quarter"\ncolour = "blue"\n', encoding="utf-8")
+    code = run(
+        ["check", str(history.path), "--store", str(tmp_path / "s"), "--config", str(config)]
+    )
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE
+    assert f"{config}:3" in err and "colour" in err
+    assert "Traceback" not in err

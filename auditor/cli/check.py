@@ -12,6 +12,7 @@ from auditor.cli.app import cli
 from auditor.cli.options import (
     assess_options,
     assess_options_of,
+    config_of,
     fail_on_of,
     ledger_options,
     verdict_options,
@@ -48,7 +49,7 @@ def check(
     from auditor.tabular import write_csv, write_json
 
     severities = fail_on_of(fail_on)
-    options = assess_options_of(repos, kw)
+    options = assess_options_of(repos, kw, config_of(kw))
     with Store.open(options.ledger.store) as store:
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     evaluation = result.evaluation

@@ -171,27 +171,83 @@ def assess_options(f: F) -> F:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 help="People roster CSV: person, emails, logins, start, end.",
             ),
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Take the period, frameworks, waivers, roster, control directories and "
+                "overrides, bot patterns and, for a repository the config lists, its branches, "
+                "review source and overrides from this config file (options given here win).",
+            ),
         ]
     ):
         f = decorator(f)
     return f
 
 
-def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any]) -> Any:
-    """The ``AssessOptions`` of a command's keyword arguments (consumes the ones it reads)."""
+def config_of(kw: dict[str, Any]) -> Any:
+    """The config named by ``--config`` (consumed), or None."""
+    from auditor.config import load_config
+
+    path = kw.pop("config_file", None)
+    return load_config(path) if path is not None else None
+
+
+def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any = None) -> Any:
+    """The ``AssessOptions`` of a command's keyword arguments (consumes the ones it reads),
+    completed from ``config`` where an option was not given."""
+    from dataclasses import replace
+
     from auditor.assess import AssessOptions
+    from auditor.collect import ForgeKind
+    from auditor.config import merge_overrides
 
     forge = forge_options_of(kw)
     frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")
     waivers, roster = kw.pop("waivers"), kw.pop("roster")
-    return AssessOptions(
-        ledger_options_of(repos, **kw),
-        forge,
-        tuple(frameworks),
-        tuple(controls_dirs),
-        waivers,
-        roster,
+    if config is None:
+        return AssessOptions(
+            ledger_options_of(repos, **kw),
+            forge,
+            tuple(frameworks),
+            tuple(controls_dirs),
+            waivers,
+            roster,
+        )
+    entry = _configured_repository(config, repos)
+    if not kw["bot_patterns"]:
+        kw["bot_patterns"] = config.bots
+    if entry is not None and not kw["branches"]:
+        kw["branches"] = entry.branches
+    rules = config.rules + (entry.rules if entry else ())
+    ledger = ledger_options_of(repos, rule_files=rules + tuple(kw.pop("rule_files", ())), **kw)
+    if kw["since"] is None and kw["until"] is None:
+        ledger = replace(ledger, period=config.period.at(ledger.as_of).period)
+    if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
+        forge = entry.forge
+    overrides = merge_overrides(config.overrides, entry.overrides if entry else {})
+    return replace(
+        AssessOptions(
+            ledger,
+            forge,
+            tuple(frameworks) or config.frameworks,
+            config.controls_dirs + tuple(controls_dirs),
+            waivers or config.waivers,
+            roster or config.roster,
+        ),
+        overrides=overrides,
     )
+
+
+def _configured_repository(config: Any, repos: tuple[Path, ...]) -> Any:
+    """The config's entry for the one repository given, matched by path; None otherwise."""
+    if len(repos) != 1:
+        return None
+    wanted = repos[0].resolve()
+    for entry in config.repositories:
+        if entry.path is not None and entry.path.resolve() == wanted:
+            return entry
+    return None
 
 
 def verdict_options(f: F) -> F:

@@ -13,6 +13,7 @@ from auditor.cli.app import cli
 from auditor.cli.options import (
     assess_options,
     assess_options_of,
+    config_of,
     fail_on_of,
     ledger_options,
     say,
@@ -32,7 +33,7 @@ _PRESENTATION = frozenset(
 _ASSESSING = (
     "store", "branches", "since", "until", "as_of", "jobs", "bot_patterns", "forge", "forge_url",
     "forge_repo", "reviews_file", "frameworks", "controls_dirs", "waivers", "roster", "sample",
-    "seed", "organisation",
+    "seed", "organisation", "config_file",
 )  # fmt: skip
 
 
@@ -193,7 +194,10 @@ def _assess(
     from auditor.store import Store
 
     command = redact_command(_recorded_command(ctx))
-    options = assess_options_of(repos, kw)
+    config = config_of(kw)
+    options = assess_options_of(repos, kw, config)
+    if config is not None and not organisation:
+        organisation = config.organisation
     with Store.open(options.ledger.store) as store:
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     for repo in result.repositories:
