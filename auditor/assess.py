@@ -15,7 +15,7 @@ from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
-from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent, Waiver
+from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent, ReviewEvidence, Waiver
 from auditor.store import Store
 from auditor.waivers import load_waivers
 
@@ -44,11 +44,31 @@ class RepoAssessment:
 
     @property
     def complete(self) -> bool:
-        return self.mined.completeness.complete and all(r.complete for r in self.reviews)
+        return not self.gaps
 
     @property
     def gaps(self) -> tuple[str, ...]:
-        return self.mined.completeness.reasons + tuple(g for r in self.reviews for g in r.gaps)
+        return (
+            self.mined.completeness.reasons
+            + tuple(g for r in self.reviews for g in r.gaps)
+            + self._requests_missing()
+        )
+
+    def _requests_missing(self) -> tuple[str, ...]:
+        """Changes whose message names a request the review data does not hold."""
+        named = sorted(
+            {
+                f.request_number
+                for f in self.facts
+                if f.evidence is ReviewEvidence.MISSING and f.request_number is not None
+            }
+        )
+        if not named:
+            return ()
+        shown = ", ".join(f"#{n}" for n in named[:10]) + (" …" if len(named) > 10 else "")
+        return (
+            f"{len(named)} request(s) named by changes are missing from the review data: {shown}",
+        )
 
 
 @dataclass(frozen=True)
@@ -68,7 +88,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
     waivers = load_waivers(options.waivers) if options.waivers else ()
     roster = Roster.load(options.roster) if options.roster else None
     repos = [
-        _assess_repo(store, mined, options, roster)
+        assess_repository(store, mined, options, roster)
         for mined in mine_all(store, options.ledger, progress)
     ]
     evaluation = evaluate(
@@ -84,9 +104,10 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
     return Assessment(tuple(repos), evaluation, tuple(waivers))
 
 
-def _assess_repo(
-    store: Store, mined: MineResult, options: AssessOptions, roster: Roster | None
+def assess_repository(
+    store: Store, mined: MineResult, options: AssessOptions, roster: Roster | None = None
 ) -> RepoAssessment:
+    """One mined repository's changes of the period with their reviews and analysis, as facts."""
     ledger = options.ledger
     changes = period_changes(store, mined, ledger)
     analyses = analyse_changes(store, mined, changes, ledger)

@@ -7,6 +7,7 @@ from typing import Any
 from auditor.analysis import ChangeAnalysis
 from auditor.model import (
     Change,
+    ChangeFacts,
     Commit,
     CustodyLink,
     Finding,
@@ -92,6 +93,22 @@ def change_row(repo: str, change: Change, analysis: ChangeAnalysis | None = None
         "co_authors": list(commit.trailer_values("Co-authored-by")),
         "paths": [f.path for f in change.files],
     }
+
+
+def facts_row(facts: ChangeFacts) -> dict[str, Any]:
+    """The change row completed with its review: request, its URL, approvers, merger."""
+    row = change_row(facts.repo, facts.change)
+    request = facts.request_number
+    row.update(
+        change_request=request if request is not None else row["change_request"],
+        change_request_url=facts.request_url,
+        approvers=[a.reviewer.display for a in facts.approvals],
+        merged_by=facts.merged_by.display if facts.merged_by else "",
+        categories=sorted(facts.categories),
+        environments=sorted(facts.environments),
+        review_evidence=facts.evidence.value,
+    )
+    return row
 
 
 def commit_row(repo: str, branch: str, commit: Commit, link: CustodyLink) -> dict[str, Any]:

@@ -97,6 +97,8 @@ def test_review_data_missing_for_a_change_is_unknown_never_guessed(
         "the message names request #3, which the review data lacks; its merge cannot be confirmed"
     )
     assert "missing or truncated" in status_of(rows, "CHG-02", history.changes["#3"])["reason"]
+    code, _ = check(capsys, history)
+    assert code == ExitCode.INCOMPLETE, "review data missing where a control needs it"
 
 
 def test_without_review_data_review_controls_are_unknown(

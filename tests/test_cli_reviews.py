@@ -236,3 +236,29 @@ def test_exporting_the_demo_from_a_forge_reproduces_its_review_file(
     again = json.loads(out.read_text(encoding="utf-8"))
     assert again.pop("base_url") == server.url and original.pop("base_url").endswith("github.com")
     assert again == original
+
+
+def test_changes_ledger_carries_requests_approvers_and_mergers(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, server: ForgeServer, tmp_path: Path
+) -> None:
+    """``auditor changes`` with a forge fills the contract's review columns of every change."""
+    code, out, err = call(
+        capsys, "changes", history.path, "--store", tmp_path / "store", "-q", "--format", "json",
+        "--since", PERIOD_START, "--forge", history.forge, "--forge-url", api(server, history),
+    )  # fmt: skip
+    assert code == ExitCode.OK, err
+    rows = {r["commit"]: r for r in json.loads(out)["rows"]}
+    first = rows[history.changes["#1"]]
+    assert first["change_request"] == 1
+    assert first["change_request_url"].endswith("1")
+    assert first["approvers"] and first["merged_by"]
+    direct = rows[history.changes["direct"]]
+    assert (direct["change_request"], direct["approvers"], direct["merged_by"]) == (None, [], "")
+    offline = history.write_export(tmp_path / "reviews.json")
+    code, again, _ = call(
+        capsys, "changes", history.path, "--store", tmp_path / "store", "-q", "--format", "json",
+        "--since", PERIOD_START, "--reviews-file", offline,
+    )  # fmt: skip
+    assert [r["approvers"] for r in json.loads(again)["rows"]] == [
+        r["approvers"] for r in json.loads(out)["rows"]
+    ]

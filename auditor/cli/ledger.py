@@ -11,7 +11,13 @@ from typing import IO, Any
 import click
 
 from auditor.cli.app import cli
-from auditor.cli.options import ledger_options, ledger_options_of, say
+from auditor.cli.options import (
+    forge_options,
+    forge_options_of,
+    ledger_options,
+    ledger_options_of,
+    say,
+)
 from auditor.exitcodes import ExitCode
 from auditor.progress import TerminalProgress
 
@@ -57,6 +63,7 @@ def _event_line(repo: str, event: Any) -> str:
 @cli.command()
 @click.argument("repo", type=click.Path(path_type=Path))
 @ledger_options
+@forge_options
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
 )
@@ -90,21 +97,32 @@ def changes(
     rule_files: tuple[Path, ...],
     **kw: Any,
 ) -> None:
-    """Print or write the change ledger of the period."""
+    """Print or write the change ledger of the period.
+
+    With review data (--forge or --reviews-file), change rows carry each change's request, its
+    URL, approvers and merger."""
+    from auditor.assess import AssessOptions, assess_repository
     from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
-    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
+    from auditor.collect import ForgeKind
+    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS, facts_row
     from auditor.store import Store
     from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
 
+    forge = forge_options_of(kw)
     options = ledger_options_of((repo,), rule_files=rule_files, **kw)
     with Store.open(options.store) as store:
         [mined] = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+        gaps = mined.completeness.reasons
         producer, columns = {
             "change": (change_rows, CHANGE_COLUMNS),
             "commit": (commit_rows, COMMIT_COLUMNS),
             "resource": (resource_rows_of, RESOURCE_COLUMNS),
         }[level]
         rows = producer(store, mined, options)
+        if level == "change" and (forge.forge is not ForgeKind.NONE or forge.reviews_file):
+            reviewed = assess_repository(store, mined, AssessOptions(options, forge))
+            rows = (facts_row(facts) for facts in reviewed.facts)
+            gaps = reviewed.gaps
         with _output(output) as out:
             if fmt == "csv":
                 count = write_csv(out, columns, rows)
@@ -124,15 +142,15 @@ def changes(
                             "since": iso_utc(options.period.since),
                             "until": iso_utc(options.period.until),
                         },
-                        "complete": mined.completeness.complete,
-                        "incomplete_reasons": list(mined.completeness.reasons),
+                        "complete": not gaps,
+                        "incomplete_reasons": list(gaps),
                         "level": level,
                         "rows": listed,
                     },
                 )
     where = f" to {output}" if output else ""
     say(quiet, f"{mined.name}: {count} {level} rows for {options.period.label()}{where}")
-    for reason in mined.completeness.reasons:
+    for reason in gaps:
         click.echo(f"warning: {mined.name}: evidence incomplete: {reason}", err=True)
 
 

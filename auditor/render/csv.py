@@ -6,10 +6,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.model import CustodyLink, Person
+from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 from auditor.report import Report
-from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, change_row, commit_row
+from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, commit_row, facts_row
 from auditor.tabular import iso_utc, to_text, write_csv
 
 CHANGES_COLUMNS = (*CHANGE_COLUMNS, "environments", "review_evidence")
@@ -33,24 +33,9 @@ def title_header(column: str) -> str:
     return " ".join(_TITLE_WORDS.get(w, w.capitalize()) for w in column.split("_"))
 
 
-def _display(people: Iterable[Person]) -> list[str]:
-    return [p.display for p in people]
-
-
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
     for facts in report.changes:
-        row = change_row(facts.repo, facts.change)
-        request = facts.request_number
-        row.update(
-            change_request=request if request is not None else row["change_request"],
-            change_request_url=facts.request_url,
-            approvers=_display(a.reviewer for a in facts.approvals),
-            merged_by=facts.merged_by.display if facts.merged_by else "",
-            categories=sorted(facts.categories),
-            environments=sorted(facts.environments),
-            review_evidence=facts.evidence.value,
-        )
-        yield row
+        yield facts_row(facts)
 
 
 def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
