@@ -34,7 +34,7 @@ from auditor.model import (
     Stamp,
     Trailer,
 )
-from auditor.runlog import RepositoryRecord, RunRecord
+from auditor.schedule.records import RepositoryRecord, RunRecord
 
 SCHEMA_VERSION = 4
 DB_NAME = "evidence.sqlite"

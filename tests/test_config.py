@@ -11,11 +11,11 @@ import pytest
 from auditor.catalog import effective_parameters, load_catalog
 from auditor.collect import ForgeKind
 from auditor.config import Config, load_config, restrict
+from auditor.config.tomllines import dotted, key_lines
 from auditor.errors import DefinitionError
 from auditor.model import Severity
 from auditor.period import Period
 from auditor.render import Format, HeaderProfile
-from auditor.tomllines import dotted, key_lines
 
 AS_OF = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
 

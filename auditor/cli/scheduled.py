@@ -40,7 +40,7 @@ def run_command(
     """Audit every repository of a config into a new, dated pack (exit 0, 1, 4)."""
     from auditor.config import load_config
     from auditor.period import as_of as parse_as_of
-    from auditor.runs import RunOptions, run
+    from auditor.schedule.run import RunOptions, run
 
     config = load_config(config_path)
     options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
@@ -146,7 +146,7 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
 @click.option("--organisation", default="", help="Organisation named on the packs.")
 def init(config_path: Path, organisation: str) -> None:
     """Write a commented starter config for the repository in the working directory."""
-    from auditor.starter import write_starter
+    from auditor.config.starter import write_starter
 
     found = write_starter(Path.cwd(), config_path, organisation)
     say(

@@ -1,12 +1,12 @@
 """The per-repository work of a run on a Dask cluster: one task per repository.
 
-``auditor run --scheduler tcp://host:8786`` connects to an existing Dask distributed scheduler
-and submits :func:`auditor.workers.work` once per repository; the results come back to this process,
-which evaluates, reports and writes the pack exactly as a local run does, so the pack is the same.
-Workers need auditor installed (``pip install 'auditor[dask]'``) and must see the run's store
-directory and local repository paths at the same paths (a shared filesystem); repositories named
-by URL are cloned by the workers into the store's mirror cache. Dask is an optional extra: it is
-imported here only, and its absence is a clear usage error.
+``auditor run --scheduler tcp://host:8786`` connects to an existing Dask distributed scheduler and
+submits :func:`auditor.schedule.workers.work` once per repository; the results come back to this
+process, which evaluates, reports and writes the pack exactly as a local run does, so the pack is
+the same. Workers need auditor installed (``pip install 'auditor[dask]'``) and must see the run's
+store directory and local repository paths at the same paths (a shared filesystem); repositories
+named by URL are cloned by the workers into the store's mirror cache. Dask is an optional extra: it
+is imported here only, and its absence is a clear usage error.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from auditor.errors import UsageError
 from auditor.mining import Progress
-from auditor.workers import RepoOutcome, RepoTask, work
+from auditor.schedule.workers import RepoOutcome, RepoTask, work
 
 CONNECT_TIMEOUT = "30s"
 

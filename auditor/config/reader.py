@@ -2,7 +2,7 @@
 
 :mod:`tomllib` parses; :class:`Reader` checks every key and value against what ``auditor run``
 knows and raises the first problem as a one-line :class:`~auditor.errors.DefinitionError` naming
-the file, the line (found by :mod:`auditor.tomllines`) and the key. Control overrides
+the file, the line (found by :mod:`auditor.config.tomllines`) and the key. Control overrides
 (``[[overrides."CHG-01"]]``, and the same under a ``[[repository]]``, where they concern that
 repository only) are validated by :func:`auditor.catalog.parse_overrides` against the check each
 control names.
@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 from auditor.catalog import FRAMEWORKS, Override, load_catalog, parse_overrides
 from auditor.collect import ForgeKind, ForgeOptions
 from auditor.config import Config, PeriodChoice, RepositoryConfig
+from auditor.config.tomllines import KeyPath, dotted, key_error, key_lines
 from auditor.errors import DefinitionError, UsageError
 from auditor.infra.scope import PLACEHOLDER
 from auditor.model import Severity
 from auditor.period import Period, named_period
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
-from auditor.tomllines import KeyPath, dotted, key_error, key_lines
 
 TOP_KEYS = ("audit", "repository", "overrides")
 AUDIT_KEYS = (

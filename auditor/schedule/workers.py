@@ -4,7 +4,7 @@ A run plans one :class:`RepoTask` per repository; :func:`work` clones or updates
 when it is named by URL, then mines and assesses it into **its own** evidence store
 (``STORE/repositories/<name>-<hash>/``), so tasks never wait for one another's writes. Tasks and
 outcomes are plain picklable records: :func:`run_locally` runs them in this process or in a pool
-of worker processes, :mod:`auditor.distributed` on a Dask cluster.
+of worker processes, :mod:`auditor.schedule.cluster` on a Dask cluster.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The TOML config of ``auditor run``: read, validated and resolved once, at the edge.
 
-The records here are what every command reading a config sees; :mod:`auditor.configreader`
+The records here are what every command reading a config sees; :mod:`auditor.config.reader`
 validates the document into them. Every error is one line naming the file, the line and the key,
 e.g. ``auditor.toml:7: audit.frameworks[1]: unknown framework 'sox'; known: soc2, ...``, raised as
 a :class:`~auditor.errors.DefinitionError` (exit 2). Relative paths are relative to the config
@@ -23,11 +23,11 @@ from auditor.catalog import Override
 from auditor.clones import display_url
 from auditor.collect import ForgeOptions
 from auditor.commits import DEFAULT_BOT_PATTERNS
+from auditor.config.tomllines import KeyPath, key_error
 from auditor.errors import DefinitionError, UsageError
 from auditor.model import Severity
 from auditor.period import NamedPeriod, Period, named_period, period_label
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
-from auditor.tomllines import KeyPath, key_error
 
 CONFIG_FILE = "auditor.toml"
 Overrides = Mapping[str, tuple[Override, ...]]
@@ -164,6 +164,6 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise DefinitionError(f"{path}: invalid TOML: {err}") from None
-    from auditor.configreader import Reader
+    from auditor.config.reader import Reader
 
     return Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())

@@ -1,9 +1,9 @@
 """Scheduled runs: every repository of a config, in parallel, gathered into one dated audit pack.
 
-A run plans one task per repository (:mod:`auditor.workers`), run in local worker processes or
-on a Dask cluster alike (:mod:`auditor.distributed`); each mines and assesses its repository into
-its own evidence store. The assessed repositories come back to this process, which evaluates the
-catalog over all of them at once, builds the report, writes a new pack directory and records the
+A run plans one task per repository (:mod:`auditor.schedule.workers`), run in local worker processes
+or on a Dask cluster alike (:mod:`auditor.schedule.cluster`); each mines and assesses its repository
+into its own evidence store. The assessed repositories come back to this process, which evaluates
+the catalog over all of them at once, builds the report, writes a new pack directory and records the
 run in ``STORE``'s own database. A repository that fails (unreachable, corrupt) is listed in the
 pack as not audited, with the reason, and the run exits 4; the others are reported as usual.
 """
@@ -34,10 +34,10 @@ from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
 from auditor.report import Report, RepositoryScope
 from auditor.reporting import ReportOptions, build_report
-from auditor.runlog import RepositoryRecord, RunRecord
+from auditor.schedule.records import RepositoryRecord, RunRecord
+from auditor.schedule.workers import RepoOutcome, RepoTask, plan, run_locally
 from auditor.store import Store
 from auditor.waivers import load_waivers
-from auditor.workers import RepoOutcome, RepoTask, plan, run_locally
 
 
 @dataclass(frozen=True)
@@ -302,7 +302,7 @@ def _mining_jobs(options: RunOptions, workers: int) -> int:
 
 def _executor(scheduler: str | None, workers: int) -> Executor:
     if scheduler:
-        from auditor.distributed import run_on_dask
+        from auditor.schedule.cluster import run_on_dask
 
         return lambda tasks, progress: run_on_dask(scheduler, tasks, progress)
     return lambda tasks, progress: run_locally(tasks, progress, workers)
