@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from auditor.analysis import with_analysis
@@ -16,6 +16,7 @@ from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
 from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent, ReviewEvidence, Waiver
+from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
 from auditor.waivers import load_waivers
 
@@ -31,6 +32,7 @@ class AssessOptions:
     waivers: Path | None = None
     roster: Path | None = None
     overrides: Overrides = field(default_factory=dict)  # parameters per repository and path
+    signers: SignerKeys = field(default_factory=SignerKeys)  # keys to verify signatures against
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,29 @@ def assess_repository(
             bots=ledger.bots,
         )
     facts = with_analysis(facts, analyses, mined.path, roster)
+    if options.signers:
+        facts = _with_signatures(facts, mined.path, options.signers)
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
     return RepoAssessment(mined, tuple(reviews), tuple(facts), events)
+
+
+def _with_signatures(
+    facts: Sequence[ChangeFacts], repo: Path, keys: SignerKeys
+) -> list[ChangeFacts]:
+    """Each change's signed commits verified against ``keys``."""
+    commits = {c.sha: c for f in facts for c in f.commits or (f.change.commit,)}
+    verdicts = verify_commits(repo, commits.values(), keys)
+    return [
+        replace(
+            f,
+            signatures=tuple(
+                verdicts[c.sha] for c in f.commits or (f.change.commit,) if c.sha in verdicts
+            ),
+        )
+        for f in facts
+    ]
 
 
 def _brought_in(

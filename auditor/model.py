@@ -253,6 +253,15 @@ class ForgeCopy:
 
 
 @dataclass(frozen=True)
+class SignatureVerdict:
+    """A commit's signature checked against the organisation's keys (``git verify-commit``)."""
+
+    commit: CommitSha
+    verified: bool
+    detail: str  # the signer git reports, or why the signature does not verify
+
+
+@dataclass(frozen=True)
 class ChangeFacts:
     """Everything a control needs to know about one change."""
 
@@ -280,6 +289,7 @@ class ChangeFacts:
     infra_files: tuple[FileAnalysis, ...] = ()  # infrastructure analysis of each changed file
     codeowners: CodeOwners | None = None  # the CODEOWNERS file at the change's first parent
     handles: tuple[tuple[str, frozenset[str]], ...] = ()  # person key → @logins and emails
+    signatures: tuple[SignatureVerdict, ...] = ()  # only when keys to verify against were given
 
     @property
     def change_id(self) -> str:

@@ -108,6 +108,9 @@ def facts_row(facts: ChangeFacts) -> dict[str, Any]:
         environments=sorted(facts.environments),
         review_evidence=facts.evidence.value,
     )
+    verdict = next((v for v in facts.signatures if v.commit == facts.change.sha), None)
+    if verdict is not None and verdict.verified:
+        row["signature"] = SignatureStatus.VERIFIED.value
     return row
 
 

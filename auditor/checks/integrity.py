@@ -1,7 +1,8 @@
 """Checks on the integrity and attribution of the history: signatures, rewrites, identities.
 
 ``signed-commits`` reports the *presence* of a signature (GPG, SSH or X.509) in each commit;
-it does not verify signatures against keys, so its reasons say "signed", never "verified". A
+where the organisation's keys were given (``--allowed-signers``, ``--gpg-keys``), each signature
+must also verify against them, and its reasons say "verified"; otherwise "signed". A
 forge's rebase merge re-creates a request's commits without signatures (GitHub cannot sign them
 for the author); with ``forge_rebased`` such a copy counts when the forge reports its original,
 listed in the request, as signed.
@@ -12,9 +13,37 @@ from __future__ import annotations
 from auditor.checks import evidence as ev
 from auditor.checks.params import Param, boolean, choice, list_of
 from auditor.checks.registry import CheckContext, Outcome, Params, check, repository_check
-from auditor.model import ChangeFacts, HistoryEvent, Person, ReviewEvidence, SignatureKind, Status
+from auditor.model import (
+    ChangeFacts,
+    Commit,
+    CommitSha,
+    HistoryEvent,
+    Person,
+    ReviewEvidence,
+    SignatureKind,
+    SignatureVerdict,
+    Status,
+)
 
 REWRITES = ("history-rewritten", "first-parent-rewritten")
+
+
+def _verified(
+    commits: tuple[Commit, ...],
+    verdicts: dict[CommitSha, SignatureVerdict],
+    originals: dict[CommitSha, str],
+) -> Outcome:
+    """The outcome once signatures were checked against the organisation's keys."""
+    bad = [verdicts[c.sha] for c in commits if c.sha in verdicts and not verdicts[c.sha].verified]
+    if bad:
+        listed = "; ".join(f"{ev.short(v.commit)}: {v.detail}" for v in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        return Outcome(Status.FAIL, f"{len(bad)} signature(s) do not verify: {listed}{more}")
+    signers = sorted({verdicts[c.sha].detail for c in commits if c.sha in verdicts})
+    copied = [c for c in commits if c.sha in originals and c.sha not in verdicts]
+    extra = f"; {len(copied)} rebased by the forge from signed originals" if copied else ""
+    noun = "signature verified" if len(signers) == 1 else "signatures verified"
+    return Outcome(Status.PASS, f"{noun}: {', '.join(signers)}{extra}")
 
 
 @check(
@@ -37,6 +66,9 @@ def signed_commits(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Out
         if params["forge_rebased"] and copy.original_signed
     }
     unsigned = [c for c in commits if c.signature is SignatureKind.NONE and c.sha not in originals]
+    verdicts = {v.commit: v for v in facts.signatures}
+    if verdicts and not unsigned:
+        return _verified(commits, verdicts, originals)
     copied = [c for c in commits if c.signature is SignatureKind.NONE and c.sha in originals]
     if unsigned:
         if len(commits) == 1:

@@ -172,6 +172,16 @@ def assess_options(f: F) -> F:
                 help="People roster CSV: person, emails, logins, start, end.",
             ),
             click.option(
+                "--allowed-signers",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="SSH allowed-signers file: verify SSH signatures against it (INT-01).",
+            ),
+            click.option(
+                "--gpg-keys",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Armoured OpenPGP public keys: verify GPG signatures against them (INT-01).",
+            ),
+            click.option(
                 "--config",
                 "config_file",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -201,10 +211,12 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
     from auditor.assess import AssessOptions
     from auditor.collect import ForgeKind
     from auditor.config import merge_overrides
+    from auditor.signatures import SignerKeys
 
     forge = forge_options_of(kw)
     frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")
     waivers, roster = kw.pop("waivers"), kw.pop("roster")
+    allowed_signers, gpg_keys = kw.pop("allowed_signers"), kw.pop("gpg_keys")
     if config is None:
         return AssessOptions(
             ledger_options_of(repos, **kw),
@@ -213,6 +225,7 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
             tuple(controls_dirs),
             waivers,
             roster,
+            signers=SignerKeys(allowed_signers, gpg_keys),
         )
     entry = _configured_repository(config, repos)
     if not kw["bot_patterns"]:
@@ -236,6 +249,10 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
             roster or config.roster,
         ),
         overrides=overrides,
+        signers=SignerKeys(
+            allowed_signers or config.signers.allowed_signers,
+            gpg_keys or config.signers.gpg_keys,
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from auditor.errors import DefinitionError, UsageError
 from auditor.model import Severity
 from auditor.period import NamedPeriod, Period, named_period, period_label
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
+from auditor.signatures import SignerKeys
 
 CONFIG_FILE = "auditor.toml"
 Overrides = Mapping[str, tuple[Override, ...]]
@@ -84,6 +85,7 @@ class Config:
     store: Path = Path(".auditor")
     waivers: Path | None = None
     roster: Path | None = None
+    signers: SignerKeys = field(default_factory=SignerKeys)  # keys signatures are verified against
     controls_dirs: tuple[Path, ...] = ()
     rules: tuple[Path, ...] = ()
     header_profile: HeaderProfile = HeaderProfile.SNAKE
@@ -132,6 +134,7 @@ class Config:
             waivers=self.waivers,
             roster=self.roster,
             overrides=merge_overrides(self.overrides, repository.overrides),
+            signers=self.signers,
         )
 
 

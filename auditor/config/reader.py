@@ -26,12 +26,13 @@ from auditor.infra.scope import PLACEHOLDER
 from auditor.model import Severity
 from auditor.period import Period, named_period
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
+from auditor.signatures import SignerKeys
 
 TOP_KEYS = ("audit", "repository", "overrides")
 AUDIT_KEYS = (
     "organisation", "period", "since", "until", "frameworks", "formats", "output", "store",
     "waivers", "roster", "controls_dirs", "rules", "header_profile", "sample", "seed",
-    "fail_on", "jobs", "bots",
+    "fail_on", "jobs", "bots", "allowed_signers", "gpg_keys",
 )  # fmt: skip
 REPOSITORY_KEYS = (
     "path", "url", "name", "branches", "forge", "forge_url", "forge_repo", "reviews_file",
@@ -70,6 +71,10 @@ class Reader:
             store=self.get(audit, ("audit", "store"), self.path_of(), self.base / ".auditor"),
             waivers=self.get(audit, ("audit", "waivers"), self.path_of("file"), None),
             roster=self.get(audit, ("audit", "roster"), self.path_of("file"), None),
+            signers=SignerKeys(
+                self.get(audit, ("audit", "allowed_signers"), self.path_of("file"), None),
+                self.get(audit, ("audit", "gpg_keys"), self.path_of("file"), None),
+            ),
             controls_dirs=self.paths(audit, ("audit", "controls_dirs"), kind="dir"),
             rules=self.paths(audit, ("audit", "rules"), kind="file"),
             header_profile=self.get(
