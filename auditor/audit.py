@@ -6,16 +6,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.analysis import ChangeAnalysis, analyse, rules_digest
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
-from auditor.infra import Rules
 from auditor.mining import MineResult, Progress, mine
 from auditor.model import Change
 from auditor.period import Period
 from auditor.rows import change_row, commit_row, resource_rows
 from auditor.store import Store
+
+if TYPE_CHECKING:  # the analysis (parsers, forge identities) is imported where it is used, so
+    from auditor.analysis import ChangeAnalysis  # that `mine` starts without it
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ def analyse_changes(
     store: Store, mined: MineResult, changes: Sequence[Change], options: LedgerOptions
 ) -> dict[str, ChangeAnalysis]:
     """The infrastructure analysis of each change (cached in the store)."""
+    from auditor.analysis import analyse, rules_digest
+    from auditor.infra import Rules
+
     rules = Rules.load(*options.rule_files) if options.rule_files else Rules.default()
     digest = rules_digest(options.rule_files)
     return analyse(store, mined.repo_id, mined.path, changes, rules, digest, jobs=options.jobs)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import codecs
 import functools
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from auditor.model import (
     Commit,
@@ -68,8 +69,18 @@ DEFAULT_BOTS = BotPolicy()
 
 def parse_commit(sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy | None = None) -> Commit:
     """Parse the raw bytes of a commit object (as ``git cat-file commit`` prints them)."""
+    return commit_from_columns(commit_columns(sha, raw, resolve), bots or DEFAULT_BOTS)
+
+
+def commit_columns(sha: str, raw: bytes, resolve: Resolver) -> tuple[object, ...]:
+    """A raw commit object as the store keeps it, without building records (mining's hot path).
+
+    Columns: sha, parents (space-separated), author and committer (each name, email, raw name,
+    raw email, epoch seconds, UTC offset in minutes), subject, body, trailers (JSON pairs),
+    signature kind, encoding. :func:`commit_from_columns` turns them into a :class:`Commit`.
+    """
     head, _, message_bytes = raw.partition(b"\n\n")
-    parents: list[CommitSha] = []
+    parents: list[str] = []
     author = committer = b""
     encoding = ""
     gpgsig = b""
@@ -82,7 +93,7 @@ def parse_commit(sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy | None
         key, _, value = line.partition(b" ")
         current = key
         if key == b"parent":
-            parents.append(CommitSha(value.decode("ascii")))
+            parents.append(value.decode("ascii"))
         elif key == b"author":
             author = value
         elif key == b"committer":
@@ -93,19 +104,49 @@ def parse_commit(sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy | None
             gpgsig = value
     message = decode_text(message_bytes, encoding)
     subject, body = split_message(message)
-    author_stamp = _stamp(author, encoding, resolve)
-    return Commit(
-        sha=CommitSha(sha),
-        parents=tuple(parents),
-        author=author_stamp,
-        committer=_stamp(committer, encoding, resolve),
-        subject=subject,
-        body=body,
-        trailers=parse_trailers(message),
-        signature=signature_kind(gpgsig),
-        encoding=encoding or "UTF-8",
-        is_bot=(bots or DEFAULT_BOTS).matches(author_stamp.identity),
+    trailers = parse_trailers(message)
+    return (
+        sha,
+        " ".join(parents),
+        *_stamp(author, encoding, resolve),
+        *_stamp(committer, encoding, resolve),
+        subject,
+        body,
+        _TRAILERS_JSON([[t.key, t.value] for t in trailers]) if trailers else "[]",
+        signature_kind(gpgsig).value,
+        encoding or "UTF-8",
     )
+
+
+_TRAILERS_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def commit_from_columns(row: Sequence[object], bots: BotPolicy) -> Commit:
+    """The :class:`Commit` of stored columns (see :func:`commit_columns`)."""
+    (sha, parents, an, ae, arn, are, at, ao, cn, ce, crn, cre, ct, co, subject, body, trailers,
+     signature, encoding) = row  # fmt: skip
+    author = Stamp(Identity(str(an), str(ae), str(arn), str(are)), _when(at, ao))
+    return Commit(
+        sha=CommitSha(str(sha)),
+        parents=tuple(CommitSha(p) for p in str(parents).split()),
+        author=author,
+        committer=Stamp(Identity(str(cn), str(ce), str(crn), str(cre)), _when(ct, co)),
+        subject=str(subject),
+        body=str(body),
+        trailers=tuple(Trailer(k, v) for k, v in json.loads(str(trailers))),
+        signature=SignatureKind(signature),
+        encoding=str(encoding),
+        is_bot=bots.matches(author.identity),
+    )
+
+
+def _when(seconds: object, offset_minutes: object) -> datetime:
+    return datetime.fromtimestamp(int(seconds), _zone(int(offset_minutes)))  # type: ignore[call-overload]
+
+
+@functools.cache
+def _zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
 
 
 def decode_text(data: bytes, encoding: str = "") -> str:
@@ -121,26 +162,17 @@ def decode_text(data: bytes, encoding: str = "") -> str:
         return data.decode("latin-1")
 
 
-def _stamp(value: bytes, encoding: str, resolve: Resolver) -> Stamp:
+def _stamp(value: bytes, encoding: str, resolve: Resolver) -> tuple[str, str, str, str, int, int]:
+    """Name, email (resolved), raw name, raw email, epoch seconds, UTC offset in minutes."""
     match = _IDENT.match(value)
     if match is None:
-        raw_name, raw_email, when = decode_text(value, encoding), "", datetime.fromtimestamp(0, UTC)
+        raw_name, raw_email, seconds, offset = decode_text(value, encoding), "", 0, 0
     else:
         raw_name = decode_text(match["name"], encoding)
         raw_email = decode_text(match["email"], encoding)
-        when = _timestamp(int(match["ts"]), match["tz"].decode())
-    name, email = resolve(raw_name, raw_email)
-    return Stamp(Identity(name=name, email=email, raw_name=raw_name, raw_email=raw_email), when)
-
-
-@functools.cache
-def _zone(offset: str) -> timezone:
-    sign = -1 if offset[0] == "-" else 1
-    return timezone(timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign)
-
-
-def _timestamp(seconds: int, offset: str) -> datetime:
-    return datetime.fromtimestamp(seconds, _zone(offset))
+        seconds, tz = int(match["ts"]), match["tz"]
+        offset = (int(tz[1:3]) * 60 + int(tz[3:5])) * (-1 if tz[:1] == b"-" else 1)
+    return (*resolve(raw_name, raw_email), raw_name, raw_email, seconds, offset)
 
 
 def split_message(message: str) -> tuple[str, str]:

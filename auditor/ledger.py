@@ -2,30 +2,28 @@
 
 The engine was chosen by measurement (see README, "How the ledger is mined"): diffs come from
 ``git log --no-walk --stdin --diff-merges=first-parent -M --raw --numstat -z`` streamed through a
-small parser, split across processes for long histories; commit objects come from
-``git cat-file --batch`` and are parsed by :mod:`auditor.commits`.
+small parser; commit objects come from ``git cat-file --batch`` and are parsed by
+:mod:`auditor.commits`. Mining reads both straight into the store's rows, slice by slice
+(:mod:`auditor.mining` shares the slices out to worker processes); :func:`read_commits` gives
+records.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
+import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from auditor import git
-from auditor.commits import BotPolicy, Resolver, parse_commit
+from auditor.commits import BotPolicy, Resolver, commit_columns, parse_commit
 from auditor.errors import RepositoryError
-from auditor.model import ChangeType, Commit, CommitSha, FileChange
+from auditor.model import ChangeType, Commit, CommitSha
 
+Row = tuple[object, ...]  # one row of a store table, as its ``add_*_rows`` method takes it
 DIFF_ARGS = (
     "--diff-merges=first-parent", "-M", "--no-textconv", "--no-ext-diff", "--no-abbrev",
 )  # fmt: skip
-PARALLEL_THRESHOLD = 2000
-PREFETCH = 50_000  # diffs waiting for the consumer: a few tens of MB at most
-_END = object()
 
 
 def first_parent_chain(repo: Path, tip: str, stop: str | None = None) -> list[CommitSha]:
@@ -74,14 +72,25 @@ def custody(
 def read_commits(
     repo: Path, shas: Iterable[str], resolve: Resolver, bots: BotPolicy
 ) -> Iterator[Commit]:
-    """Parse commit objects, in the order given, through one ``git cat-file --batch``."""
+    """Parse commit objects, in the order given, into records."""
+    for raw in _commit_objects(repo, shas):
+        yield parse_commit(*raw, resolve, bots)
+
+
+def commit_rows(repo: Path, shas: Iterable[str], resolve: Resolver) -> list[Row]:
+    """Commit objects, in the order given, as the store's rows (see ``commit_columns``)."""
+    return [commit_columns(sha, raw, resolve) for sha, raw in _commit_objects(repo, shas)]
+
+
+def _commit_objects(repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """SHA and raw bytes of each commit object, through one ``git cat-file --batch``."""
     with git.stream(repo, "cat-file", "--batch", stdin_lines=shas) as out:
         while header := out.readline():
             sha, kind, size = _batch_header(repo, header)
             raw = out.read(size + 1)[:size]
             if kind != "commit":
                 raise RepositoryError(f"{repo}: object {sha} is a {kind}, not a commit")
-            yield parse_commit(sha, raw, resolve, bots)
+            yield sha, raw
 
 
 def _batch_header(repo: Path, header: bytes) -> tuple[str, str, int]:
@@ -92,102 +101,32 @@ def _batch_header(repo: Path, header: bytes) -> tuple[str, str, int]:
     return parts[0], parts[1], int(parts[2])
 
 
-@dataclass(frozen=True)
-class Diff:
-    """The files a change touched, against its first parent."""
-
-    sha: CommitSha
-    files: tuple[FileChange, ...]
-
-
-def read_diffs(repo: Path, shas: Sequence[str], jobs: int = 1) -> Iterator[Diff]:
-    """Diffs of the given commits against their first parents, in no particular order."""
-    with DiffReader(repo, shas, jobs) as reader:
-        yield from reader
-
-
-class DiffReader:
-    """Diffs read by background git processes that start working on construction.
-
-    Long lists are split into ``jobs`` contiguous slices, each mined by its own git process.
-    Results wait in a bounded queue, so git can run ahead while the caller is busy elsewhere
-    (``mine`` parses commit objects meanwhile) and memory stays bounded in history length.
-    Iterate once; :meth:`close` (or the ``with`` block) stops the workers.
+def change_rows(repo: Path, shas: Iterable[str]) -> list[Row]:
+    """Diffs of the given commits against their first parents, as the store's rows: SHA, files
+    (JSON, one list per file: path, old path, change type, lines added, lines deleted, binary,
+    submodule, old blob, new blob), lines added, lines deleted.
     """
-
-    def __init__(self, repo: Path, shas: Sequence[str], jobs: int = 1) -> None:
-        jobs = max(1, min(jobs, len(shas) // PARALLEL_THRESHOLD or 1))
-        size = -(-len(shas) // jobs) or 1
-        slices = [shas[i : i + size] for i in range(0, len(shas), size)]
-        self._results: queue.Queue[object] = queue.Queue(maxsize=PREFETCH)
-        self._stop = threading.Event()
-        self._workers = [
-            threading.Thread(
-                target=_diff_worker, args=(repo, part, self._results, self._stop), daemon=True
-            )
-            for part in slices
-        ]
-        for worker in self._workers:
-            worker.start()
-
-    def __iter__(self) -> Iterator[Diff]:
-        finished = 0
-        while finished < len(self._workers):
-            item = self._results.get()
-            if item is _END:
-                finished += 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                yield item  # type: ignore[misc]
-
-    def close(self) -> None:
-        self._stop.set()
-        for worker in self._workers:
-            while worker.is_alive():
-                _drain(self._results)
-                worker.join(0.05)
-
-    def __enter__(self) -> DiffReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _drain(results: queue.Queue[object]) -> None:
-    try:
-        while True:
-            results.get_nowait()
-    except queue.Empty:
-        pass
-
-
-def _diff_worker(
-    repo: Path, shas: Sequence[str], results: queue.Queue[object], stop: threading.Event
-) -> None:
-    try:
-        for diff in _diffs_of(repo, shas):
-            if stop.is_set():
-                return
-            results.put(diff)
-    except BaseException as exc:  # handed to the consuming thread, which re-raises it
-        results.put(exc)
-    results.put(_END)
-
-
-def _diffs_of(repo: Path, shas: Iterable[str]) -> Iterator[Diff]:
     args = ("log", "--no-walk=unsorted", "--stdin", *DIFF_ARGS, "--raw", "--numstat", "-z")
     with git.stream(repo, *args, "--format=%x1e%H", stdin_lines=shas) as out:
-        yield from parse_diff_stream(out)
+        return list(parse_diff_stream(out))
+
+
+def change_row(sha: str, files: Sequence[Sequence[object]]) -> Row:
+    """The store's row of one diff, from its file lists (see :func:`change_rows`)."""
+    added = sum(f[3] for f in files)  # type: ignore[misc]
+    deleted = sum(f[4] for f in files)  # type: ignore[misc]
+    return sha, _FILES_JSON(files), added, deleted
+
+
+_FILES_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _blob(oid: str) -> str:
     return "" if not oid.strip("0") else oid
 
 
-def parse_diff_stream(out: IO[bytes]) -> Iterator[Diff]:
-    """Parse ``git log --format=%x1e%H --raw --numstat -z`` output into :class:`Diff` records."""
+def parse_diff_stream(out: IO[bytes]) -> Iterator[Row]:
+    """Parse ``git log --format=%x1e%H --raw --numstat -z`` output into :func:`change_row` rows."""
     parser = _DiffParser()
     rest = b""
     while chunk := out.read1(1 << 16):  # type: ignore[attr-defined]
@@ -203,7 +142,7 @@ class _DiffParser:
     """A token state machine over NUL-separated headers, raw entries and numstat entries."""
 
     def __init__(self) -> None:
-        self.sha: CommitSha | None = None
+        self.sha: str | None = None
         self.raw: list[
             tuple[str, bool, tuple[str, str], list[str]]
         ] = []  # status, submodule, blobs, paths
@@ -211,7 +150,7 @@ class _DiffParser:
         self.open_paths: list[str] | None = None
         self.want_paths = 0
 
-    def feed(self, tokens: Iterable[bytes]) -> Iterator[Diff]:
+    def feed(self, tokens: Iterable[bytes]) -> Iterator[Row]:
         for token in tokens:
             if self.want_paths:
                 assert self.open_paths is not None
@@ -221,8 +160,8 @@ class _DiffParser:
             text = token.lstrip(b"\n")
             if text.startswith(b"\x1e"):
                 if self.sha is not None:
-                    yield self._diff()
-                self.sha = CommitSha(text[1:].decode("ascii"))
+                    yield self._row()
+                self.sha = text[1:].decode("ascii")
             elif text.startswith(b":"):
                 old_mode, new_mode, old_blob, new_blob, status = text[1:].decode("ascii").split()
                 self.open_paths = []
@@ -237,7 +176,7 @@ class _DiffParser:
                 lines = (0, 0) if binary else (int(added), int(deleted))
                 self.stats.append((*lines, binary, self.open_paths))
 
-    def _diff(self) -> Diff:
+    def _row(self) -> Row:
         assert self.sha is not None
         paired = len(self.raw) == len(self.stats) and all(
             r[3][-1] == s[3][-1] for r, s in zip(self.raw, self.stats, strict=True)
@@ -246,23 +185,13 @@ class _DiffParser:
         files = []
         for index, (status, submodule, blobs, paths) in enumerate(self.raw):
             stat = self.stats[index] if paired else by_path.get(paths[-1], (0, 0, False, paths))
-            files.append(
-                FileChange(
-                    path=paths[-1],
-                    old_path=paths[0] if len(paths) == 2 else None,
-                    change_type=ChangeType.from_git_status(status),
-                    lines_added=stat[0],
-                    lines_deleted=stat[1],
-                    binary=stat[2],
-                    submodule=submodule,
-                    old_blob=blobs[0],
-                    new_blob=blobs[1],
-                )
-            )
+            old_path = paths[0] if len(paths) == 2 else None
+            kind = ChangeType.from_git_status(status).value
+            files.append([paths[-1], old_path, kind, *stat[:3], submodule, *blobs])
         self.raw, self.stats = [], []
-        return Diff(self.sha, tuple(files))
+        return change_row(self.sha, files)
 
-    def finish(self) -> Iterator[Diff]:
+    def finish(self) -> Iterator[Row]:
         if self.sha is not None:
-            yield self._diff()
+            yield self._row()
             self.sha = None

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
+from itertools import zip_longest
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal
 
 from auditor import git, ledger
-from auditor.commits import BotPolicy, Resolver
+from auditor.commits import Resolver
 from auditor.errors import RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
 from auditor.progress import Progress
 from auditor.store import Store
 
-BATCH = 2000
-T = TypeVar("T")
+BATCH = 2000  # commits or changes per transaction and per task of a worker process
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,14 @@ def mine(
     repo_id = store.upsert_repository(facts)
     resolve = mailmap_resolver(facts.path)
     _refresh_identities(store, repo_id, facts, resolve)
-    results = [
-        _mine_branch(
-            store, repo_id, facts.path, BranchName(branch), resolve, now,
-            jobs or os.cpu_count() or 1, progress,
-        )
-        for branch in (branches or [facts.default_branch])
-    ]  # fmt: skip
+    with store.bulk_load():
+        results = [
+            _mine_branch(
+                store, repo_id, facts.path, BranchName(branch), resolve, now,
+                jobs or os.cpu_count() or 1, progress,
+            )
+            for branch in (branches or [facts.default_branch])
+        ]  # fmt: skip
     return MineResult(
         repo_id, facts.name, facts.path, facts.completeness, tuple(results), facts.remote_url
     )
@@ -100,20 +103,16 @@ def _mine_branch(
 
     new_commits = store.missing(repo_id, "commits", graph)
     new_changes = store.missing(repo_id, "changes", chain)
-    # git computes the diffs in the background while the commit objects are parsed and stored.
-    with ledger.DiffReader(path, new_changes, jobs) as diff_reader:
-        progress.start(f"{branch}: commits", len(new_commits))
-        for batch in _batches(ledger.read_commits(path, new_commits, resolve, BotPolicy())):
+    progress.start(f"{branch}: commits and changes", len(new_commits) + len(new_changes))
+    with closing(_rows(path, new_commits, new_changes, resolve, jobs)) as batches:
+        for table, rows in batches:
             with store.transaction():
-                store.add_commits(repo_id, batch)
-            progress.advance(len(batch))
-        progress.finish()
-        progress.start(f"{branch}: changes", len(new_changes))
-        for diffs in _batches(diff_reader):
-            with store.transaction():
-                store.add_diffs(repo_id, [(d.sha, d.files) for d in diffs])
-            progress.advance(len(diffs))
-        progress.finish()
+                if table == "commits":
+                    store.add_commit_rows(repo_id, rows)
+                else:
+                    store.add_change_rows(repo_id, rows)
+            progress.advance(len(rows))
+    progress.finish()
 
     owners = ledger.custody(chain, graph)
     with store.transaction():
@@ -148,10 +147,65 @@ def _rewrite_event(
     return None
 
 
-def _batches(items: Iterable[T]) -> Iterator[list[T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, BATCH)):
-        yield batch
+Table = Literal["commits", "changes"]
+
+
+def _rows(
+    path: Path, commits: Sequence[str], changes: Sequence[str], resolve: Resolver, jobs: int
+) -> Generator[tuple[Table, list[ledger.Row]], None, None]:
+    """The store's rows of ``commits`` and ``changes``, a batch at a time, the two alternating.
+
+    With ``jobs`` above 1 and more than one batch of work, batches are read and parsed by as
+    many worker processes (each with its own git processes and mailmap), a few batches ahead of
+    the caller, who is left with writing them; otherwise here, one after another.
+    """
+    tasks: list[tuple[Table, Sequence[str]]] = [
+        task
+        for pair in zip_longest(_slices("commits", commits), _slices("changes", changes))
+        for task in pair
+        if task is not None
+    ]
+    if jobs <= 1 or len(tasks) <= 1:
+        for table, shas in tasks:
+            yield table, _table_rows(path, table, shas, resolve)
+        return
+    workers = min(jobs, len(tasks))
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(path,)) as pool:
+        ahead: deque[tuple[Table, Future[list[ledger.Row]]]] = deque()
+        try:
+            for table, shas in tasks:
+                ahead.append((table, pool.submit(_worker_rows, path, table, shas)))
+                if len(ahead) > 2 * workers:
+                    table, future = ahead.popleft()
+                    yield table, future.result()
+            for table, future in ahead:
+                yield table, future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def _slices(table: Table, shas: Sequence[str]) -> Iterator[tuple[Table, Sequence[str]]]:
+    for start in range(0, len(shas), BATCH):
+        yield table, shas[start : start + BATCH]
+
+
+def _table_rows(
+    path: Path, table: Table, shas: Sequence[str], resolve: Resolver
+) -> list[ledger.Row]:
+    if table == "commits":
+        return ledger.commit_rows(path, shas, resolve)
+    return ledger.change_rows(path, shas)
+
+
+_worker_resolver: list[Resolver] = []  # set once in each worker process by _start_worker
+
+
+def _start_worker(path: Path) -> None:
+    _worker_resolver[:] = [mailmap_resolver(path)]
+
+
+def _worker_rows(path: Path, table: Table, shas: Sequence[str]) -> list[ledger.Row]:
+    return _table_rows(path, table, shas, _worker_resolver[0])
 
 
 def mailmap_resolver(path: Path) -> Resolver:

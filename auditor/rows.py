@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.analysis import ChangeAnalysis
 from auditor.model import (
     Change,
     ChangeFacts,
@@ -15,6 +14,9 @@ from auditor.model import (
     SignatureStatus,
 )
 from auditor.tabular import iso_utc
+
+if TYPE_CHECKING:
+    from auditor.analysis import ChangeAnalysis
 
 CHANGE_COLUMNS = (
     "repo", "change_id", "commit", "branch", "authored_at", "author_name", "author_email",

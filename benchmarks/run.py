@@ -34,21 +34,33 @@ BIN = Path(sys.executable).parent
 @dataclass(frozen=True)
 class Measure:
     seconds: float
+    cpu_seconds: float
     peak_mb: float
 
 
-def measure(cmd: list[str], *, cwd: Path | None = None, repeat: int = 1) -> Measure:
-    """Median wall time and the largest peak RSS of a command run ``repeat`` times."""
-    times, peaks = [], []
+def measure(
+    cmd: list[str], *, cwd: Path | None = None, repeat: int = 1, stdin: str = ""
+) -> Measure:
+    """Median wall and CPU time (user + system, children included) and the largest peak RSS of
+    a command run ``repeat`` times."""
+    times, cpus, peaks = [], [], []
     for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss / 1024)
-        if os.waitstatus_to_exitcode(status) not in (0, 4):
-            raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-    return Measure(statistics.median(times), max(peaks))
+        with tempfile.TemporaryFile() as feed, tempfile.TemporaryFile() as errors:
+            feed.write(stdin.encode())
+            feed.seek(0)
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                cmd, cwd=cwd, stdin=feed, stdout=subprocess.DEVNULL, stderr=errors
+            )
+            _, status, usage = os.wait4(proc.pid, 0)
+            times.append(time.perf_counter() - start)
+            cpus.append(usage.ru_utime + usage.ru_stime)
+            peaks.append(usage.ru_maxrss / 1024)
+            if os.waitstatus_to_exitcode(status) not in (0, 4):
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip().splitlines()[-1:]
+                raise SystemExit(f"benchmark command failed: {' '.join(cmd)}: {message}")
+    return Measure(statistics.median(times), statistics.median(cpus), max(peaks))
 
 
 def git(repo: Path, *args: str) -> str:
@@ -73,7 +85,10 @@ def large_repository(commits: int, files: int) -> Path:
 
 def row(label: str, m: Measure, base: Measure | None = None) -> None:
     ratio = f"{m.seconds / base.seconds:6.2f}x" if base else "      -"
-    print(f"  {label:<52} {m.seconds:8.2f} s {ratio}  peak {m.peak_mb:7.0f} MB")
+    print(
+        f"  {label:<52} {m.seconds:8.2f} s {ratio}  cpu {m.cpu_seconds:6.2f} s"
+        f"  peak {m.peak_mb:5.0f} MB"
+    )
 
 
 def bench_mining(repo: Path, repeat: int) -> None:
@@ -92,14 +107,22 @@ def bench_mining(repo: Path, repeat: int) -> None:
     row("baseline: git log -M --numstat (all commits)", every, fp)
     auditor = [str(BIN / "auditor"), "mine", str(repo), "--quiet", "--branch", branch]
     with tempfile.TemporaryDirectory() as tmp:
-        runs = []
-        for i in range(repeat):
-            store = Path(tmp) / f"full{i}"
-            runs.append(measure([*auditor, "--store", str(store)]))
-        full = Measure(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs))
+
+        def full_mine(*options: str) -> Measure:
+            """Each run into a new, empty store."""
+            runs = [
+                measure([*auditor, *options, "--store", str(Path(tmp) / f"full{i}{options}")])
+                for i in range(repeat)
+            ]
+            return Measure(
+                statistics.median(r.seconds for r in runs),
+                statistics.median(r.cpu_seconds for r in runs),
+                max(r.peak_mb for r in runs),
+            )
+
+        full = full_mine()
         row("auditor mine, empty store (every core)", full, fp)
-        one = measure([*auditor, "--jobs", "1", "--store", str(Path(tmp) / "single")])
-        row("auditor mine, empty store (--jobs 1)", one, fp)
+        row("auditor mine, empty store (--jobs 1)", full_mine("--jobs", "1"), fp)
 
         store = Path(tmp) / "incremental"
         base = git(repo, "rev-parse", "HEAD~100")
@@ -123,14 +146,12 @@ def bench_pydriller(repo: Path, count: int) -> None:
     """pydriller's per-change diff statistics on the newest ``count`` changes, against git's."""
     script = (
         "import sys, pydriller\n"
-        "n = 0\n"
-        "repo = pydriller.Repository(sys.argv[1], only_first_parent=True, order='reverse')\n"
-        "for c in repo.traverse_commits():\n"
+        "shas = sys.stdin.read().split()\n"
+        "for c in pydriller.Repository(sys.argv[1], only_commits=shas).traverse_commits():\n"
         "    [(m.added_lines, m.deleted_lines) for m in c.modified_files]\n"
-        "    n += 1\n"
-        "    if n >= int(sys.argv[2]): break\n"
     )  # fmt: skip
-    theirs = measure([sys.executable, "-c", script, str(repo), str(count)])
+    newest = git(repo, "rev-list", "--first-parent", f"-{count}", "HEAD")
+    theirs = measure([sys.executable, "-c", script, str(repo)], stdin=newest)
     base = measure(
         ["git", "-C", str(repo), "log", "-M", "--numstat", "--first-parent",
          "--diff-merges=first-parent", f"-{count}", "HEAD"]

@@ -58,8 +58,9 @@ def test_force_push_is_reported_and_old_records_kept(repo: GitRepo, tmp_path: Pa
     assert still_stored
 
 
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in-process", "worker-processes"])
 def test_interrupted_mine_leaves_store_consistent_and_resumes(
-    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
     linear(repo, 12)
     monkeypatch.setattr(mining, "BATCH", 5)
@@ -70,10 +71,10 @@ def test_interrupted_mine_leaves_store_consistent_and_resumes(
 
     with Store.open(tmp_path / "s") as store:
         with pytest.raises(KeyboardInterrupt):
-            mine(store, repo.path, now=NOW, progress=Interrupting())
+            mine(store, repo.path, now=NOW, jobs=jobs, progress=Interrupting())
         assert store.branch_tip(1, "main") is None
         assert list(store.changes(1, "main")) == []
-        resumed = mine(store, repo.path, now=NOW).branches[0]
+        resumed = mine(store, repo.path, now=NOW, jobs=jobs).branches[0]
         assert resumed.new_commits == 7  # five were stored before the interruption
         assert len(list(store.changes(1, "main"))) == 12
     with Store.open(tmp_path / "fresh") as fresh:
@@ -151,3 +152,34 @@ def test_one_store_holds_many_repositories(tmp_path: Path) -> None:
         assert a.repo_id != b.repo_id
         assert len(list(store.changes(a.repo_id, "main"))) == 2
         assert len(list(store.changes(b.repo_id, "main"))) == 3
+
+
+def stored_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    tables = {
+        "commits": "sha", "changes": "sha", "chain": "position", "custody": "commit_sha",
+    }  # fmt: skip
+    return {
+        table: store.db.execute(f"SELECT * FROM {table} ORDER BY {key}").fetchall()
+        for table, key in tables.items()
+    }
+
+
+def test_worker_processes_store_exactly_what_one_process_stores(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linear(repo, 4)
+    repo.checkout("-b", "feature")
+    linear(repo, 5, start=4)
+    repo.checkout("main")
+    repo.commit("direct", {"README.md": "caf\xe9\n"}, author=("Ren\xe9", "rene@example.com"))
+    repo.merge("feature", "Merge pull request #3 from acme/feature")
+    linear(repo, 3, start=9)
+    monkeypatch.setattr(mining, "BATCH", 2)  # many batches, so the work is really shared out
+    stored = {}
+    for jobs in (1, 3):
+        with Store.open(tmp_path / f"jobs{jobs}") as store:
+            result = mine(store, repo.path, now=NOW, jobs=jobs).branches[0]
+            stored[jobs] = stored_rows(store)
+        assert (result.new_changes, result.new_commits) == (9, 14)
+    assert stored[1] == stored[3]
+    assert len(stored[1]["custody"]) == 14

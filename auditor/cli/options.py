@@ -48,7 +48,7 @@ def ledger_options(f: F) -> F:
             click.option(
                 "--jobs",
                 type=click.IntRange(1, 256),
-                help="Processes for mining (default: every core).",
+                help="Worker processes for mining and analysis (default: every core).",
             ),
             click.option(
                 "--bot-pattern",
