@@ -154,3 +154,45 @@ def test_changes_table_in_a_browser(browser: Any, site: Path, report: Report) ->
     page.goto((site / "changes.html").as_uri())
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert problems == []
+
+
+def test_change_page_lists_resource_changes_escaped(report: Report, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from auditor.infra.model import (
+        AttributeChange,
+        Category,
+        FileAnalysis,
+        FileKind,
+        Operation,
+        ResourceChange,
+        ResourceKind,
+    )
+
+    group = ResourceChange(
+        address='aws_security_group.web<img src=x onerror="1">',
+        kind=ResourceKind.RESOURCE,
+        operation=Operation.MODIFIED,
+        type="aws_security_group",
+        changed_attributes=(AttributeChange("ingress.0.from_port", "443", "22"),),
+    )
+    analysed = FileAnalysis(
+        "network/sg.tf", None, FileKind.TERRAFORM, frozenset({Category.NETWORK}), (group,)
+    )
+    first = replace(report.changes[0], infra_files=(analysed,))
+    pack = write_pack(
+        replace(report, changes=(first, *report.changes[1:])),
+        tmp_path / "pack",
+        RenderOptions(formats=(Format.HTML,)),
+    )
+    page = _change_page(pack.path, report, lambda f: f.change.sha == first.change.sha)
+    assert "<h2>Resources (1)</h2>" in page
+    assert "aws_security_group.web&lt;img src=x onerror=&#34;1&#34;&gt;" in page
+    assert "ingress.0.from_port: 443 → 22" in page
+    # The PDF's exception lines name the resources too.
+    from auditor.render.views import ReportView
+
+    with_resources = replace(report, changes=(first, *report.changes[1:]))
+    finding = next(f for f in report.findings if f.change_id == first.change_id)
+    line = ReportView(with_resources).exception(finding).resources
+    assert line == 'aws_security_group.web<img src=x onerror="1"> (modified)'

@@ -54,6 +54,17 @@ class CommitView:
 
 
 @dataclass(frozen=True)
+class ResourceView:
+    """One infrastructure resource, object or value the change added, removed or modified."""
+
+    path: str
+    address: str
+    kind: str
+    operation: str
+    attributes: tuple[str, ...]  # "spec.replicas: 3 → 6", shortened values
+
+
+@dataclass(frozen=True)
 class ChangeView:
     change_id: str
     repo: str
@@ -79,6 +90,7 @@ class ChangeView:
     lines_added: int
     lines_deleted: int
     files: tuple[FileView, ...]
+    resources: tuple[ResourceView, ...]
     timeline: tuple[TimelineEvent, ...]
     findings: tuple[FindingView, ...]
     commits: tuple[CommitView, ...]
@@ -155,6 +167,17 @@ class ChangeViews:
             lines_added=change.lines_added,
             lines_deleted=change.lines_deleted,
             files=tuple(_file(f) for f in change.files),
+            resources=tuple(
+                ResourceView(
+                    path=analysed.path,
+                    address=r.address,
+                    kind=r.kind.value,
+                    operation=r.operation.value,
+                    attributes=tuple(str(a) for a in r.changed_attributes),
+                )
+                for analysed in facts.infra_files
+                for r in analysed.changes
+            ),
             timeline=_timeline(facts),
             findings=tuple(
                 FindingView(

@@ -38,6 +38,7 @@ class ExceptionView:
     commit: Link
     request: Link
     page: str
+    resources: str = ""  # "aws_security_group.web (modified), …": what the change touched
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ class ReportView:
             commit=commit,
             request=request_link(scope, finding.change_request, facts.request_url if facts else ""),
             page=change_page(finding.change_id) if facts else "",
+            resources=_resources(facts) if facts else "",
         )
 
     def _exceptions(
@@ -308,3 +310,13 @@ class ReportView:
             )
             for r in self.report.repositories
         )
+
+
+RESOURCES_SHOWN = 5
+
+
+def _resources(facts: ChangeFacts) -> str:
+    """The first resources a change added, removed or modified, for an exception's line."""
+    touched = [f"{r.address} ({r.operation.value})" for f in facts.infra_files for r in f.changes]
+    more = f" and {len(touched) - RESOURCES_SHOWN} more" if len(touched) > RESOURCES_SHOWN else ""
+    return ", ".join(touched[:RESOURCES_SHOWN]) + more
