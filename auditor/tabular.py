@@ -15,6 +15,7 @@ from typing import IO, Any
 
 Row = Mapping[str, Any]
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(_FORMULA_PREFIXES)  # "" is not in it: an empty cell stays empty
 
 
 def iso_utc(when: datetime | None) -> str:
@@ -26,6 +27,14 @@ def iso_utc(when: datetime | None) -> str:
 
 def csv_cell(value: object) -> str:
     """One CSV cell: lists joined with ``;``, booleans as true/false, formulas neutralised."""
+    if type(value) is str:  # the common case first, decided in one lookup
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
+    if type(value) is int:
+        return str(value)
+    return _other_cell(value)
+
+
+def _other_cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -42,9 +51,9 @@ def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[Row]) -> int:
     """Write an RFC 4180 CSV (CRLF line ends, header row); returns the number of rows."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
-    count = 0
+    write, cell, count = writer.writerow, csv_cell, 0
     for row in rows:
-        writer.writerow([csv_cell(row.get(column)) for column in columns])
+        write(map(cell, map(row.get, columns)))
         count += 1
     return count
 

@@ -18,6 +18,7 @@ from auditor.render.csv import (
 from auditor.render.interface import HeaderProfile
 from auditor.report import Report
 from auditor.rows import COMMIT_COLUMNS
+from auditor.tabular import csv_cell
 
 CONTRACT_FINDINGS = [
     "control_id",
@@ -135,3 +136,51 @@ def test_title_header_profile(report: Report) -> None:
     rows = _rows(data)
     assert rows[0]["Control ID"] == report.findings[0].control_id
     assert title_header("change_request_url") == "Change Request URL"
+
+
+class _Spelled:
+    """Any other value is written as its text, and neutralised like text."""
+
+    def __str__(self) -> str:
+        return "=x"
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("plain", "plain"),
+        ("", ""),
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        (" =x", " =x"),
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (0, "0"),
+        (-3, "-3"),  # a number is a number: nothing to neutralise
+        (1.5, "1.5"),
+        (["=a", "b"], "'=a;b"),
+        (("b", "-c"), "b;-c"),
+        ([], ""),
+        (_Spelled(), "'=x"),
+        (_Text("-x"), "'-x"),
+    ],
+)
+def test_csv_cell(value: object, cell: str) -> None:
+    assert csv_cell(value) == cell
+
+
+def test_csv_cell_neutralises_exactly_the_contract_prefixes() -> None:
+    for code in range(0x2100):
+        text = chr(code) + "tail"
+        expected = "'" + text if chr(code) in "=+-@\t\r" else text
+        assert csv_cell(text) == expected

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from reportfactory import build_report
 
 from auditor.errors import RenderError
+from auditor.model import Finding, FrameworkRef
 from auditor.render.json import encode, evidence_bytes, load_evidence
-from auditor.report import REPORT_SCHEMA_VERSION
+from auditor.report import REPORT_SCHEMA_VERSION, Report
 
 
 def test_round_trip(tmp_path: Path) -> None:
@@ -100,3 +102,51 @@ def test_analysis_handles_and_messages_round_trip_codeowners_left_out(tmp_path: 
     path.write_bytes(evidence_bytes(dataclasses.replace(report, changes=(owned,))))
     assert "codeowners" not in json.loads(path.read_bytes())["changes"][0]
     assert load_evidence(path).changes == (richer,)
+
+
+def _reference_bytes(report: Report) -> bytes:
+    """The document as :func:`encode` spells it, through the pure-Python path."""
+    text = json.dumps(encode(report), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def test_shared_and_copied_references_and_odd_parameters_keep_the_bytes() -> None:
+    report = build_report(changes=20)
+    # Findings whose references are equal copies, not the control's own objects.
+    findings = tuple(
+        dataclasses.replace(
+            f, framework_refs=tuple(FrameworkRef(r.framework, r.ref) for r in f.framework_refs)
+        )
+        if i % 2
+        else f
+        for i, f in enumerate(report.findings)
+    )
+    # Parameters JSON has no spelling of: number keys (sorted as text), sets, dates, nesting.
+    odd = {10: "ten", 9: "nine", "when": date(2026, 1, 2), "set": frozenset({"b", "a"})}
+    first = report.controls[0]
+    control = dataclasses.replace(first.control, parameters={**first.control.parameters, **odd})
+    controls = (dataclasses.replace(first, control=control), *report.controls[1:])
+    changed = dataclasses.replace(report, findings=findings, controls=controls)
+    assert evidence_bytes(changed) == _reference_bytes(changed)
+    document = json.loads(evidence_bytes(changed))
+    parameters = document["controls"][0]["control"]["parameters"]
+    assert parameters["10"] == "ten" and parameters["set"] == ["a", "b"]
+    assert parameters["when"] == "2026-01-02"
+    refs = document["findings"][1]["framework_refs"]
+    assert refs == [{"framework": r.framework, "ref": r.ref} for r in findings[1].framework_refs]
+
+
+def test_loaded_references_are_one_object_per_value(tmp_path: Path) -> None:
+    report = build_report(changes=30)
+    path = tmp_path / "evidence.json"
+    path.write_bytes(evidence_bytes(report))
+    loaded = load_evidence(path)
+    assert loaded == report
+    by_control: dict[str, list[Finding]] = {}
+    for finding in loaded.findings:
+        by_control.setdefault(finding.control_id, []).append(finding)
+    for findings in by_control.values():
+        first = findings[0].framework_refs
+        assert first
+        assert all(f.framework_refs[0] is first[0] for f in findings)
+    assert evidence_bytes(loaded) == path.read_bytes()

@@ -48,12 +48,16 @@ def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
 def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
     by_id = {f.change_id: f for f in report.changes}
     titles = {c.control.id: c.control.title for c in report.controls}
-    refs: dict[tuple[Any, ...], list[str]] = {}  # a control's references, spelled once
+    # A control's references, spelled once: found by the identity of the reference records
+    # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
+    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
     landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
     for finding in report.findings:
-        spelled = refs.get(finding.framework_refs)
-        if spelled is None:
-            spelled = refs[finding.framework_refs] = [str(r) for r in finding.framework_refs]
+        key = tuple(map(id, finding.framework_refs))
+        known = refs.get(key)
+        if known is None:
+            spelled = ";".join(str(r) for r in finding.framework_refs)
+            known = refs[key] = (finding.framework_refs, spelled)
         change = landed.get(finding.change_id)
         if change is None:
             facts = by_id.get(finding.change_id)
@@ -62,7 +66,7 @@ def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
             )
         yield {
             "control_id": finding.control_id,
-            "framework_refs": spelled,
+            "framework_refs": known[1],  # joined as csv_cell joins a list
             "repo": finding.repo,
             "change_id": finding.change_id,
             "commit": finding.commit,

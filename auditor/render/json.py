@@ -12,6 +12,7 @@ import enum
 import importlib
 import io
 import json
+import re
 import sys
 import types
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union, get_args, get_origin, get_type_hints
 
 from auditor.errors import RenderError
-from auditor.model import ChangeFacts, ControlResult
+from auditor.model import ChangeFacts, ControlResult, Finding, FrameworkRef
 from auditor.render.interface import EVIDENCE_FILE, Format, RenderContext, Renderer
 from auditor.report import REPORT_SCHEMA_VERSION, Report
 
@@ -33,6 +34,14 @@ _DERIVED: Mapping[type, tuple[str, ...]] = {
 _OMITTED: Mapping[type, frozenset[str]] = {
     ChangeFacts: frozenset({"codeowners"}),
 }
+# Fields whose values repeat across many records (every finding of a control carries the
+# control's references): encoded once per distinct value while a document is written.
+_SHARED: Mapping[type, frozenset[str]] = {
+    Finding: frozenset({"framework_refs"}),
+}
+# Records read back as one object per distinct value (the same few framework references
+# recur in every finding): less memory, and ``_SHARED`` finds them by identity when written.
+_INTERNED = frozenset({FrameworkRef})
 # Modules whose record types other records name only under ``TYPE_CHECKING``.
 _TYPE_MODULES = ("auditor.model", "auditor.report", "auditor.infra.model")
 _SCALARS = (str, int, float, bool, type(None))
@@ -91,6 +100,82 @@ def _encoder(kind: type) -> Encoder:
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_DEFAULTS: dict[type, Encoder] = {}
+# Shared field values → their encoding, while a document is written.
+_SHARED_BY_ID: dict[tuple[int, ...], tuple[Any, Any]] = {}
+_SHARED_BY_VALUE: dict[Any, Any] = {}
+
+
+def _default(value: object) -> Any:
+    """What :data:`_RECORDS` cannot spell itself, one level at a time, as :func:`encode` would.
+
+    JSON's own types (strings, numbers, lists, tuples) stay with the C encoder; records become
+    dicts of their fields, a mapping field is encoded whole by :func:`encode` (its keys as
+    text), enums, timestamps and sets as :func:`encode` spells them.
+    """
+    kind = type(value)
+    encoder = _DEFAULTS.get(kind)
+    if encoder is None:
+        encoder = _DEFAULTS[kind] = _shallow(kind)
+    return encoder(value)
+
+
+def _shallow(kind: type) -> Encoder:
+    if not hasattr(kind, "__dataclass_fields__"):
+        return _encoder(kind)
+    keys, hints = _record_keys(kind), _hints(kind)
+    # A derived key (a property) has no hint: it is never a mapping.
+    whole = tuple(name for name in keys if _is_mapping(hints.get(name, object)))
+    shared = tuple(name for name in _SHARED.get(kind, ()) if name not in whole)
+    if not whole and not shared:
+        return lambda value: {name: getattr(value, name) for name in keys}
+    plain = tuple(name for name in keys if name not in whole and name not in shared)
+
+    def encode_record(value: Any) -> dict[str, Any]:
+        fields = {name: getattr(value, name) for name in plain}
+        for name in whole:
+            fields[name] = encode(getattr(value, name))
+        for name in shared:
+            fields[name] = _shared(getattr(value, name))
+        return fields
+
+    return encode_record
+
+
+def _shared(value: tuple[Any, ...]) -> Any:
+    """The encoding of a tuple of records met before: found by the identity of its items
+    (records are shared or interned, see :data:`_INTERNED`), else by equality."""
+    key = tuple(map(id, value))
+    hit = _SHARED_BY_ID.get(key)
+    if hit is None:
+        spelled = _SHARED_BY_VALUE.get(value)
+        if spelled is None:
+            spelled = _SHARED_BY_VALUE[value] = encode(value)
+        # The tuple is kept with its encoding: its items' ids stay theirs while writing.
+        hit = _SHARED_BY_ID[key] = (value, spelled)
+    return hit[1]
+
+
+def _is_mapping(hint: Any) -> bool:
+    """A field that may hold a dict: encoded by :func:`encode`, which spells keys as text."""
+    hint = getattr(hint, "__supertype__", hint)
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_is_mapping(a) for a in get_args(hint))
+    if hint is Any or origin in (tuple, list, frozenset, set):
+        return hint is Any
+    kind = origin or hint
+    return isinstance(kind, type) and issubclass(kind, Mapping)
+
+
+# The C encoder over whole records: the same bytes as ``_COMPACT.encode(encode(record))``.
+_RECORDS = json.JSONEncoder(
+    ensure_ascii=False,
+    sort_keys=True,
+    separators=(",", ":"),
+    default=_default,
+    check_circular=False,
+)
 
 
 def write_evidence(report: Report, out: BinaryIO) -> None:
@@ -99,6 +184,14 @@ def write_evidence(report: Report, out: BinaryIO) -> None:
     The bytes are those of ``json.dumps(encode(report), sort_keys=True)``, written one record
     of the long lists (changes, findings) at a time, so memory stays small.
     """
+    try:
+        _write_document(report, out)
+    finally:
+        _SHARED_BY_ID.clear()
+        _SHARED_BY_VALUE.clear()
+
+
+def _write_document(report: Report, out: BinaryIO) -> None:
     out.write(b"{")
     for number, name in enumerate(sorted(_record_keys(Report))):
         value = getattr(report, name)
@@ -107,10 +200,10 @@ def write_evidence(report: Report, out: BinaryIO) -> None:
         if isinstance(value, tuple) and value and hasattr(type(value[0]), "__dataclass_fields__"):
             out.write(b"[")
             for index, item in enumerate(value):
-                out.write((b"," if index else b"") + _COMPACT.encode(encode(item)).encode("utf-8"))
+                out.write((b"," if index else b"") + _RECORDS.encode(item).encode("utf-8"))
             out.write(b"]")
         else:
-            out.write(_COMPACT.encode(encode(value)).encode("utf-8"))
+            out.write(_RECORDS.encode(value).encode("utf-8"))
     out.write(b"}\n")
 
 
@@ -209,8 +302,20 @@ def _named_type(name: str) -> Any:
     return None
 
 
+def _only_omitted(cls: type, name: str) -> bool:
+    """Whether ``name`` appears in the annotations of ``cls``'s omitted fields alone."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    omitted = _OMITTED.get(cls, frozenset())
+    spelled = [(f.name in omitted, str(f.type)) for f in dataclasses.fields(cls)]
+    return any(o and word.search(t) for o, t in spelled) and not any(
+        not o and word.search(t) for o, t in spelled
+    )
+
+
+@cache
 def _hints(cls: type) -> dict[str, Any]:
-    """``cls``'s field types, resolving names its module imports only for type checkers."""
+    """``cls``'s field types, resolving names its module imports only for type checkers (a
+    type only an omitted field names, which the evidence never holds, stands as ``Any``)."""
     names: dict[str, Any] = {}
     while True:
         try:
@@ -218,6 +323,8 @@ def _hints(cls: type) -> dict[str, Any]:
         except NameError as err:
             name = err.name or ""
             found = _named_type(name) if name and name not in names else None
+            if found is None and name and name not in names and _only_omitted(cls, name):
+                found = Any
             if found is None:
                 raise RenderError(
                     f"evidence: cannot resolve type {name} of {cls.__name__}"
@@ -249,7 +356,23 @@ def _record(cls: type) -> Decoder:
                 raise RenderError(f"{where}: missing key {name!r}")
         return cls(**arguments)
 
-    return decode
+    if cls not in _INTERNED:
+        return decode
+    seen: dict[tuple[Any, ...], Any] = {}
+
+    def decode_interned(value: Any, where: str) -> Any:
+        if not isinstance(value, dict):
+            raise _fail(where, "an object", value)
+        key = tuple((name, value.get(name)) for name, _, _ in fields)
+        try:
+            found = seen.get(key)
+        except TypeError:  # an unhashable value: decoded on its own (and refused below)
+            return decode(value, where)
+        if found is None:
+            found = seen[key] = decode(value, where)
+        return found
+
+    return decode_interned
 
 
 def load_evidence(path: Path) -> Report:
