@@ -21,6 +21,13 @@ def store_option(f: F) -> F:
     )(f)
 
 
+def file_option(*names: str, help: str) -> Callable[[F], F]:
+    """An option naming an existing file."""
+    return click.option(
+        *names, type=click.Path(exists=True, dir_okay=False, path_type=Path), help=help
+    )
+
+
 def ledger_options(f: F) -> F:
     """Options shared by every command that reads repositories."""
     for decorator in reversed(
@@ -115,10 +122,8 @@ def forge_source_options(f: F) -> F:
 
 def forge_options(f: F) -> F:
     """Where review data comes from: a forge, or a file exported earlier."""
-    f = click.option(
-        "--reviews-file",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Review data exported earlier with 'auditor reviews export'.",
+    f = file_option(
+        "--reviews-file", help="Review data exported earlier with 'auditor reviews export'."
     )(f)
     return forge_source_options(f)
 
@@ -161,30 +166,19 @@ def assess_options(f: F) -> F:
             forge_options,
             framework_option,
             controls_dir_option,
-            click.option(
-                "--waivers",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="Waivers file (YAML).",
-            ),
-            click.option(
-                "--roster",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help="People roster CSV: person, emails, logins, start, end.",
-            ),
-            click.option(
+            file_option("--waivers", help="Waivers file (YAML)."),
+            file_option("--roster", help="People roster CSV: person, emails, logins, start, end."),
+            file_option(
                 "--allowed-signers",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 help="SSH allowed-signers file: verify SSH signatures against it (INT-01).",
             ),
-            click.option(
+            file_option(
                 "--gpg-keys",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 help="Armoured OpenPGP public keys: verify GPG signatures against them (INT-01).",
             ),
-            click.option(
+            file_option(
                 "--config",
                 "config_file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 help="Take the period, frameworks, waivers, roster, control directories and "
                 "overrides, bot patterns and, for a repository the config lists, its branches, "
                 "review source and overrides from this config file (options given here win).",
