@@ -232,17 +232,14 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
         ledger = replace(ledger, period=config.period.at(ledger.as_of).period)
     if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
         forge = entry.forge
-    overrides = merge_overrides(config.overrides, entry.overrides if entry else {})
-    return replace(
-        AssessOptions(
-            ledger,
-            forge,
-            tuple(frameworks) or config.frameworks,
-            config.controls_dirs + tuple(controls_dirs),
-            waivers or config.waivers,
-            roster or config.roster,
-        ),
-        overrides=overrides,
+    return AssessOptions(
+        ledger,
+        forge,
+        tuple(frameworks) or config.frameworks,
+        config.controls_dirs + tuple(controls_dirs),
+        waivers or config.waivers,
+        roster or config.roster,
+        overrides=merge_overrides(config.overrides, entry.overrides if entry else {}),
         signers=SignerKeys(
             allowed_signers or config.signers.allowed_signers,
             gpg_keys or config.signers.gpg_keys,
