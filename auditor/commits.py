@@ -72,13 +72,17 @@ def parse_commit(sha: str, raw: bytes, resolve: Resolver, bots: BotPolicy | None
     return commit_from_columns(commit_columns(sha, raw, resolve), bots or DEFAULT_BOTS)
 
 
-def commit_columns(sha: str, raw: bytes, resolve: Resolver) -> tuple[object, ...]:
+def commit_columns(
+    sha: str, raw: bytes, resolve: Resolver, identities: Identities | None = None
+) -> tuple[object, ...]:
     """A raw commit object as the store keeps it, without building records (mining's hot path).
 
     Columns: sha, parents (space-separated), author and committer (each name, email, raw name,
     raw email, epoch seconds, UTC offset in minutes), subject, body, trailers (JSON pairs),
     signature kind, encoding. :func:`commit_from_columns` turns them into a :class:`Commit`.
+    Pass the same ``identities`` to many calls to parse each person's name once.
     """
+    identities = {} if identities is None else identities
     head, _, message_bytes = raw.partition(b"\n\n")
     parents: list[str] = []
     author = committer = b""
@@ -108,8 +112,8 @@ def commit_columns(sha: str, raw: bytes, resolve: Resolver) -> tuple[object, ...
     return (
         sha,
         " ".join(parents),
-        *_stamp(author, encoding, resolve),
-        *_stamp(committer, encoding, resolve),
+        *_stamp(author, encoding, resolve, identities),
+        *_stamp(committer, encoding, resolve, identities),
         subject,
         body,
         _TRAILERS_JSON([[t.key, t.value] for t in trailers]) if trailers else "[]",
@@ -162,17 +166,44 @@ def decode_text(data: bytes, encoding: str = "") -> str:
         return data.decode("latin-1")
 
 
-def _stamp(value: bytes, encoding: str, resolve: Resolver) -> tuple[str, str, str, str, int, int]:
-    """Name, email (resolved), raw name, raw email, epoch seconds, UTC offset in minutes."""
-    match = _IDENT.match(value)
-    if match is None:
-        raw_name, raw_email, seconds, offset = decode_text(value, encoding), "", 0, 0
-    else:
+Identities = dict[tuple[bytes, str], tuple[str, str, str, str]]
+
+
+def _stamp(
+    value: bytes, encoding: str, resolve: Resolver, identities: Identities
+) -> tuple[str, str, str, str, int, int]:
+    """Name, email (resolved), raw name, raw email, epoch seconds, UTC offset in minutes.
+
+    ``identities`` caches the names of ``Name <email`` byte strings: a history has few people
+    and many commits.
+    """
+    ident, _, when = value.rpartition(b"> ")
+    seconds, _, zone = when.partition(b" ")
+    offset = _offset(zone)
+    names = identities.get((ident, encoding))
+    if names is None or offset is None or not _is_epoch(seconds):
+        match = _IDENT.match(value)
+        if match is None:
+            raw = decode_text(value, encoding)
+            return (*resolve(raw, ""), raw, "", 0, 0)
         raw_name = decode_text(match["name"], encoding)
         raw_email = decode_text(match["email"], encoding)
-        seconds, tz = int(match["ts"]), match["tz"]
-        offset = (int(tz[1:3]) * 60 + int(tz[3:5])) * (-1 if tz[:1] == b"-" else 1)
-    return (*resolve(raw_name, raw_email), raw_name, raw_email, seconds, offset)
+        names = (*resolve(raw_name, raw_email), raw_name, raw_email)
+        identities[(ident, encoding)] = names
+        seconds, offset = match["ts"], _offset(match["tz"])
+    return (*names, int(seconds), offset or 0)
+
+
+@functools.cache
+def _offset(zone: bytes) -> int | None:
+    """Minutes east of UTC of a ``+hhmm`` zone, None if it is not one."""
+    if len(zone) != 5 or zone[:1] not in (b"+", b"-") or not zone[1:].isdigit():
+        return None
+    return (int(zone[1:3]) * 60 + int(zone[3:5])) * (-1 if zone[:1] == b"-" else 1)
+
+
+def _is_epoch(seconds: bytes) -> bool:
+    return (seconds[1:] if seconds[:1] == b"-" else seconds).isdigit()
 
 
 def split_message(message: str) -> tuple[str, str]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from auditor import git
-from auditor.commits import BotPolicy, Resolver, commit_columns, parse_commit
+from auditor.commits import BotPolicy, Identities, Resolver, commit_columns, parse_commit
 from auditor.errors import RepositoryError
 from auditor.model import ChangeType, Commit, CommitSha
 
@@ -34,6 +34,12 @@ def first_parent_chain(repo: Path, tip: str, stop: str | None = None) -> list[Co
     return [CommitSha(line) for line in git.run(repo, *args).decode().split()]
 
 
+def first_parent(repo: Path, sha: str) -> CommitSha | None:
+    """The first parent of commit ``sha`` (None for a root commit)."""
+    out = git.run(repo, "rev-list", "--parents", "-n", "1", sha).decode().split()
+    return CommitSha(out[1]) if len(out) > 1 else None
+
+
 def commit_graph(
     repo: Path, tip: str, stop: str | None = None
 ) -> dict[CommitSha, tuple[CommitSha, ...]]:
@@ -41,11 +47,11 @@ def commit_graph(
     args = ["rev-list", "--parents", tip]
     if stop:
         args.append(f"^{stop}")
-    graph: dict[CommitSha, tuple[CommitSha, ...]] = {}
+    graph: dict[str, tuple[str, ...]] = {}
     for line in git.run(repo, *args).decode().splitlines():
-        sha, *parents = line.split()
-        graph[CommitSha(sha)] = tuple(CommitSha(p) for p in parents)
-    return graph
+        shas = line.split()
+        graph[shas[0]] = tuple(shas[1:])
+    return cast(dict[CommitSha, tuple[CommitSha, ...]], graph)  # CommitSha is a plain str
 
 
 def custody(
@@ -79,7 +85,10 @@ def read_commits(
 
 def commit_rows(repo: Path, shas: Iterable[str], resolve: Resolver) -> list[Row]:
     """Commit objects, in the order given, as the store's rows (see ``commit_columns``)."""
-    return [commit_columns(sha, raw, resolve) for sha, raw in _commit_objects(repo, shas)]
+    identities: Identities = {}
+    return [
+        commit_columns(sha, raw, resolve, identities) for sha, raw in _commit_objects(repo, shas)
+    ]
 
 
 def _commit_objects(repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
@@ -104,11 +113,23 @@ def _batch_header(repo: Path, header: bytes) -> tuple[str, str, int]:
 def change_rows(repo: Path, shas: Iterable[str]) -> list[Row]:
     """Diffs of the given commits against their first parents, as the store's rows: SHA, files
     (JSON, one list per file: path, old path, change type, lines added, lines deleted, binary,
-    submodule, old blob, new blob), lines added, lines deleted.
+    submodule, old blob, new blob), lines added, lines deleted. (Mining runs several of these
+    git processes at once: :mod:`auditor.diffstreams`.)
     """
-    args = ("log", "--no-walk=unsorted", "--stdin", *DIFF_ARGS, "--raw", "--numstat", "-z")
-    with git.stream(repo, *args, "--format=%x1e%H", stdin_lines=shas) as out:
+    with git.stream(repo, *DIFF_LOG, stdin_lines=shas) as out:
         return list(parse_diff_stream(out))
+
+
+DIFF_LOG = (
+    "log",
+    "--no-walk=unsorted",
+    "--stdin",
+    *DIFF_ARGS,
+    "--raw",
+    "--numstat",
+    "-z",
+    "--format=%x1e%H",
+)  # fmt: skip  -- the diffs of the commits named on standard input, for DiffParser
 
 
 def change_row(sha: str, files: Sequence[Sequence[object]]) -> Row:
@@ -126,16 +147,29 @@ def _blob(oid: str) -> str:
 
 
 def parse_diff_stream(out: IO[bytes]) -> Iterator[Row]:
-    """Parse ``git log --format=%x1e%H --raw --numstat -z`` output into :func:`change_row` rows."""
-    parser = _DiffParser()
-    rest = b""
+    """Parse :data:`DIFF_LOG` output into :func:`change_row` rows."""
+    parser = DiffParser()
     while chunk := out.read1(1 << 16):  # type: ignore[attr-defined]
-        tokens = (rest + chunk).split(b"\0")
-        rest = tokens.pop()
-        yield from parser.feed(tokens)
-    if rest:
-        yield from parser.feed([rest])
+        yield from parser.feed(chunk)
     yield from parser.finish()
+
+
+class DiffParser:
+    """Incremental: bytes of :data:`DIFF_LOG` output in, :func:`change_row` rows out."""
+
+    def __init__(self) -> None:
+        self._tokens = _DiffParser()
+        self._rest = b""
+
+    def feed(self, chunk: bytes) -> list[Row]:
+        tokens = (self._rest + chunk).split(b"\0")
+        self._rest = tokens.pop()
+        return list(self._tokens.feed(tokens))
+
+    def finish(self) -> list[Row]:
+        rows = list(self._tokens.feed([self._rest])) if self._rest else []
+        self._rest = b""
+        return [*rows, *self._tokens.finish()]
 
 
 class _DiffParser:

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import deque
-from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import closing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import zip_longest
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from auditor import git, ledger
 from auditor.commits import Resolver
+from auditor.diffstreams import DiffStreams
 from auditor.errors import RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
 from auditor.progress import Progress
 from auditor.store import Store
 
-BATCH = 2000  # commits or changes per transaction and per task of a worker process
+BATCH = 2000  # commits or changes per transaction
+PART_MIN = 1000  # changes at least per git process computing diffs
 
 
 @dataclass(frozen=True)
@@ -92,26 +90,33 @@ def _mine_branch(
         return BranchResult(branch, tip, 0, 0, store.chain_length(repo_id, branch))
     append = old is not None and git.object_exists(path, old) and git.is_ancestor(path, old, tip)
     chain = ledger.first_parent_chain(path, tip, old if append else None)
-    graph = ledger.commit_graph(path, tip, old if append else None)
-    if append and chain and graph[chain[0]][:1] != (old,):
+    if append and chain and ledger.first_parent(path, chain[0]) != old:
         append = False  # the first-parent history changed shape (e.g. a foxtrot merge)
         chain = ledger.first_parent_chain(path, tip)
-        graph = ledger.commit_graph(path, tip)
-    event = None
-    if old is not None and not append:
-        event = _rewrite_event(store, repo_id, branch, old, tip, chain, graph, now)
-
-    new_commits = store.missing(repo_id, "commits", graph)
     new_changes = store.missing(repo_id, "changes", chain)
-    progress.start(f"{branch}: commits and changes", len(new_commits) + len(new_changes))
-    with closing(_rows(path, new_commits, new_changes, resolve, jobs)) as batches:
-        for table, rows in batches:
+    # git starts on the diffs, the bulk of the work, while the rest of the history is read here
+    with DiffStreams(path, new_changes, jobs, batch=BATCH, part_min=PART_MIN) as diffs:
+        graph = ledger.commit_graph(path, tip, old if append else None)
+        event = None
+        if old is not None and not append:
+            event = _rewrite_event(store, repo_id, branch, old, tip, chain, graph, now)
+        new_commits = store.missing(repo_id, "commits", graph)
+        progress.start(f"{branch}: commits and changes", len(new_commits) + len(new_changes))
+
+        def write(table: Table, rows: list[ledger.Row]) -> None:
             with store.transaction():
                 if table == "commits":
                     store.add_commit_rows(repo_id, rows)
                 else:
                     store.add_change_rows(repo_id, rows)
             progress.advance(len(rows))
+
+        for start in range(0, len(new_commits), BATCH):
+            write("commits", ledger.commit_rows(path, new_commits[start : start + BATCH], resolve))
+            for rows in diffs.ready():
+                write("changes", rows)
+        for rows in diffs.rest():
+            write("changes", rows)
     progress.finish()
 
     owners = ledger.custody(chain, graph)
@@ -150,81 +155,34 @@ def _rewrite_event(
 Table = Literal["commits", "changes"]
 
 
-def _rows(
-    path: Path, commits: Sequence[str], changes: Sequence[str], resolve: Resolver, jobs: int
-) -> Generator[tuple[Table, list[ledger.Row]], None, None]:
-    """The store's rows of ``commits`` and ``changes``, a batch at a time, the two alternating.
-
-    With ``jobs`` above 1 and more than one batch of work, batches are read and parsed by as
-    many worker processes (each with its own git processes and mailmap), a few batches ahead of
-    the caller, who is left with writing them; otherwise here, one after another.
-    """
-    tasks: list[tuple[Table, Sequence[str]]] = [
-        task
-        for pair in zip_longest(_slices("commits", commits), _slices("changes", changes))
-        for task in pair
-        if task is not None
-    ]
-    if jobs <= 1 or len(tasks) <= 1:
-        for table, shas in tasks:
-            yield table, _table_rows(path, table, shas, resolve)
-        return
-    workers = min(jobs, len(tasks))
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(path,)) as pool:
-        ahead: deque[tuple[Table, Future[list[ledger.Row]]]] = deque()
-        try:
-            for table, shas in tasks:
-                ahead.append((table, pool.submit(_worker_rows, path, table, shas)))
-                if len(ahead) > 2 * workers:
-                    table, future = ahead.popleft()
-                    yield table, future.result()
-            for table, future in ahead:
-                yield table, future.result()
-        finally:
-            pool.shutdown(cancel_futures=True)
-
-
-def _slices(table: Table, shas: Sequence[str]) -> Iterator[tuple[Table, Sequence[str]]]:
-    for start in range(0, len(shas), BATCH):
-        yield table, shas[start : start + BATCH]
-
-
-def _table_rows(
-    path: Path, table: Table, shas: Sequence[str], resolve: Resolver
-) -> list[ledger.Row]:
-    if table == "commits":
-        return ledger.commit_rows(path, shas, resolve)
-    return ledger.change_rows(path, shas)
-
-
-_worker_resolver: list[Resolver] = []  # set once in each worker process by _start_worker
-
-
-def _start_worker(path: Path) -> None:
-    _worker_resolver[:] = [mailmap_resolver(path)]
-
-
-def _worker_rows(path: Path, table: Table, shas: Sequence[str]) -> list[ledger.Row]:
-    return _table_rows(path, table, shas, _worker_resolver[0])
-
-
 def mailmap_resolver(path: Path) -> Resolver:
-    """Name and email resolved through the repository's ``.mailmap`` exactly as git does."""
-    import pygit2  # here, not at the top: it costs a quarter second of start-up
+    """Name and email resolved through the repository's ``.mailmap`` exactly as git does.
 
-    try:
-        mailmap = pygit2.Mailmap.from_repository(pygit2.Repository(str(path)))
-    except (pygit2.GitError, ValueError) as exc:
-        raise RepositoryError(f"{path}: cannot read .mailmap: {exc}") from None
+    The mailmap is read at the first call (pygit2 takes a tenth of a second to import, better
+    spent while git is already at work), each identity resolved once.
+    """
+    mailmap: list[Any] = []
     cache: dict[tuple[str, str], tuple[str, str]] = {}
 
     def resolve(name: str, email: str) -> tuple[str, str]:
         key = (name, email)
-        if key not in cache:
-            cache[key] = tuple(mailmap.resolve(name, email))  # type: ignore[assignment]
-        return cache[key]
+        found = cache.get(key)
+        if found is None:
+            if not mailmap:
+                mailmap.append(_read_mailmap(path))
+            found = cache[key] = tuple(mailmap[0].resolve(name, email))
+        return found
 
     return resolve
+
+
+def _read_mailmap(path: Path) -> Any:
+    import pygit2  # here, not at the top: it costs a quarter second of start-up
+
+    try:
+        return pygit2.Mailmap.from_repository(pygit2.Repository(str(path)))
+    except (pygit2.GitError, ValueError) as exc:
+        raise RepositoryError(f"{path}: cannot read .mailmap: {exc}") from None
 
 
 def _refresh_identities(

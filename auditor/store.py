@@ -33,7 +33,7 @@ from auditor.model import (
 )
 from auditor.schedule.records import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -108,6 +108,48 @@ _MIGRATIONS: dict[int, str] = {
         pack TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
         started_at INTEGER, finished_at INTEGER, notes TEXT NOT NULL DEFAULT '[]'
     );
+    """,
+    # Facts arrive in SHA order, that is in random order: tables clustered by SHA rewrote pages
+    # all over the file on every batch. Rows now append, and a unique index finds them. The
+    # chain gains an index by SHA (listing the commits of a period looked each one up by scan).
+    5: """
+    CREATE TABLE commits_v5 (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, parents TEXT NOT NULL,
+        author_name TEXT, author_email TEXT, author_raw_name TEXT, author_raw_email TEXT,
+        author_time INTEGER, author_offset INTEGER,
+        committer_name TEXT, committer_email TEXT,
+        committer_raw_name TEXT, committer_raw_email TEXT,
+        committer_time INTEGER, committer_offset INTEGER,
+        subject TEXT, body TEXT, trailers TEXT, signature TEXT, encoding TEXT
+    );
+    INSERT INTO commits_v5 SELECT * FROM commits;
+    DROP TABLE commits;
+    ALTER TABLE commits_v5 RENAME TO commits;
+    CREATE UNIQUE INDEX commits_by_sha ON commits (repo_id, sha);
+    CREATE TABLE changes_v5 (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, files TEXT NOT NULL,
+        lines_added INTEGER NOT NULL, lines_deleted INTEGER NOT NULL
+    );
+    INSERT INTO changes_v5 SELECT * FROM changes;
+    DROP TABLE changes;
+    ALTER TABLE changes_v5 RENAME TO changes;
+    CREATE UNIQUE INDEX changes_by_sha ON changes (repo_id, sha);
+    CREATE TABLE custody_v5 (
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, commit_sha TEXT NOT NULL,
+        change_sha TEXT NOT NULL
+    );
+    INSERT INTO custody_v5 SELECT * FROM custody;
+    DROP TABLE custody;
+    ALTER TABLE custody_v5 RENAME TO custody;
+    CREATE UNIQUE INDEX custody_by_commit ON custody (repo_id, branch, commit_sha);
+    CREATE TABLE analyses_v5 (
+        repo_id INTEGER NOT NULL, sha TEXT NOT NULL, rules TEXT NOT NULL, data TEXT NOT NULL
+    );
+    INSERT INTO analyses_v5 SELECT * FROM analyses;
+    DROP TABLE analyses;
+    ALTER TABLE analyses_v5 RENAME TO analyses;
+    CREATE UNIQUE INDEX analyses_by_sha ON analyses (repo_id, sha, rules);
+    CREATE INDEX chain_by_sha ON chain (repo_id, branch, sha);
     """,
 }
 

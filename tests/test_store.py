@@ -13,7 +13,7 @@ from gitrepo import GitRepo
 from auditor import mining
 from auditor.errors import RepositoryError, StoreError
 from auditor.mining import Progress, mine
-from auditor.store import SCHEMA_VERSION, Store
+from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,12 +58,13 @@ def test_force_push_is_reported_and_old_records_kept(repo: GitRepo, tmp_path: Pa
     assert still_stored
 
 
-@pytest.mark.parametrize("jobs", [1, 2], ids=["in-process", "worker-processes"])
+@pytest.mark.parametrize("jobs", [1, 2], ids=["one-git-diff", "two-git-diffs"])
 def test_interrupted_mine_leaves_store_consistent_and_resumes(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
     linear(repo, 12)
     monkeypatch.setattr(mining, "BATCH", 5)
+    monkeypatch.setattr(mining, "PART_MIN", 3)
 
     class Interrupting(Progress):
         def advance(self, count: int) -> None:
@@ -136,6 +137,35 @@ def test_store_from_newer_schema_is_refused(tmp_path: Path) -> None:
         Store.open(tmp_path / "s")
 
 
+def test_a_schema_4_store_migrates_with_its_records_and_mining_resumes(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    linear(repo, 4)
+    with Store.open(tmp_path / "now") as current:
+        mine(current, repo.path, now=NOW)
+        rows = stored_rows(current)
+        tables = {"repositories": current.db.execute("SELECT * FROM repositories").fetchall()}
+        tables.update(branches=current.db.execute("SELECT * FROM branches").fetchall(), **rows)
+    old = tmp_path / "old"
+    old.mkdir()
+    db = sqlite3.connect(old / "evidence.sqlite", isolation_level=None)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for version in (1, 2, 3, 4):
+        db.executescript(_MIGRATIONS[version])
+    for table, values in tables.items():
+        for row in values:
+            db.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", row)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    db.close()
+    linear(repo, 1, start=4)
+    with Store.open(old) as migrated:
+        assert stored_rows(migrated) == rows
+        again = mine(migrated, repo.path, now=NOW).branches[0]
+        indexes = {row[0] for row in migrated.db.execute("SELECT name FROM sqlite_master")}
+    assert (again.new_changes, again.total_changes) == (1, 5)
+    assert {"commits_by_sha", "changes_by_sha", "custody_by_commit", "chain_by_sha"} <= indexes
+
+
 def test_unreadable_store_is_refused(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "evidence.sqlite").write_bytes(b"this is not a database" * 100)
@@ -164,7 +194,7 @@ def stored_rows(store: Store) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
-def test_worker_processes_store_exactly_what_one_process_stores(
+def test_several_git_processes_store_exactly_what_one_stores(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     linear(repo, 4)
@@ -174,7 +204,8 @@ def test_worker_processes_store_exactly_what_one_process_stores(
     repo.commit("direct", {"README.md": "caf\xe9\n"}, author=("Ren\xe9", "rene@example.com"))
     repo.merge("feature", "Merge pull request #3 from acme/feature")
     linear(repo, 3, start=9)
-    monkeypatch.setattr(mining, "BATCH", 2)  # many batches, so the work is really shared out
+    monkeypatch.setattr(mining, "BATCH", 2)  # many batches and parts: the work is really shared
+    monkeypatch.setattr(mining, "PART_MIN", 2)
     stored = {}
     for jobs in (1, 3):
         with Store.open(tmp_path / f"jobs{jobs}") as store:
