@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,8 +59,8 @@ def mine(
     facts = git.inspect(path)
     progress = progress or Progress()
     repo_id = store.upsert_repository(facts)
-    resolve = mailmap_resolver(facts.path)
-    _refresh_identities(store, repo_id, facts, resolve)
+    _refresh_identities(store, repo_id, facts, mailmap_resolver(facts.path))
+    resolve = mailmap_resolver(facts.path, known=store.identities(repo_id))
     with store.bulk_load():
         results = [
             _mine_branch(
@@ -155,14 +155,17 @@ def _rewrite_event(
 Table = Literal["commits", "changes"]
 
 
-def mailmap_resolver(path: Path) -> Resolver:
+def mailmap_resolver(
+    path: Path, known: Mapping[tuple[str, str], tuple[str, str]] | None = None
+) -> Resolver:
     """Name and email resolved through the repository's ``.mailmap`` exactly as git does.
 
-    The mailmap is read at the first call (pygit2 takes a tenth of a second to import, better
-    spent while git is already at work), each identity resolved once.
+    Each identity is resolved once; ``known`` are resolutions by the same mailmap (the store's).
+    The mailmap is read when an identity is first not known (pygit2 takes a tenth of a second
+    to import: an incremental mine of known people never pays it, a full one while git works).
     """
     mailmap: list[Any] = []
-    cache: dict[tuple[str, str], tuple[str, str]] = {}
+    cache: dict[tuple[str, str], tuple[str, str]] = dict(known or {})
 
     def resolve(name: str, email: str) -> tuple[str, str]:
         key = (name, email)

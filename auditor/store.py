@@ -33,7 +33,7 @@ from auditor.model import (
 )
 from auditor.schedule.records import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -151,6 +151,20 @@ _MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX analyses_by_sha ON analyses (repo_id, sha, rules);
     CREATE INDEX chain_by_sha ON chain (repo_id, branch, sha);
     """,
+    # Identities, as the mailmap resolved them, kept apart, so that an incremental mine knows the
+    # people it has seen without scanning every commit or reading the mailmap.
+    6: """
+    CREATE TABLE identities (
+        repo_id INTEGER NOT NULL, raw_name TEXT NOT NULL, raw_email TEXT NOT NULL,
+        name TEXT NOT NULL, email TEXT NOT NULL,
+        PRIMARY KEY (repo_id, raw_name, raw_email)
+    );
+    INSERT OR IGNORE INTO identities
+        SELECT repo_id, author_raw_name, author_raw_email, author_name, author_email FROM commits
+        UNION
+        SELECT repo_id, committer_raw_name, committer_raw_email, committer_name, committer_email
+        FROM commits;
+    """,
 }
 
 
@@ -254,17 +268,25 @@ class Store:
     def set_mailmap_digest(self, repo_id: int, digest: str) -> None:
         self.db.execute("UPDATE repositories SET mailmap = ? WHERE id = ?", (digest, repo_id))
 
-    def raw_identities(self, repo_id: int) -> list[tuple[str, str]]:
+    def identities(self, repo_id: int) -> dict[tuple[str, str], tuple[str, str]]:
+        """Raw name and email of everyone in the stored commits → their name and email as the
+        mailmap resolved them."""
         rows = self.db.execute(
-            """SELECT author_raw_name, author_raw_email FROM commits WHERE repo_id = ? UNION
-               SELECT committer_raw_name, committer_raw_email FROM commits WHERE repo_id = ?""",
-            (repo_id, repo_id),
+            "SELECT raw_name, raw_email, name, email FROM identities WHERE repo_id = ?", (repo_id,)
         )
-        return [(str(name), str(email)) for name, email in rows]
+        return {(raw_name, raw_email): (name, email) for raw_name, raw_email, name, email in rows}
+
+    def raw_identities(self, repo_id: int) -> list[tuple[str, str]]:
+        return list(self.identities(repo_id))
 
     def reresolve_identities(
         self, repo_id: int, resolved: Mapping[tuple[str, str], tuple[str, str]]
     ) -> None:
+        self.db.executemany(
+            "UPDATE identities SET name = ?, email = ?"
+            " WHERE repo_id = ? AND raw_name = ? AND raw_email = ?",
+            [(n, e, repo_id, rn, re) for (rn, re), (n, e) in resolved.items()],
+        )
         for role in ("author", "committer"):
             self.db.executemany(
                 f"""UPDATE commits SET {role}_name = ?, {role}_email = ?
@@ -288,12 +310,15 @@ class Store:
             present.update(row[0] for row in rows)
         return [sha for sha in wanted if sha not in present]
 
-    def add_commit_rows(self, repo_id: int, rows: Iterable[Sequence[object]]) -> None:
+    def add_commit_rows(self, repo_id: int, rows: Sequence[Sequence[object]]) -> None:
         """Store commits given as :func:`auditor.commits.commit_columns` rows."""
         self.db.executemany(
             "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)",
             ((repo_id, *row) for row in rows),
         )
+        people = {(repo_id, *row[4:6], *row[2:4]) for row in rows}
+        people.update((repo_id, *row[10:12], *row[8:10]) for row in rows)
+        self.db.executemany("INSERT OR IGNORE INTO identities VALUES (?,?,?,?,?)", people)
 
     def add_change_rows(self, repo_id: int, rows: Iterable[Sequence[object]]) -> None:
         """Store diffs given as :func:`auditor.ledger.change_row` rows (sha, files, added,

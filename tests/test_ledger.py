@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 
-from auditor import crosscheck, ledger
+from auditor import crosscheck, ledger, mining
 from auditor.mining import mine
 from auditor.model import ChangeType, SignatureKind
 from auditor.store import Store
@@ -193,6 +193,29 @@ def test_mailmap_change_re_resolves_stored_identities(repo: GitRepo, tmp_path: P
         "bob@example.com",
         "bobby",
     )
+
+
+def test_known_people_are_resolved_from_the_store_and_new_ones_by_the_mailmap(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.commit("mailmap", {".mailmap": "Bob Builder <bob@example.com> <bob@home.example>\n"})
+    repo.commit("one", {"a": "1\n"}, author=("bobby", "bob@home.example"))
+    with Store.open(tmp_path / "store") as store:
+        mine(store, repo.path, now=NOW)
+        reads: list[Path] = []
+        real = mining._read_mailmap
+        monkeypatch.setattr(mining, "_read_mailmap", lambda path: reads.append(path) or real(path))
+        second = repo.commit("two", {"a": "2\n"}, author=("bobby", "bob@home.example"))
+        mine(store, repo.path, now=NOW)
+        assert reads == []  # everyone already known: the mailmap is not read
+        third = repo.commit("three", {"a": "3\n"}, author=("Carol", "carol@example.com"))
+        changes = changes_by_sha(store, repo)
+        assert reads == [repo.path]
+        assert store.identities(1)[("bobby", "bob@home.example")] == (
+            "Bob Builder", "bob@example.com",
+        )  # fmt: skip
+    assert changes[second].commit.author.identity.name == "Bob Builder"  # type: ignore[attr-defined]
+    assert changes[third].commit.author.identity.email == "carol@example.com"  # type: ignore[attr-defined]
 
 
 def test_signature_kinds_and_encoding_header(repo: GitRepo, tmp_path: Path) -> None:

@@ -160,6 +160,9 @@ def test_a_schema_4_store_migrates_with_its_records_and_mining_resumes(
     linear(repo, 1, start=4)
     with Store.open(old) as migrated:
         assert stored_rows(migrated) == rows
+        assert migrated.identities(1) == {
+            ("Alice Admin", "alice@example.com"): ("Alice Admin", "alice@example.com")
+        }
         again = mine(migrated, repo.path, now=NOW).branches[0]
         indexes = {row[0] for row in migrated.db.execute("SELECT name FROM sqlite_master")}
     assert (again.new_changes, again.total_changes) == (1, 5)
