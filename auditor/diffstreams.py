@@ -15,22 +15,27 @@ import selectors
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, suppress
 from pathlib import Path
-from types import TracebackType
 
 from auditor import git
 from auditor.ledger import DIFF_LOG, DiffParser, Row
 
 PIPE_BYTES = 1 << 20  # how far git may run ahead of the reader (Linux; the default elsewhere)
 READ_BYTES = 1 << 18
+BLOCK = 256  # consecutive changes given to one git process
 
 
 class DiffStreams:
-    """The store's rows of the diffs of ``changes``, from up to ``jobs`` git processes.
+    """The store's rows of the diffs of ``changes``, from up to ``jobs`` git processes at once.
 
     Use as a context manager: entering starts git, :meth:`ready` hands out the rows printed so
     far without waiting, :meth:`rest` waits for everything. Rows come in batches of at most
-    ``batch``, in no particular order. Leaving early kills the git processes; leaving normally
-    raises :class:`~auditor.errors.RepositoryError` if one of them failed.
+    ``batch``, in no particular order. Leaving early kills the git processes; a git process that
+    fails raises :class:`~auditor.errors.RepositoryError`.
+
+    The changes are shared out in blocks of ``BLOCK`` consecutive ones, dealt round to the
+    processes: later history has larger trees and costs more, so halves would leave one process
+    working long after the other, while consecutive changes within a block share the objects
+    git has just read.
     """
 
     def __init__(
@@ -39,68 +44,76 @@ class DiffStreams:
         self._path = path
         self._parts = _parts(changes, jobs, part_min)
         self._batch = batch
-        self._stack = ExitStack()
         self._selector = selectors.DefaultSelector()
-        self._parsers: dict[int, DiffParser] = {}
+        self._running: dict[int, tuple[ExitStack, DiffParser]] = {}
         self._rows: list[Row] = []
 
     def __enter__(self) -> DiffStreams:
-        with ExitStack() as stack:
-            stack.enter_context(self._selector)
+        try:
             for part in self._parts:
-                out = stack.enter_context(git.stream(self._path, *DIFF_LOG, stdin_lines=part))
-                fd = out.fileno()
-                _enlarge_pipe(fd)
-                self._selector.register(fd, selectors.EVENT_READ)
-                self._parsers[fd] = DiffParser()
-            self._stack = stack.pop_all()
+                self._start(part)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stack.__exit__(kind, exc, tb)
+    def __exit__(self, *exc: object) -> None:
+        """Kill what still runs (only after leaving early: :meth:`rest` reads everything)."""
+        with self._selector:
+            for stream, _ in self._running.values():
+                stream.__exit__(_Stopped, _Stopped(), None)  # git.stream kills git on an error
+            self._running.clear()
 
     def ready(self) -> Iterator[list[Row]]:
         """The batches git has printed so far, without waiting."""
-        while self._parsers and self._selector.select(0):
+        while self._running and self._selector.select(0):
             yield from self._read(timeout=0)
 
     def rest(self) -> Iterator[list[Row]]:
         """Every remaining batch, waiting for git."""
-        while self._parsers:
+        while self._running:
             yield from self._read(timeout=None)
         if self._rows:
             yield self._rows
             self._rows = []
 
+    def _start(self, part: Sequence[str]) -> None:
+        stream = ExitStack()
+        out = stream.enter_context(git.stream(self._path, *DIFF_LOG, stdin_lines=part))
+        fd = out.fileno()
+        _enlarge_pipe(fd)
+        self._selector.register(fd, selectors.EVENT_READ)
+        self._running[fd] = (stream, DiffParser())
+
     def _read(self, timeout: float | None) -> Iterator[list[Row]]:
-        if not self._parsers:
-            return
         for key, _ in self._selector.select(timeout):
             fd = key.fd
+            stream, parser = self._running[fd]
             chunk = os.read(fd, READ_BYTES)
             if chunk:
-                self._rows.extend(self._parsers[fd].feed(chunk))
-            else:
-                self._rows.extend(self._parsers.pop(fd).finish())
-                self._selector.unregister(fd)
+                self._rows.extend(parser.feed(chunk))
+                continue
+            self._rows.extend(parser.finish())
+            self._selector.unregister(fd)
+            del self._running[fd]
+            stream.close()  # reaps git; raises RepositoryError if it failed
         while len(self._rows) >= self._batch:
             yield self._rows[: self._batch]
             del self._rows[: self._batch]
 
 
-def _parts(shas: Sequence[str], jobs: int, part_min: int) -> list[Sequence[str]]:
-    """``shas`` cut into at most ``jobs`` contiguous parts of at least ``part_min`` (one part
-    when there are fewer)."""
-    if not shas:
-        return []
-    count = max(1, min(jobs, len(shas) // max(part_min, 1)))
-    size = -(-len(shas) // count)
-    return [shas[start : start + size] for start in range(0, len(shas), size)]
+class _Stopped(Exception):
+    """The reader left before the end: its git processes are killed."""
+
+
+def _parts(shas: Sequence[str], count: int, part_min: int) -> list[list[str]]:
+    """``shas`` dealt into at most ``count`` parts of at least ``part_min`` (one part when there
+    are fewer), a block of ``BLOCK`` consecutive SHAs at a time, order kept within a part."""
+    count = max(1, min(count, len(shas) // max(part_min, 1)))
+    parts: list[list[str]] = [[] for _ in range(count)] if shas else []
+    for number, start in enumerate(range(0, len(shas), BLOCK)):
+        parts[number % count].extend(shas[start : start + BLOCK])
+    return parts
 
 
 def _enlarge_pipe(fd: int) -> None:

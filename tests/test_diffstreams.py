@@ -10,7 +10,7 @@ import pytest
 from gitrepo import GitRepo
 from test_ledger import build_edge_case_repo
 
-from auditor import ledger
+from auditor import diffstreams, ledger
 from auditor.diffstreams import DiffStreams, _parts
 from auditor.errors import RepositoryError
 
@@ -21,14 +21,15 @@ def chain_of(repo: GitRepo) -> list[str]:
 
 @pytest.mark.parametrize("jobs", [1, 2, 5])
 def test_every_split_gives_the_rows_of_one_git_log(
-    repo: GitRepo, tmp_path: Path, jobs: int
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
 ) -> None:
     build_edge_case_repo(repo, tmp_path)
     for i in range(9):
         repo.commit(f"change {i}", {f"env/{i % 3}.tf": f"v = {i}\n"})
     chain = chain_of(repo)
+    monkeypatch.setattr(diffstreams, "BLOCK", 2)
     with DiffStreams(repo.path, chain, jobs, batch=3, part_min=2) as streams:
-        assert len(streams._parts) == jobs
+        assert len(streams._parts) == len(streams._running) == jobs
         batches = [*streams.ready(), *streams.rest()]
     assert all(len(batch) <= 3 for batch in batches)
     rows = [row for batch in batches for row in batch]
@@ -36,11 +37,14 @@ def test_every_split_gives_the_rows_of_one_git_log(
     assert len(rows) == len(chain)
 
 
-def test_parts_are_contiguous_and_cover_everything() -> None:
+def test_parts_are_blocks_dealt_round_covering_everything_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(diffstreams, "BLOCK", 2)
     shas = [str(i) for i in range(10)]
-    assert _parts(shas, 3, 2) == [shas[0:4], shas[4:8], shas[8:10]]
-    assert _parts(shas, 8, 4) == [shas[0:5], shas[5:10]]  # never below part_min
-    assert _parts(shas, 4, 100) == [shas]
+    assert _parts(shas, 3, 2) == [["0", "1", "6", "7"], ["2", "3", "8", "9"], ["4", "5"]]
+    assert _parts(shas, 8, 4) == [["0", "1", "4", "5", "8", "9"], ["2", "3", "6", "7"]]
+    assert _parts(shas, 4, 100) == [shas]  # fewer than part_min: one part
     assert _parts([], 4, 1) == []
 
 
@@ -61,7 +65,7 @@ def test_leaving_early_leaves_no_git_process_behind(repo: GitRepo) -> None:
 
     assert _git_children() == set()
     with pytest.raises(Stop), DiffStreams(repo.path, chain, 2, batch=1, part_min=1) as streams:
-        assert len(streams._parts) == 2
+        assert len(streams._running) == 2
         raise Stop
     assert _git_children() == set()  # killed and reaped: not running, not a zombie
 
