@@ -11,7 +11,7 @@ records.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, cast
 
@@ -34,12 +34,6 @@ def first_parent_chain(repo: Path, tip: str, stop: str | None = None) -> list[Co
     return [CommitSha(line) for line in git.run(repo, *args).decode().split()]
 
 
-def first_parent(repo: Path, sha: str) -> CommitSha | None:
-    """The first parent of commit ``sha`` (None for a root commit)."""
-    out = git.run(repo, "rev-list", "--parents", "-n", "1", sha).decode().split()
-    return CommitSha(out[1]) if len(out) > 1 else None
-
-
 def commit_graph(
     repo: Path, tip: str, stop: str | None = None
 ) -> dict[CommitSha, tuple[CommitSha, ...]]:
@@ -52,6 +46,21 @@ def commit_graph(
         shas = line.split()
         graph[shas[0]] = tuple(shas[1:])
     return cast(dict[CommitSha, tuple[CommitSha, ...]], graph)  # CommitSha is a plain str
+
+
+def chain_in(graph: Mapping[CommitSha, tuple[CommitSha, ...]], tip: str) -> list[CommitSha]:
+    """The first-parent chain ending at ``tip`` within ``graph`` (a :func:`commit_graph`),
+    oldest first: what :func:`first_parent_chain` gives with the same ``stop``, without
+    walking the history a second time. (Once the walk leaves the graph, everything older is
+    reachable from ``stop`` too.)"""
+    chain = []
+    sha: CommitSha | None = CommitSha(tip)
+    while sha is not None and sha in graph:
+        chain.append(sha)
+        parents = graph[sha]
+        sha = parents[0] if parents else None
+    chain.reverse()
+    return chain
 
 
 def custody(

@@ -89,14 +89,15 @@ def _mine_branch(
     if old == tip:
         return BranchResult(branch, tip, 0, 0, store.chain_length(repo_id, branch))
     append = old is not None and git.object_exists(path, old) and git.is_ancestor(path, old, tip)
-    chain = ledger.first_parent_chain(path, tip, old if append else None)
-    if append and chain and ledger.first_parent(path, chain[0]) != old:
+    graph = ledger.commit_graph(path, tip, old if append else None)
+    chain = ledger.chain_in(graph, tip)
+    if append and chain and graph[chain[0]][:1] != (old,):
         append = False  # the first-parent history changed shape (e.g. a foxtrot merge)
-        chain = ledger.first_parent_chain(path, tip)
+        graph = ledger.commit_graph(path, tip)
+        chain = ledger.chain_in(graph, tip)
     new_changes = store.missing(repo_id, "changes", chain)
     # git starts on the diffs, the bulk of the work, while the rest of the history is read here
     with DiffStreams(path, new_changes, jobs, batch=BATCH, part_min=PART_MIN) as diffs:
-        graph = ledger.commit_graph(path, tip, old if append else None)
         event = None
         if old is not None and not append:
             event = _rewrite_event(store, repo_id, branch, old, tip, chain, graph, now)

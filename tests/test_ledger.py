@@ -112,6 +112,20 @@ def test_custody_assigns_side_commits_to_the_merge(
     assert set(owners) == set(graph)
 
 
+def test_chain_within_the_graph_is_git_first_parent_chain(
+    edge_repo: tuple[GitRepo, dict[str, str]],
+) -> None:
+    repo, shas = edge_repo
+    repo.checkout("-b", "late", shas["direct"])
+    repo.commit("late work", {"late.tf": "x\n"})
+    repo.checkout("main")
+    tip = repo.merge("late", "Merge pull request #9 from acme/late")
+    for stop in (None, shas["root"], shas["direct"], shas["merge"], shas["binary"]):
+        graph = ledger.commit_graph(repo.path, tip, stop)
+        assert ledger.chain_in(graph, tip) == ledger.first_parent_chain(repo.path, tip, stop)
+    assert ledger.chain_in({}, tip) == []
+
+
 def test_nested_merge_is_claimed_by_the_outer_change(repo: GitRepo) -> None:
     repo.commit("root", {"a": "1\n"})
     repo.checkout("-b", "outer")
