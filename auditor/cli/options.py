@@ -55,7 +55,7 @@ def ledger_options(f: F) -> F:
             click.option(
                 "--jobs",
                 type=click.IntRange(1, 256),
-                help="Worker processes for mining and analysis (default: every core).",
+                help="git processes computing diffs, and analysis workers (default: every core).",
             ),
             click.option(
                 "--bot-pattern",
