@@ -10,6 +10,7 @@ reason; expired waivers never apply.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -87,28 +88,38 @@ def evaluate(
         )
         for repo in repos
     }
+    changes = {
+        repo: [(f, change_paths(f), f.change_id) for f in facts_by_repo.get(repo, ())]
+        for repo in repos
+    }  # what every control asks of a change, worked out once
     items: list[_Item] = []
     for control in controls:
+        framed = _framed(control, wanted)
         for repo in repos:
-            items += _run(control, contexts[repo], facts_by_repo.get(repo, ()), overrides or {})
+            items += _run(framed, contexts[repo], changes[repo], overrides or {})
     items.sort(key=lambda i: i.key)
     active = sorted((w for w in waivers if not expired(w, as_of)), key=lambda w: w.id)
     used: set[str] = set()
     findings = []
     for item in items:
-        finding = _waive(item, active, used)
-        findings.append(_framed(finding, wanted))
+        findings.append(_waive(item, active, used))
+    counts = _counts(findings)
     return Evaluation(
         findings=tuple(findings),
-        results=tuple(_totals(c, findings) for c in controls),
+        results=tuple(_totals(c, counts[c.id]) for c in controls),
         unmatched_waivers=tuple(w.id for w in active if w.id not in used),
         expired_waivers=tuple(sorted(w.id for w in waivers if expired(w, as_of))),
     )
 
 
 def _run(
-    control: Control, ctx: CheckContext, changes: Sequence[ChangeFacts], overrides: Overrides
+    control: Control,
+    ctx: CheckContext,
+    changes: Sequence[tuple[ChangeFacts, tuple[str, ...], str]],
+    overrides: Overrides,
 ) -> list[_Item]:
+    """The findings of ``control`` on each change (facts, paths, change id), or on the
+    repository's history for a control of the history."""
     check = CHECKS.get(control.check)
     if check is None:
         raise DefinitionError(f"{control.source}: check: unknown check {control.check!r}")
@@ -125,18 +136,20 @@ def _run(
         tip = latest.new_tip if latest and outcome.status is Status.FAIL else ""
         return [_Item(_finding(control, ctx.repo, outcome, commit=tip))]
     items = []
-    for facts in changes:
-        paths = change_paths(facts)
+    fixed = None if overrides.get(control.id) else control.parameters
+    for facts, paths, change_id in changes:
         outcome = (
             outside
             or _out_of_scope(control, facts, paths)
-            or check.fn(facts, effective_parameters(control, overrides, ctx.repo, paths), ctx)
+            or check.fn(
+                facts, fixed or effective_parameters(control, overrides, ctx.repo, paths), ctx
+            )
         )
         finding = _finding(
             control,
             facts.repo,
             outcome,
-            change_id=facts.change_id,
+            change_id=change_id,
             commit=facts.change.sha,
             request=facts.request_number,
         )
@@ -196,19 +209,24 @@ def _waive(item: _Item, active: Sequence[Waiver], used: set[str]) -> Finding:
     return finding
 
 
-def _framed(finding: Finding, wanted: Collection[str]) -> Finding:
+def _framed(control: Control, wanted: Collection[str]) -> Control:
+    """The control with only the framework references of ``wanted`` (all when empty), as its
+    findings carry them."""
     if not wanted:
-        return finding
+        return control
     return replace(
-        finding, framework_refs=tuple(r for r in finding.framework_refs if r.framework in wanted)
+        control, frameworks=tuple(r for r in control.frameworks if r.framework in wanted)
     )
 
 
-def _totals(control: Control, findings: Sequence[Finding]) -> ControlResult:
-    counts = {status: 0 for status in Status}
+def _counts(findings: Iterable[Finding]) -> dict[str, dict[Status, int]]:
+    counts: dict[str, dict[Status, int]] = defaultdict(lambda: dict.fromkeys(Status, 0))
     for finding in findings:
-        if finding.control_id == control.id:
-            counts[finding.status] += 1
+        counts[finding.control_id][finding.status] += 1
+    return counts
+
+
+def _totals(control: Control, counts: Mapping[Status, int]) -> ControlResult:
     return ControlResult(
         control=control,
         population=sum(counts.values()) - counts[Status.NOT_APPLICABLE],

@@ -55,13 +55,17 @@ def sample_size(population: int) -> int:
 
 def population(findings: Iterable[Finding], control_id: str) -> list[str]:
     """The sorted, distinct change ids of a control's findings that are not not_applicable."""
-    return sorted(
-        {
-            f.change_id
-            for f in findings
-            if f.control_id == control_id and f.change_id and f.status is not Status.NOT_APPLICABLE
-        }
-    )
+    return _populations(findings).get(control_id, [])
+
+
+def _populations(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """:func:`population` of every control that has findings, in one pass."""
+    changes: dict[str, set[str]] = {}
+    for f in findings:
+        ids = changes.setdefault(f.control_id, set())
+        if f.change_id and f.status is not Status.NOT_APPLICABLE:
+            ids.add(f.change_id)
+    return {control_id: sorted(ids) for control_id, ids in changes.items()}
 
 
 def draw(
@@ -70,10 +74,8 @@ def draw(
     """The sample of every control with findings, controls in id order, items in index order."""
     if size is not None and size < 1:
         raise UsageError(f"--sample: expected a positive number, got {size}")
-    findings = tuple(findings)
     items: list[SampleItem] = []
-    for control_id in sorted({f.control_id for f in findings}):
-        listing = population(findings, control_id)
+    for control_id, listing in sorted(_populations(findings).items()):
         count = min(size, len(listing)) if size is not None else sample_size(len(listing))
         rng = random.Random(f"{seed}:{control_id}")
         for index in sorted(rng.sample(range(len(listing)), count)):
