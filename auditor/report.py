@@ -13,7 +13,7 @@ from auditor.model import (
     Waiver,
 )
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: findings no longer repeat their control's framework references
 
 
 @dataclass(frozen=True)

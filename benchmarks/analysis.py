@@ -66,7 +66,7 @@ def _resources(auditor: str, repo: Path, store: Path, tmp: Path, jobs: list[str]
 def _median(items: list[Measure]) -> Measure:
     ordered = sorted(items, key=lambda m: m.seconds)
     middle = ordered[len(ordered) // 2]
-    return Measure(middle.seconds, max(m.peak_mb for m in items))
+    return Measure(middle.seconds, middle.cpu_seconds, max(m.peak_mb for m in items))
 
 
 def main() -> None:

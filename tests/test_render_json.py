@@ -9,7 +9,7 @@ import pytest
 from reportfactory import build_report
 
 from auditor.errors import RenderError
-from auditor.model import Finding, FrameworkRef
+from auditor.model import Finding
 from auditor.render.json import encode, evidence_bytes, load_evidence
 from auditor.report import REPORT_SCHEMA_VERSION, Report
 
@@ -110,30 +110,55 @@ def _reference_bytes(report: Report) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def test_shared_and_copied_references_and_odd_parameters_keep_the_bytes() -> None:
+def test_odd_parameters_keep_the_bytes_and_findings_leave_references_to_controls() -> None:
     report = build_report(changes=20)
-    # Findings whose references are equal copies, not the control's own objects.
-    findings = tuple(
-        dataclasses.replace(
-            f, framework_refs=tuple(FrameworkRef(r.framework, r.ref) for r in f.framework_refs)
-        )
-        if i % 2
-        else f
-        for i, f in enumerate(report.findings)
-    )
     # Parameters JSON has no spelling of: number keys (sorted as text), sets, dates, nesting.
     odd = {10: "ten", 9: "nine", "when": date(2026, 1, 2), "set": frozenset({"b", "a"})}
     first = report.controls[0]
     control = dataclasses.replace(first.control, parameters={**first.control.parameters, **odd})
     controls = (dataclasses.replace(first, control=control), *report.controls[1:])
-    changed = dataclasses.replace(report, findings=findings, controls=controls)
+    changed = dataclasses.replace(report, controls=controls)
     assert evidence_bytes(changed) == _reference_bytes(changed)
     document = json.loads(evidence_bytes(changed))
     parameters = document["controls"][0]["control"]["parameters"]
     assert parameters["10"] == "ten" and parameters["set"] == ["a", "b"]
     assert parameters["when"] == "2026-01-02"
-    refs = document["findings"][1]["framework_refs"]
-    assert refs == [{"framework": r.framework, "ref": r.ref} for r in findings[1].framework_refs]
+    assert document["schema_version"] == 2
+    assert all("framework_refs" not in f for f in document["findings"])
+    assert document["controls"][0]["control"]["frameworks"]
+
+
+def test_findings_read_back_with_the_references_of_the_report_frameworks(
+    tmp_path: Path,
+) -> None:
+    report = build_report(changes=20)
+    only = ("soc2",)
+    framed = dataclasses.replace(
+        report,
+        frameworks=only,
+        findings=tuple(
+            dataclasses.replace(
+                f, framework_refs=tuple(r for r in f.framework_refs if r.framework in only)
+            )
+            for f in report.findings
+        ),
+    )
+    assert any(f.framework_refs for f in framed.findings)
+    path = tmp_path / "evidence.json"
+    path.write_bytes(evidence_bytes(framed))
+    assert load_evidence(path) == framed
+
+
+def test_a_schema_1_document_with_references_in_every_finding_is_read(tmp_path: Path) -> None:
+    report = build_report(changes=10)
+    document = json.loads(evidence_bytes(report))
+    document["schema_version"] = 1
+    refs = {r["control"]["id"]: r["control"]["frameworks"] for r in document["controls"]}
+    for finding in document["findings"]:
+        finding["framework_refs"] = refs[finding["control_id"]]
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert load_evidence(path) == report
 
 
 def test_loaded_references_are_one_object_per_value(tmp_path: Path) -> None:

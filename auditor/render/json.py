@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union, get_args, get_origin, get_type_hints
 
 from auditor.errors import RenderError
-from auditor.model import ChangeFacts, ControlResult, Finding, FrameworkRef
+from auditor.model import ChangeFacts, ControlResult, Finding
 from auditor.render.interface import EVIDENCE_FILE, Format, RenderContext, Renderer
 from auditor.report import REPORT_SCHEMA_VERSION, Report
 
@@ -33,15 +33,10 @@ _DERIVED: Mapping[type, tuple[str, ...]] = {
 }
 _OMITTED: Mapping[type, frozenset[str]] = {
     ChangeFacts: frozenset({"codeowners"}),
-}
-# Fields whose values repeat across many records (every finding of a control carries the
-# control's references): encoded once per distinct value while a document is written.
-_SHARED: Mapping[type, frozenset[str]] = {
+    # A finding's framework references are its control's, restricted to the report's
+    # frameworks: written once, with the control, and given back to each finding when read.
     Finding: frozenset({"framework_refs"}),
 }
-# Records read back as one object per distinct value (the same few framework references
-# recur in every finding): less memory, and ``_SHARED`` finds them by identity when written.
-_INTERNED = frozenset({FrameworkRef})
 # Modules whose record types other records name only under ``TYPE_CHECKING``.
 _TYPE_MODULES = ("auditor.model", "auditor.report", "auditor.infra.model")
 _SCALARS = (str, int, float, bool, type(None))
@@ -101,9 +96,6 @@ def _encoder(kind: type) -> Encoder:
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _DEFAULTS: dict[type, Encoder] = {}
-# Shared field values → their encoding, while a document is written.
-_SHARED_BY_ID: dict[tuple[int, ...], tuple[Any, Any]] = {}
-_SHARED_BY_VALUE: dict[Any, Any] = {}
 
 
 def _default(value: object) -> Any:
@@ -126,34 +118,17 @@ def _shallow(kind: type) -> Encoder:
     keys, hints = _record_keys(kind), _hints(kind)
     # A derived key (a property) has no hint: it is never a mapping.
     whole = tuple(name for name in keys if _is_mapping(hints.get(name, object)))
-    shared = tuple(name for name in _SHARED.get(kind, ()) if name not in whole)
-    if not whole and not shared:
+    if not whole:
         return lambda value: {name: getattr(value, name) for name in keys}
-    plain = tuple(name for name in keys if name not in whole and name not in shared)
+    plain = tuple(name for name in keys if name not in whole)
 
     def encode_record(value: Any) -> dict[str, Any]:
         fields = {name: getattr(value, name) for name in plain}
         for name in whole:
             fields[name] = encode(getattr(value, name))
-        for name in shared:
-            fields[name] = _shared(getattr(value, name))
         return fields
 
     return encode_record
-
-
-def _shared(value: tuple[Any, ...]) -> Any:
-    """The encoding of a tuple of records met before: found by the identity of its items
-    (records are shared or interned, see :data:`_INTERNED`), else by equality."""
-    key = tuple(map(id, value))
-    hit = _SHARED_BY_ID.get(key)
-    if hit is None:
-        spelled = _SHARED_BY_VALUE.get(value)
-        if spelled is None:
-            spelled = _SHARED_BY_VALUE[value] = encode(value)
-        # The tuple is kept with its encoding: its items' ids stay theirs while writing.
-        hit = _SHARED_BY_ID[key] = (value, spelled)
-    return hit[1]
 
 
 def _is_mapping(hint: Any) -> bool:
@@ -184,11 +159,7 @@ def write_evidence(report: Report, out: BinaryIO) -> None:
     The bytes are those of ``json.dumps(encode(report), sort_keys=True)``, written one record
     of the long lists (changes, findings) at a time, so memory stays small.
     """
-    try:
-        _write_document(report, out)
-    finally:
-        _SHARED_BY_ID.clear()
-        _SHARED_BY_VALUE.clear()
+    _write_document(report, out)
 
 
 def _write_document(report: Report, out: BinaryIO) -> None:
@@ -222,6 +193,8 @@ def _sequence(item: Decoder, build: Callable[[list[Any]], Any]) -> Decoder:
     def decode(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise _fail(where, "a list", value)
+        if not where:  # the fast pass: no location kept (see load_evidence)
+            return build([item(v, "") for v in value])
         return build([item(v, f"{where}[{i}]") for i, v in enumerate(value)])
 
     return decode
@@ -234,7 +207,8 @@ def _fixed(items: tuple[Decoder, ...]) -> Decoder:
         if not isinstance(value, list) or len(value) != len(items):
             raise _fail(where, f"a list of {len(items)}", value)
         return tuple(
-            item(v, f"{where}[{i}]") for i, (item, v) in enumerate(zip(items, value, strict=True))
+            item(v, f"{where}[{i}]" if where else "")
+            for i, (item, v) in enumerate(zip(items, value, strict=True))
         )
 
     return decode
@@ -351,28 +325,12 @@ def _record(cls: type) -> Decoder:
         arguments = {}
         for name, decode_field, required in fields:
             if name in value:
-                arguments[name] = decode_field(value[name], f"{where}.{name}")
+                arguments[name] = decode_field(value[name], f"{where}.{name}" if where else "")
             elif required:
                 raise RenderError(f"{where}: missing key {name!r}")
         return cls(**arguments)
 
-    if cls not in _INTERNED:
-        return decode
-    seen: dict[tuple[Any, ...], Any] = {}
-
-    def decode_interned(value: Any, where: str) -> Any:
-        if not isinstance(value, dict):
-            raise _fail(where, "an object", value)
-        key = tuple((name, value.get(name)) for name, _, _ in fields)
-        try:
-            found = seen.get(key)
-        except TypeError:  # an unhashable value: decoded on its own (and refused below)
-            return decode(value, where)
-        if found is None:
-            found = seen[key] = decode(value, where)
-        return found
-
-    return decode_interned
+    return decode
 
 
 def load_evidence(path: Path) -> Report:
@@ -386,11 +344,30 @@ def load_evidence(path: Path) -> Report:
         raise RenderError(
             f"{path}: schema_version {version!r} is not supported (up to {REPORT_SCHEMA_VERSION})"
         )
+    decode = _decoder(Report)
     try:
-        report: Report = _decoder(Report)(document, path.name)
-    except (ValueError, TypeError) as err:
-        raise RenderError(f"{path}: {err}") from err
-    return report
+        report: Report = decode(document, "")  # fast: no locations kept
+    except (ValueError, TypeError, RenderError):
+        try:  # again, keeping every location, for a message naming where the document is wrong
+            decode(document, path.name)
+        except (ValueError, TypeError) as err:
+            raise RenderError(f"{path}: {err}") from err
+        raise
+    return _current(report)
+
+
+def _current(report: Report) -> Report:
+    """The report as this version writes it: each finding with its control's framework
+    references (see :data:`_OMITTED`), the current ``schema_version``."""
+    wanted = set(report.frameworks)
+    refs = {
+        result.control.id: tuple(r for r in result.control.frameworks if r.framework in wanted)
+        for result in report.controls
+    }
+    findings = tuple(
+        dataclasses.replace(f, framework_refs=refs.get(f.control_id, ())) for f in report.findings
+    )
+    return dataclasses.replace(report, findings=findings, schema_version=REPORT_SCHEMA_VERSION)
 
 
 class JsonRenderer(Renderer):
