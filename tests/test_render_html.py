@@ -196,3 +196,32 @@ def test_change_page_lists_resource_changes_escaped(report: Report, tmp_path: Pa
     finding = next(f for f in report.findings if f.change_id == first.change_id)
     line = ReportView(with_resources).exception(finding).resources
     assert line == 'aws_security_group.web<img src=x onerror="1"> (modified)'
+
+
+def test_change_pages_written_by_worker_processes_are_the_same_bytes(
+    report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.render import html
+
+    options = RenderOptions(formats=(Format.HTML,))
+    monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10**9)
+    serial = write_pack(report, tmp_path / "serial", options).files
+    monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 50)
+    monkeypatch.setattr(html.os, "cpu_count", lambda: 3)
+    forks: list[int] = []
+    monkeypatch.setattr(html, "ProcessPoolExecutor", _Counting(html.ProcessPoolExecutor, forks))
+    parallel = write_pack(report, tmp_path / "parallel", options).files
+    assert forks == [3]
+    assert len([name for name, _ in serial if name.startswith("changes/")]) == len(report.changes)
+    assert parallel == serial
+
+
+class _Counting:
+    """A stand-in for ProcessPoolExecutor that records how many workers were asked for."""
+
+    def __init__(self, real: Any, calls: list[int]) -> None:
+        self.real, self.calls = real, calls
+
+    def __call__(self, workers: int, **kw: Any) -> Any:
+        self.calls.append(workers)
+        return self.real(workers, **kw)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,16 +66,54 @@ class HtmlRenderer(Renderer):
     def render(self, report: Report, out: Path, context: RenderContext) -> None:
         for folder in ("assets", "changes", "controls"):
             (out / folder).mkdir(parents=True, exist_ok=True)
-        for name, text in _pages(report, context):
+        view = ReportView(report)
+        for name, text in _pages(report, view, context):
             _write(out, name, text)
+        _write_change_pages(report, view, context, out)
 
 
-def _pages(report: Report, context: RenderContext) -> Iterator[tuple[str, str]]:
-    """Every file of the site: its pack-relative path and its text, one at a time."""
-    env = context.env
-    view = ReportView(report)
+PARALLEL_MIN_CHANGES = 400  # below this, worker processes cost more than they save
+
+
+def _write_change_pages(
+    report: Report, view: ReportView, context: RenderContext, out: Path
+) -> None:
+    """A page per change (most of the site): shared out to forked worker processes, each
+    writing every n-th page, when there are many and the platform forks (Linux)."""
+    workers = min(os.cpu_count() or 1, len(report.changes) // PARALLEL_MIN_CHANGES)
+    if workers < 2 or sys.platform != "linux":
+        _change_slice(report, view, context, out, 0, 1)
+        return
+    _FORKED[:] = [(report, view, context, out)]  # what the workers inherit, not pickle
+    try:
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+            for done in [pool.submit(_forked_slice, i, workers) for i in range(workers)]:
+                done.result()
+    finally:
+        _FORKED.clear()
+
+
+_FORKED: list[tuple[Report, ReportView, RenderContext, Path]] = []
+
+
+def _forked_slice(start: int, step: int) -> None:
+    _change_slice(*_FORKED[0], start, step)
+
+
+def _change_slice(
+    report: Report, view: ReportView, context: RenderContext, out: Path, start: int, step: int
+) -> None:
+    site = _site(report, context)
     changes = ChangeViews(view)
-    site = SiteView(
+    template = context.env.get_template("html/change.html")
+    for facts in report.changes[start::step]:
+        change = changes.change(facts)
+        _write(out, change.page, template.render(root="../", site=site, change=change))
+
+
+def _site(report: Report, context: RenderContext) -> SiteView:
+    return SiteView(
         organisation=report.organisation,
         period=period(report),
         generated_at=when(report.generated_at),
@@ -79,6 +121,13 @@ def _pages(report: Report, context: RenderContext) -> Iterator[tuple[str, str]]:
         complete=report.complete,
         downloads=_downloads(context),
     )
+
+
+def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator[tuple[str, str]]:
+    """Every file of the site but the change pages: its pack-relative path and its text."""
+    env = context.env
+    changes = ChangeViews(view)
+    site = _site(report, context)
     top: dict[str, Any] = {"root": "", "site": site}
     yield (
         "index.html",
@@ -114,9 +163,5 @@ def _pages(report: Report, context: RenderContext) -> Iterator[tuple[str, str]]:
     control_template = env.get_template("html/control.html")
     for control in view.controls:
         yield control.page, control_template.render(**page, control=control)
-    change_template = env.get_template("html/change.html")
-    for facts in report.changes:
-        change = changes.change(facts)
-        yield change.page, change_template.render(**page, change=change)
     for name in ASSETS:
         yield f"assets/{name}", read_asset(env, f"html/{name}")
