@@ -84,7 +84,7 @@ class BinderView:
 
 
 SITE_PAGES = ("assets/", "changes/", "controls/")
-SAMPLE_FILES = 5  # files listed per sample item; every file is on the change's page
+SAMPLE_FILES = 3  # files listed per sample item; every file is on the change's page
 METHOD = (
     "Each control is a named check applied to every change of its population. A result is pass,"
     " fail, unknown (the evidence needed to conclude is missing), not applicable (the change is"
