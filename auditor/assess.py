@@ -88,11 +88,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
     """Mine, collect reviews, derive facts and evaluate the catalog over the period."""
     catalog = load_catalog(options.controls_dirs, frameworks=options.frameworks)
     waivers = load_waivers(options.waivers) if options.waivers else ()
-    roster = Roster.load(options.roster) if options.roster else None
-    repos = [
-        assess_repository(store, mined, options, roster)
-        for mined in mine_all(store, options.ledger, progress)
-    ]
+    repos = assess_repositories(store, options, progress)
     evaluation = evaluate(
         catalog,
         {r.mined.name: r.facts for r in repos},
@@ -104,6 +100,17 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         overrides=options.overrides,
     )
     return Assessment(tuple(repos), evaluation, tuple(waivers))
+
+
+def assess_repositories(
+    store: Store, options: AssessOptions, progress: Progress | None = None
+) -> list[RepoAssessment]:
+    """Mine every repository of ``options`` and assess each (no evaluation: see :func:`assess`)."""
+    roster = Roster.load(options.roster) if options.roster else None
+    return [
+        assess_repository(store, mined, options, roster)
+        for mined in mine_all(store, options.ledger, progress)
+    ]
 
 
 def assess_repository(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from reportfactory import build_report
@@ -100,6 +101,41 @@ def test_formats_subset_and_failure_is_atomic(tmp_path: Path) -> None:
         write_pack(build_report(changes=5), tmp_path / "html", options)
     assert not (tmp_path / "html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csv", "templates"]
+
+
+def test_formats_rendered_in_forked_processes_give_the_same_pack(
+    packs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.render import html, pack
+
+    monkeypatch.setattr(pack, "CONCURRENT_MIN_CHANGES", 1)
+    monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10)  # nested: change pages too
+    monkeypatch.setattr(html.os, "cpu_count", lambda: 2)
+    forked: list[object] = []
+    monkeypatch.setattr(pack, "_FORKED", _Watched(forked))
+    options = RenderOptions(formats=tuple(Format))
+    concurrent = write_pack(build_report(changes=40), tmp_path / "forked", options).path
+    assert forked  # the formats really were handed to forked processes
+    assert _files(concurrent) == _files(packs[0])
+    broken = tmp_path / "templates" / "html"
+    broken.mkdir(parents=True)
+    (broken / "change.html").write_text("{{ no_such_value.x }}")
+    options = RenderOptions(formats=tuple(Format), template_dir=broken.parent)
+    with pytest.raises(RenderError, match="no_such_value"):
+        write_pack(build_report(changes=40), tmp_path / "failed", options)
+    assert not (tmp_path / "failed").exists()
+
+
+class _Watched(list[object]):
+    """A list that remembers what was ever put in it."""
+
+    def __init__(self, seen: list[object]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.seen.append(value)
+        super().__setitem__(key, value)
 
 
 def test_user_templates_override_shipped_ones(tmp_path: Path) -> None:

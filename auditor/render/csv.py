@@ -132,6 +132,12 @@ def _csv_bytes(
     return to_text(write_csv, list(names.values()), titled).encode("utf-8")
 
 
+def table_names(report: Report) -> tuple[str, ...]:
+    """The pack-relative paths of :func:`tables`, without making them."""
+    names = ("csv/changes.csv", "csv/commits.csv", "csv/findings.csv", "csv/controls.csv")
+    return (*names, "csv/sample.csv") if report.sample else names
+
+
 def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict[str, bytes]:
     """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` only with a sample)."""
     documents = {

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
+from auditor.render.csv import table_names
 from auditor.render.interface import (
     EVIDENCE_FILE,
     OSCAL_FILE,
@@ -43,11 +44,11 @@ class SiteView:
     downloads: tuple[Link, ...]
 
 
-def _downloads(context: RenderContext) -> tuple[Link, ...]:
+def _downloads(report: Report, context: RenderContext) -> tuple[Link, ...]:
     formats = context.options.formats
     links = [Link("PDF", PDF_FILE)] if Format.PDF in formats else []
     if Format.CSV in formats:
-        links += [Link(Path(name).name, name) for name in context.tables]
+        links += [Link(Path(name).name, name) for name in table_names(report)]
     if Format.JSON in formats:
         links.append(Link(EVIDENCE_FILE, EVIDENCE_FILE))
     if Format.OSCAL in formats:
@@ -119,7 +120,7 @@ def _site(report: Report, context: RenderContext) -> SiteView:
         generated_at=when(report.generated_at),
         tool_version=report.tool_version,
         complete=report.complete,
-        downloads=_downloads(context),
+        downloads=_downloads(report, context),
     )
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,12 +115,7 @@ def write_pack(
     options = options or RenderOptions()
     if not options.formats:
         raise UsageError("no output format requested")
-    needs_tables = Format.CSV in options.formats or Format.PDF in options.formats
-    context = RenderContext(
-        options=options,
-        env=environment(options.template_dir),
-        tables=tables(report, options.header_profile) if needs_tables else {},
-    )
+    context = RenderContext(options=options, env=environment(options.template_dir), tables={})
     work = _prepare(out, replace)
     try:
         try:
@@ -140,8 +138,15 @@ def write_pack(
 def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str]:
     """Write every requested format, the PDF last; the digests of the files before the PDF."""
     formats = context.options.formats
-    for fmt in (f for f in RENDERERS if f in formats and f is not Format.PDF):
-        RENDERERS[fmt]().render(report, work, context)
+    needs_tables = Format.CSV in formats or Format.PDF in formats
+    others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
+    with _Forked(report, work, context, others) as forked:
+        # Meanwhile, here: the CSV tables (the PDF attaches them too).
+        made = tables(report, context.options.header_profile) if needs_tables else {}
+        context = dataclasses.replace(context, tables=made)
+        if Format.CSV in formats:
+            CsvRenderer().render(report, work, context)
+        forked.wait()
     if Format.PDF not in formats:
         return {}
     inventory = _inventory(work)
@@ -150,6 +155,52 @@ def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str
     pdf_context = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
     PdfRenderer().render(report, work, pdf_context)
     return inventory
+
+
+CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than it saves
+
+
+class _Forked:
+    """Renders ``formats`` in forked processes, one each, while the caller does other work
+    (on Linux, for reports of many changes); elsewhere, or for small reports, here, in
+    :meth:`wait`. Leaving the block early stops them."""
+
+    def __init__(
+        self, report: Report, work: Path, context: RenderContext, formats: Sequence[Format]
+    ) -> None:
+        self.args = (report, work, context)
+        self.formats = formats
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[Future[None]] = []
+
+    def __enter__(self) -> _Forked:
+        report = self.args[0]
+        if self.formats and sys.platform == "linux":
+            if len(report.changes) >= CONCURRENT_MIN_CHANGES:
+                _FORKED[:] = [self.args]  # inherited by the forked processes, not pickled
+                fork = multiprocessing.get_context("fork")
+                self.pool = ProcessPoolExecutor(len(self.formats), mp_context=fork)
+                self.pending = [self.pool.submit(_render_forked, f) for f in self.formats]
+        return self
+
+    def wait(self) -> None:
+        if self.pool is None:
+            for fmt in self.formats:
+                RENDERERS[fmt]().render(*self.args)
+        for future in self.pending:
+            future.result()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        _FORKED.clear()
+
+
+_FORKED: list[tuple[Report, Path, RenderContext]] = []
+
+
+def _render_forked(fmt: Format) -> None:
+    RENDERERS[fmt]().render(*_FORKED[0])
 
 
 def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from auditor.assess import AssessOptions, RepoAssessment, assess
+from auditor.assess import AssessOptions, RepoAssessment, assess_repositories
 from auditor.clones import Remote, cache_name, display_url, mirror, redact
 from auditor.config import Config, RepositoryConfig
 from auditor.errors import AuditorError, RepositoryError
@@ -106,8 +106,8 @@ def work(task: RepoTask) -> RepoOutcome:
         if task.environments:
             _write_environments(task.store, task.environments)
         with Store.open(task.store) as store:
-            assessed = assess(store, task.options)
-        return RepoOutcome(task.index, assessed.repositories[0])
+            (assessed,) = assess_repositories(store, task.options)  # evaluated with the others
+        return RepoOutcome(task.index, assessed)
     except AuditorError as err:
         return RepoOutcome(task.index, None, redact(str(err), secrets))
     except Exception as exc:  # a bug: the others go on; the run reports it and exits 3
