@@ -3,9 +3,10 @@
 The engine was chosen by measurement (see README, "How the ledger is mined"): diffs come from
 ``git log --no-walk --stdin --diff-merges=first-parent -M --raw --numstat -z`` streamed through a
 small parser; commit objects come from ``git cat-file --batch`` and are parsed by
-:mod:`auditor.commits`. Mining reads both straight into the store's rows, slice by slice
-(:mod:`auditor.mining` shares the slices out to worker processes); :func:`read_commits` gives
-records.
+:mod:`auditor.commits`. Mining reads both straight into the store's rows, batch by batch
+(:mod:`auditor.diffstreams` runs several of those ``git log`` at once); :func:`read_commits`
+gives records. :func:`first_parent_chain` is git's own walk, which the tests hold
+:func:`chain_in` to.
 """
 
 from __future__ import annotations
