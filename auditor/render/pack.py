@@ -163,7 +163,8 @@ CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than
 class _Forked:
     """Renders ``formats`` in forked processes, one each, while the caller does other work
     (on Linux, for reports of many changes); elsewhere, or for small reports, here, in
-    :meth:`wait`. Leaving the block early stops them."""
+    :meth:`wait`. Leaving the block waits for the processes to end (their files land in the
+    pack's temporary directory, which the caller removes on failure)."""
 
     def __init__(
         self, report: Report, work: Path, context: RenderContext, formats: Sequence[Format]
