@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__, git
+from auditor.cores import available_cores
 from auditor.identities import Roster
 from auditor.infra import (
     AttributeChange,
@@ -158,7 +158,7 @@ def analyse_many(
     ``PARALLEL_MIN_FILES``) or more per worker."""
     files = sum(len(c) for c in changes)
     per_worker = max(PARALLEL_MIN_FILES if min_parallel is None else min_parallel, 1)
-    workers = min(jobs or os.cpu_count() or 1, max(1, files // per_worker))
+    workers = min(jobs or available_cores(), max(1, files // per_worker))
     if workers <= 1 or len(changes) < 2:
         return [_analyse_change(c, rules) for c in changes]
     slices = _slices(changes, workers * _SLICES_PER_WORKER)

@@ -48,7 +48,7 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class _Item:
+class ControlItem:
     """A finding before waivers, with what sorting and waiver matching need."""
 
     finding: Finding
@@ -74,42 +74,77 @@ def evaluate(
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
-    at ``as_of`` turn failures into ``waived``. Raises ``UsageError`` for an unknown framework."""
-    wanted = check_frameworks(frameworks)
-    controls = [c for c in catalog if not wanted or c.refs(wanted)]
+    at ``as_of`` turn failures into ``waived``. Raises ``UsageError`` for an unknown framework.
+
+    The same as :func:`run_controls` on each repository (which a run does in its workers),
+    then :func:`settle` over all of them."""
     repos = sorted(set(facts_by_repo) | set(events_by_repo))
-    contexts = {
-        repo: CheckContext(
-            as_of,
-            period or Period(),
+    items = [
+        item
+        for repo in repos
+        for item in run_controls(
+            catalog,
             repo,
-            tuple(events_by_repo.get(repo, ())),
-            tuple(facts_by_repo.get(repo, ())),
+            facts_by_repo.get(repo, ()),
+            events_by_repo.get(repo, ()),
+            as_of=as_of,
+            frameworks=frameworks,
+            period=period,
+            overrides=overrides,
         )
-        for repo in repos
-    }
-    changes = {
-        repo: [(f, change_paths(f), f.change_id) for f in facts_by_repo.get(repo, ())]
-        for repo in repos
-    }  # what every control asks of a change, worked out once
-    items: list[_Item] = []
-    for control in controls:
-        framed = _framed(control, wanted)
-        for repo in repos:
-            items += _run(framed, contexts[repo], changes[repo], overrides or {})
-    items.sort(key=lambda i: i.key)
+    ]
+    return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
+
+
+def run_controls(
+    catalog: Sequence[Control],
+    repo: str,
+    facts: Sequence[ChangeFacts],
+    events: Sequence[HistoryEvent],
+    *,
+    as_of: datetime,
+    frameworks: Iterable[str] = (),
+    period: Period | None = None,
+    overrides: Overrides | None = None,
+) -> list[ControlItem]:
+    """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
+    findings before waivers, in no particular order."""
+    wanted = check_frameworks(frameworks)
+    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts))
+    # what every control asks of a change, worked out once
+    changes = [(f, change_paths(f), f.change_id) for f in facts]
+    items: list[ControlItem] = []
+    for control in _selected(catalog, wanted):
+        items += _run(_framed(control, wanted), ctx, changes, overrides or {})
+    return items
+
+
+def settle(
+    catalog: Sequence[Control],
+    items: Iterable[ControlItem],
+    *,
+    as_of: datetime,
+    frameworks: Iterable[str] = (),
+    waivers: Sequence[Waiver] = (),
+) -> Evaluation:
+    """The evaluation of the :func:`run_controls` items of every repository: sorted, waived
+    (each waiver matched once over all repositories), counted per control."""
+    wanted = check_frameworks(frameworks)
+    ordered = sorted(items, key=lambda i: i.key)
     active = sorted((w for w in waivers if not expired(w, as_of)), key=lambda w: w.id)
     used: set[str] = set()
-    findings = []
-    for item in items:
-        findings.append(_waive(item, active, used))
+    findings = [_waive(item, active, used) for item in ordered]
     counts = _counts(findings)
     return Evaluation(
         findings=tuple(findings),
-        results=tuple(_totals(c, counts[c.id]) for c in controls),
+        results=tuple(_totals(c, counts[c.id]) for c in _selected(catalog, wanted)),
         unmatched_waivers=tuple(w.id for w in active if w.id not in used),
         expired_waivers=tuple(sorted(w.id for w in waivers if expired(w, as_of))),
     )
+
+
+def _selected(catalog: Sequence[Control], wanted: Collection[str]) -> list[Control]:
+    return [c for c in catalog if not wanted or c.refs(wanted)]
 
 
 def _run(
@@ -117,7 +152,7 @@ def _run(
     ctx: CheckContext,
     changes: Sequence[tuple[ChangeFacts, tuple[str, ...], str]],
     overrides: Overrides,
-) -> list[_Item]:
+) -> list[ControlItem]:
     """The findings of ``control`` on each change (facts, paths, change id), or on the
     repository's history for a control of the history."""
     check = CHECKS.get(control.check)
@@ -134,7 +169,7 @@ def _run(
         outcome = outside or check.fn(effective_parameters(control, overrides, ctx.repo), ctx)
         latest = max(ctx.events, key=lambda e: e.detected_at, default=None)
         tip = latest.new_tip if latest and outcome.status is Status.FAIL else ""
-        return [_Item(_finding(control, ctx.repo, outcome, commit=tip))]
+        return [ControlItem(_finding(control, ctx.repo, outcome, commit=tip))]
     items = []
     fixed = None if overrides.get(control.id) else control.parameters
     for facts, paths, change_id in changes:
@@ -153,7 +188,7 @@ def _run(
             commit=facts.change.sha,
             request=facts.request_number,
         )
-        items.append(_Item(finding, facts.change.landed_at, paths))
+        items.append(ControlItem(finding, facts.change.landed_at, paths))
     return items
 
 
@@ -198,7 +233,7 @@ def _finding(
     )
 
 
-def _waive(item: _Item, active: Sequence[Waiver], used: set[str]) -> Finding:
+def _waive(item: ControlItem, active: Sequence[Waiver], used: set[str]) -> Finding:
     finding = item.finding
     if finding.status is not Status.FAIL:
         return finding

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from auditor import git, ledger
 from auditor.commits import Resolver
+from auditor.cores import available_cores
 from auditor.diffstreams import DiffStreams
 from auditor.errors import RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
@@ -65,7 +66,7 @@ def mine(
         results = [
             _mine_branch(
                 store, repo_id, facts.path, BranchName(branch), resolve, now,
-                jobs or os.cpu_count() or 1, progress,
+                jobs or available_cores(), progress,
             )
             for branch in (branches or [facts.default_branch])
         ]  # fmt: skip

@@ -6,8 +6,9 @@ Generates (once, cached under ``bench-work/``) ``--repos`` sample repositories o
 commits each with ``benchmarks/genrepo.py``, then times whole ``auditor run`` processes, each into
 an empty store (every repository mined in full):
 
-- ``--jobs 1``: one repository after the other;
-- ``--jobs N`` (default: every core): N worker processes;
+- one core: ``--jobs 1`` with the process tree held to one processor (CPU affinity, as
+  ``taskset -c`` does; auditor sizes its git and worker processes by the cores it may use);
+- ``--jobs N`` (default: every core): N worker processes on every core;
 - ``--scheduler``: a Dask ``LocalCluster`` of N worker processes on this machine (started before
   the clock starts);
 - ``--jobs N`` again on the warm store: the daily run, where nothing new was committed.
@@ -80,11 +81,16 @@ class Timing:
     cpu: float  # user + system time of auditor run, its worker processes and their git
 
 
-def timed(path: Path, *extra: str) -> Timing:
-    """Wall and CPU time of one ``auditor run`` of the config at ``path``."""
+def timed(path: Path, *extra: str, one_core: bool = False) -> Timing:
+    """Wall and CPU time of one ``auditor run`` of the config at ``path`` (``one_core``: held
+    to the first processor this process may use, it and every process it starts)."""
     command = [str(BIN / "auditor"), "run", "--config", str(path), "--as-of", AS_OF, "-q", *extra]
+    first = min(os.sched_getaffinity(0))
+    pin = (lambda: os.sched_setaffinity(0, {first})) if one_core else None
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=pin
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
@@ -115,11 +121,11 @@ def main() -> int:
     print(f"{args.repos} repositories of {args.commits} commits, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="auditor-many-") as tmp:
         work = Path(tmp)
-        one = timed(config(work / "one", repositories), "--jobs", "1")
-        row("auditor run --jobs 1", one)
+        one = timed(config(work / "one", repositories), "--jobs", "1", one_core=True)
+        row("auditor run --jobs 1, held to one core", one)
         every = timed(config(work / "every", repositories), "--jobs", str(args.jobs))
         row(f"auditor run --jobs {args.jobs}", every)
-        print(f"  speed-up with {args.jobs} workers: {one.wall / every.wall:.2f}x (wall time)")
+        print(f"  speed-up on {args.jobs} cores: {one.wall / every.wall:.2f}x (wall time)")
         print(f"  load average during the runs: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         dask = dask_run(work / "dask", repositories, args.jobs)
         if dask is not None:

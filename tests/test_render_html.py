@@ -207,7 +207,7 @@ def test_change_pages_written_by_worker_processes_are_the_same_bytes(
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10**9)
     serial = write_pack(report, tmp_path / "serial", options).files
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 50)
-    monkeypatch.setattr(html.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(html, "available_cores", lambda: 3)
     forks: list[int] = []
     monkeypatch.setattr(html, "ProcessPoolExecutor", _Counting(html.ProcessPoolExecutor, forks))
     parallel = write_pack(report, tmp_path / "parallel", options).files

@@ -109,8 +109,9 @@ def test_formats_rendered_in_forked_processes_give_the_same_pack(
     from auditor.render import html, pack
 
     monkeypatch.setattr(pack, "CONCURRENT_MIN_CHANGES", 1)
+    monkeypatch.setattr(pack, "available_cores", lambda: 2)
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10)  # nested: change pages too
-    monkeypatch.setattr(html.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(html, "available_cores", lambda: 2)
     forked: list[object] = []
     monkeypatch.setattr(pack, "_FORKED", _Watched(forked))
     options = RenderOptions(formats=tuple(Format))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -13,6 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from auditor.cores import available_cores
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
 from auditor.render.csv import table_names
@@ -81,7 +81,7 @@ def _write_change_pages(
 ) -> None:
     """A page per change (most of the site): shared out to forked worker processes, each
     writing every n-th page, when there are many and the platform forks (Linux)."""
-    workers = min(os.cpu_count() or 1, len(report.changes) // PARALLEL_MIN_CHANGES)
+    workers = min(available_cores(), len(report.changes) // PARALLEL_MIN_CHANGES)
     if workers < 2 or sys.platform != "linux":
         _change_slice(report, view, context, out, 0, 1)
         return

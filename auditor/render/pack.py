@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.cores import available_cores
 from auditor.errors import RenderError, UsageError
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
@@ -162,7 +163,7 @@ CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than
 
 class _Forked:
     """Renders ``formats`` in forked processes, one each, while the caller does other work
-    (on Linux, for reports of many changes); elsewhere, or for small reports, here, in
+    (on Linux, with more than one core, for reports of many changes); otherwise here, in
     :meth:`wait`. Leaving the block waits for the processes to end (their files land in the
     pack's temporary directory, which the caller removes on failure)."""
 
@@ -176,7 +177,7 @@ class _Forked:
 
     def __enter__(self) -> _Forked:
         report = self.args[0]
-        if self.formats and sys.platform == "linux":
+        if self.formats and sys.platform == "linux" and available_cores() > 1:
             if len(report.changes) >= CONCURRENT_MIN_CHANGES:
                 _FORKED[:] = [self.args]  # inherited by the forked processes, not pickled
                 fork = multiprocessing.get_context("fork")

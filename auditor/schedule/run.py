@@ -2,16 +2,16 @@
 
 A run plans one task per repository (:mod:`auditor.schedule.workers`), run in local worker processes
 or on a Dask cluster alike (:mod:`auditor.schedule.cluster`); each mines and assesses its repository
-into its own evidence store. The assessed repositories come back to this process, which evaluates
-the catalog over all of them at once, builds the report, writes a new pack directory and records the
-run in ``STORE``'s own database. A repository that fails (unreachable, corrupt) is listed in the
-pack as not audited, with the reason, and the run exits 4; the others are reported as usual.
+into its own evidence store and runs the controls on it. The assessed repositories and their
+findings come back to this process, which settles waivers and totals over all of them at once,
+builds the report, writes a new pack directory and records the run in ``STORE``'s own database.
+A repository that fails (unreachable, corrupt) is listed in the pack as not audited, with the
+reason, and the run exits 4; the others are reported as usual.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,11 +20,12 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
-from auditor.catalog import Override, load_catalog
+from auditor.catalog import load_catalog
 from auditor.clones import display_url
-from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
+from auditor.config import Config, RepositoryConfig
+from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
-from auditor.evaluate import evaluate, exit_status
+from auditor.evaluate import exit_status, settle
 from auditor.exitcodes import ExitCode
 from auditor.identities import Roster
 from auditor.mining import Progress
@@ -84,15 +85,12 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         outcomes = sorted(executor(tasks, progress), key=lambda o: o.index)
         progress.finish()
         gathered = _gather(config, outcomes)
-        evaluation = evaluate(
+        evaluation = settle(
             catalog,
-            {r.mined.name: r.facts for r in gathered.repos},
-            {r.mined.name: r.events for r in gathered.repos},
+            (item for o in outcomes if o.assessment is not None for item in o.items),
             as_of=options.as_of,
             frameworks=config.frameworks,
             waivers=waivers,
-            period=named.period,
-            overrides=gathered.overrides,
         )
         assessment = Assessment(gathered.repos, evaluation, tuple(waivers))
         report = _report(config, assessment, gathered, options.as_of, named)
@@ -135,7 +133,6 @@ class _Gathered:
     records: tuple[RepositoryRecord, ...]  # every repository, config order
     scopes: dict[int, RepositoryScope]  # index → scope of a repository not audited
     urls: dict[str, str]  # name → URL, for repositories read from a mirror
-    overrides: dict[str, tuple[Override, ...]]
     missing: tuple[tuple[str, str], ...]
     rewrites: tuple[str, ...]
 
@@ -145,7 +142,6 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
     records: list[RepositoryRecord] = []
     scopes: dict[int, RepositoryScope] = {}
     urls: dict[str, str] = {}
-    overrides = dict(config.overrides)
     missing: list[tuple[str, str]] = []
     rewrites: list[str] = []
     named: dict[str, int] = {}
@@ -166,7 +162,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
             )
             records.append(RepositoryRecord(name, repo.source, complete=False, reasons=(reason,)))
             continue
-        assessed = _renamed(outcome.assessment, repo.name)
+        assessed = outcome.assessment  # under the config's name: the worker renamed it
         name = assessed.mined.name
         if name in named:
             raise config.error(
@@ -176,7 +172,6 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
         named[name] = repo.index
         if repo.url is not None:
             urls[name] = repo.source
-        overrides = merge_overrides(overrides, restrict(repo.overrides, name))
         lines = tuple(
             _rewrite_line(name, b.event) for b in assessed.mined.branches if b.event is not None
         )
@@ -193,20 +188,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
                 rewrites=lines,
             )
         )
-    return _Gathered(
-        tuple(repos), tuple(records), scopes, urls, overrides, tuple(missing), tuple(rewrites)
-    )
-
-
-def _renamed(repo: RepoAssessment, name: str) -> RepoAssessment:
-    """``repo`` under the name the config gives it (its change ids follow)."""
-    if not name or repo.mined.name == name:
-        return repo
-    return replace(
-        repo,
-        mined=replace(repo.mined, name=name),
-        facts=tuple(replace(f, repo=name) for f in repo.facts),
-    )
+    return _Gathered(tuple(repos), tuple(records), scopes, urls, tuple(missing), tuple(rewrites))
 
 
 def _fallback_name(repo: RepositoryConfig) -> str:
@@ -289,7 +271,7 @@ def _finished(
 
 
 def _workers(options: RunOptions, repositories: int) -> int:
-    wanted = options.jobs or options.config.jobs or os.cpu_count() or 1
+    wanted = options.jobs or options.config.jobs or available_cores()
     return max(1, min(wanted, repositories))
 
 
@@ -297,7 +279,7 @@ def _mining_jobs(options: RunOptions, workers: int) -> int:
     """Git processes per repository: the cores left to each worker (1 on a cluster)."""
     if options.scheduler:
         return 1
-    return max(1, (os.cpu_count() or 1) // workers)
+    return max(1, available_cores() // workers)
 
 
 def _executor(scheduler: str | None, workers: int) -> Executor:

@@ -16,16 +16,18 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 
 from auditor.assess import AssessOptions, RepoAssessment, assess_repositories
+from auditor.catalog import load_catalog
 from auditor.clones import Remote, cache_name, display_url, mirror, redact
-from auditor.config import Config, RepositoryConfig
+from auditor.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
 from auditor.errors import AuditorError, RepositoryError
+from auditor.evaluate import ControlItem, run_controls
 from auditor.exitcodes import crash_report
 from auditor.mining import Progress
 from auditor.period import NamedPeriod
@@ -49,16 +51,23 @@ class RepoTask:
     clones: Path  # the mirror cache
     options: AssessOptions
     environments: tuple[str, ...] = ()
+    name: str = ""  # the name the config gives the repository (else the one mining finds)
+    # The overrides of the whole config, and of this repository's own section (which concern
+    # this repository only, whatever repositories they name).
+    config_overrides: Overrides = field(default_factory=dict)
+    repo_overrides: Overrides = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RepoOutcome:
-    """What a task brought back: the assessed repository, or why there is none."""
+    """What a task brought back: the assessed repository and its controls' findings before
+    waivers (settled over every repository by the run), or why there is none."""
 
     index: int
     assessment: RepoAssessment | None
     error: str = ""
     crashed: bool = False  # an unexpected error (a bug); details in a crash report
+    items: tuple[ControlItem, ...] = ()
 
 
 def plan(
@@ -81,7 +90,18 @@ def plan(
         # Waivers apply once, over every repository, in this process.
         options = replace(options, waivers=None)
         tasks.append(
-            RepoTask(repo.index, repo.source, repo.url, store, clones, options, repo.environments)
+            RepoTask(
+                repo.index,
+                repo.source,
+                repo.url,
+                store,
+                clones,
+                options,
+                repo.environments,
+                name=repo.name,
+                config_overrides=config.overrides,
+                repo_overrides=repo.overrides,
+            )
         )
     return tasks
 
@@ -106,14 +126,42 @@ def work(task: RepoTask) -> RepoOutcome:
         if task.environments:
             _write_environments(task.store, task.environments)
         with Store.open(task.store) as store:
-            (assessed,) = assess_repositories(store, task.options)  # evaluated with the others
-        return RepoOutcome(task.index, assessed)
+            (assessed,) = assess_repositories(store, task.options)
+        assessed = renamed(assessed, task.name)
+        return RepoOutcome(task.index, assessed, items=tuple(_run_controls(task, assessed)))
     except AuditorError as err:
         return RepoOutcome(task.index, None, redact(str(err), secrets))
     except Exception as exc:  # a bug: the others go on; the run reports it and exits 3
         where = crash_report(exc)
         reason = f"internal error: {type(exc).__name__}: {exc} (details in {where})"
         return RepoOutcome(task.index, None, redact(reason, secrets), crashed=True)
+
+
+def renamed(repo: RepoAssessment, name: str) -> RepoAssessment:
+    """``repo`` under the name the config gives it (its change ids follow)."""
+    if not name or repo.mined.name == name:
+        return repo
+    return replace(
+        repo,
+        mined=replace(repo.mined, name=name),
+        facts=tuple(replace(f, repo=name) for f in repo.facts),
+    )
+
+
+def _run_controls(task: RepoTask, repo: RepoAssessment) -> list[ControlItem]:
+    """The controls on this repository, as the run would run them over all (it settles)."""
+    options = task.options
+    name = repo.mined.name
+    return run_controls(
+        load_catalog(options.controls_dirs, frameworks=options.frameworks),
+        name,
+        repo.facts,
+        repo.events,
+        as_of=options.ledger.as_of,
+        frameworks=options.frameworks,
+        period=options.ledger.period,
+        overrides=merge_overrides(task.config_overrides, restrict(task.repo_overrides, name)),
+    )
 
 
 def run_locally(tasks: Sequence[RepoTask], progress: Progress, workers: int) -> list[RepoOutcome]:
