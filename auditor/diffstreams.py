@@ -1,7 +1,7 @@
 """Diffs computed by several git processes at once, read by one thread as they come.
 
 Counting changed lines is the bulk of mining, and git does it in its own processes. Mining
-starts them first, over contiguous parts of the new changes, and goes on reading the rest of the
+starts them first, each over its share of the new changes, and goes on reading the rest of the
 history; between its own steps it takes whatever the git processes have printed so far. Nothing
 waits on anything else: git keeps every core busy, Python parses in one thread (no lock to fight
 over), and a large pipe lets git run ahead while that thread is busy elsewhere.
