@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from typing import Any
 
 from auditor.catalog import Overrides, check_frameworks, effective_parameters
 from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome
@@ -141,6 +142,39 @@ def settle(
         unmatched_waivers=tuple(w.id for w in active if w.id not in used),
         expired_waivers=tuple(sorted(w.id for w in waivers if expired(w, as_of))),
     )
+
+
+CompactItem = tuple[Any, ...]
+
+
+def compact(items: Iterable[ControlItem]) -> tuple[CompactItem, ...]:
+    """Items as plain tuples, several times cheaper to send between processes than records;
+    :func:`expand` makes them again, given the same catalog and frameworks."""
+    return tuple(
+        (f.control_id, f.repo, f.change_id, f.commit, f.change_request, f.status.value,
+         f.reason, f.waiver_id, item.landed, item.paths)
+        for item in items
+        for f in (item.finding,)
+    )  # fmt: skip
+
+
+def expand(
+    rows: Iterable[CompactItem], catalog: Sequence[Control], frameworks: Iterable[str] = ()
+) -> list[ControlItem]:
+    """The items of :func:`compact`: a finding's framework references and severity are its
+    control's, as :func:`run_controls` gave them."""
+    wanted = check_frameworks(frameworks)
+    controls = {c.id: _framed(c, wanted) for c in _selected(catalog, wanted)}
+    statuses = {s.value: s for s in Status}
+    items = []
+    for control_id, repo, change, commit, request, status, reason, waiver, landed, paths in rows:
+        control = controls[control_id]
+        finding = Finding(
+            control_id, repo, change, commit, request, statuses[status], reason,
+            control.frameworks, control.severity, waiver,
+        )  # fmt: skip
+        items.append(ControlItem(finding, landed, paths))
+    return items
 
 
 def _selected(catalog: Sequence[Control], wanted: Collection[str]) -> list[Control]:

@@ -8,7 +8,15 @@ from typing import Any
 from test_checks import SHA, T0, approval, commit, facts, rewrite
 
 from auditor.catalog import Overrides, load_catalog, parse_overrides
-from auditor.evaluate import Evaluation, evaluate, exit_status
+from auditor.evaluate import (
+    Evaluation,
+    compact,
+    evaluate,
+    exit_status,
+    expand,
+    run_controls,
+    settle,
+)
 from auditor.exitcodes import ExitCode
 from auditor.model import ChangeFacts, Control, ReviewEvidence, Severity, Status, Waiver
 
@@ -150,3 +158,29 @@ def test_landing_order_is_by_time_across_offsets() -> None:
     early = facts(landing=east)
     late = facts(landing=commit(SHA, when=T0 + timedelta(hours=5)))
     assert [f.commit[:1] for f in run(late, early, ids=("CHG-01",)).findings] == ["3", "1"]
+
+
+def test_per_repository_items_settled_together_are_the_evaluation() -> None:
+    events = {"ops": [rewrite()]}
+    by_repo = {"infra": [MERGED, DIRECT], "ops": [MERGED]}
+    whole = evaluate(CATALOG, by_repo, events, as_of=AS_OF, frameworks=["soc2"])
+    items = [
+        item
+        for repo in ("ops", "infra")  # any order: settling sorts
+        for item in expand(
+            compact(
+                run_controls(
+                    CATALOG,
+                    repo,
+                    by_repo[repo],
+                    events.get(repo, ()),
+                    as_of=AS_OF,
+                    frameworks=["soc2"],
+                )
+            ),
+            CATALOG,
+            ["soc2"],
+        )
+    ]
+    assert items and all(i.finding.framework_refs for i in items)
+    assert settle(CATALOG, items, as_of=AS_OF, frameworks=["soc2"]) == whole

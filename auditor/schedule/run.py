@@ -25,7 +25,7 @@ from auditor.clones import display_url
 from auditor.config import Config, RepositoryConfig
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
-from auditor.evaluate import exit_status, settle
+from auditor.evaluate import exit_status, expand, settle
 from auditor.exitcodes import ExitCode
 from auditor.identities import Roster
 from auditor.mining import Progress
@@ -87,7 +87,12 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         gathered = _gather(config, outcomes)
         evaluation = settle(
             catalog,
-            (item for o in outcomes if o.assessment is not None for item in o.items),
+            (
+                item
+                for o in outcomes
+                if o.assessment is not None
+                for item in expand(o.items, catalog, config.frameworks)
+            ),
             as_of=options.as_of,
             frameworks=config.frameworks,
             waivers=waivers,

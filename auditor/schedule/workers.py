@@ -27,7 +27,7 @@ from auditor.catalog import load_catalog
 from auditor.clones import Remote, cache_name, display_url, mirror, redact
 from auditor.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
 from auditor.errors import AuditorError, RepositoryError
-from auditor.evaluate import ControlItem, run_controls
+from auditor.evaluate import CompactItem, ControlItem, compact, run_controls
 from auditor.exitcodes import crash_report
 from auditor.mining import Progress
 from auditor.period import NamedPeriod
@@ -67,7 +67,7 @@ class RepoOutcome:
     assessment: RepoAssessment | None
     error: str = ""
     crashed: bool = False  # an unexpected error (a bug); details in a crash report
-    items: tuple[ControlItem, ...] = ()
+    items: tuple[CompactItem, ...] = ()  # see auditor.evaluate.compact
 
 
 def plan(
@@ -128,7 +128,7 @@ def work(task: RepoTask) -> RepoOutcome:
         with Store.open(task.store) as store:
             (assessed,) = assess_repositories(store, task.options)
         assessed = renamed(assessed, task.name)
-        return RepoOutcome(task.index, assessed, items=tuple(_run_controls(task, assessed)))
+        return RepoOutcome(task.index, assessed, items=compact(_run_controls(task, assessed)))
     except AuditorError as err:
         return RepoOutcome(task.index, None, redact(str(err), secrets))
     except Exception as exc:  # a bug: the others go on; the run reports it and exits 3
