@@ -115,7 +115,8 @@ def store_name(repo: RepositoryConfig) -> str:
 
 
 def work(task: RepoTask) -> RepoOutcome:
-    """Clone or update, mine and assess one repository into its own store (in a worker)."""
+    """Clone or update, mine and assess one repository into its own store, and run the
+    controls on it (in a worker)."""
     secrets = _url_secrets(task.url)
     try:
         (path,) = task.options.ledger.repos
