@@ -201,15 +201,16 @@ def test_change_page_lists_resource_changes_escaped(report: Report, tmp_path: Pa
 def test_change_pages_written_by_worker_processes_are_the_same_bytes(
     report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.render import html
+    from auditor.render import forked, html
 
     options = RenderOptions(formats=(Format.HTML,))
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10**9)
     serial = write_pack(report, tmp_path / "serial", options).files
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 50)
     monkeypatch.setattr(html, "available_cores", lambda: 3)
+    monkeypatch.setattr(forked, "available_cores", lambda: 3)
     forks: list[int] = []
-    monkeypatch.setattr(html, "ProcessPoolExecutor", _Counting(html.ProcessPoolExecutor, forks))
+    monkeypatch.setattr(forked, "ProcessPoolExecutor", _Counting(forked.ProcessPoolExecutor, forks))
     parallel = write_pack(report, tmp_path / "parallel", options).files
     assert forks == [3]
     assert len([name for name, _ in serial if name.startswith("changes/")]) == len(report.changes)

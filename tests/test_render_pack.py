@@ -106,17 +106,17 @@ def test_formats_subset_and_failure_is_atomic(tmp_path: Path) -> None:
 def test_formats_rendered_in_forked_processes_give_the_same_pack(
     packs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.render import html, pack
+    from auditor.render import forked, html, pack
 
     monkeypatch.setattr(pack, "CONCURRENT_MIN_CHANGES", 1)
-    monkeypatch.setattr(pack, "available_cores", lambda: 2)
+    monkeypatch.setattr(forked, "available_cores", lambda: 2)
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10)  # nested: change pages too
     monkeypatch.setattr(html, "available_cores", lambda: 2)
-    forked: list[object] = []
-    monkeypatch.setattr(pack, "_FORKED", _Watched(forked))
+    shared: list[object] = []
+    monkeypatch.setattr(forked, "_SHARED", _Watched(shared))
     options = RenderOptions(formats=tuple(Format))
     concurrent = write_pack(build_report(changes=40), tmp_path / "forked", options).path
-    assert forked  # the formats really were handed to forked processes
+    assert shared  # the formats really were handed to forked processes
     assert _files(concurrent) == _files(packs[0])
     broken = tmp_path / "templates" / "html"
     broken.mkdir(parents=True)

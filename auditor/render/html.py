@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from auditor.cores import available_cores
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
 from auditor.render.csv import table_names
+from auditor.render.forked import can_fork, forked_pool
 from auditor.render.interface import (
     EVIDENCE_FILE,
     OSCAL_FILE,
@@ -82,24 +80,18 @@ def _write_change_pages(
     """A page per change (most of the site): shared out to forked worker processes, each
     writing every n-th page, when there are many and the platform forks (Linux)."""
     workers = min(available_cores(), len(report.changes) // PARALLEL_MIN_CHANGES)
-    if workers < 2 or sys.platform != "linux":
+    if workers < 2 or not can_fork():
         _change_slice(report, view, context, out, 0, 1)
         return
-    _FORKED[:] = [(report, view, context, out)]  # what the workers inherit, not pickle
-    try:
-        fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=fork) as pool:
-            for done in [pool.submit(_forked_slice, i, workers) for i in range(workers)]:
-                done.result()
-    finally:
-        _FORKED.clear()
+    with forked_pool((report, view, context, out), workers) as submit:
+        for done in [submit(_forked_slice, i, workers) for i in range(workers)]:
+            done.result()
 
 
-_FORKED: list[tuple[Report, ReportView, RenderContext, Path]] = []
-
-
-def _forked_slice(start: int, step: int) -> None:
-    _change_slice(*_FORKED[0], start, step)
+def _forked_slice(
+    shared: tuple[Report, ReportView, RenderContext, Path], start: int, step: int
+) -> None:
+    _change_slice(*shared, start, step)
 
 
 def _change_slice(

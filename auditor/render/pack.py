@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.cores import available_cores
 from auditor.errors import RenderError, UsageError
 from auditor.render.csv import CsvRenderer, tables
+from auditor.render.forked import can_fork, forked_pool
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     MANIFEST_FILE,
@@ -141,13 +139,13 @@ def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str
     formats = context.options.formats
     needs_tables = Format.CSV in formats or Format.PDF in formats
     others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
-    with _Forked(report, work, context, others) as forked:
+    with _rendering(report, work, context, others) as wait:
         # Meanwhile, here: the CSV tables (the PDF attaches them too).
         made = tables(report, context.options.header_profile) if needs_tables else {}
         context = dataclasses.replace(context, tables=made)
         if Format.CSV in formats:
             CsvRenderer().render(report, work, context)
-        forked.wait()
+        wait()
     if Format.PDF not in formats:
         return {}
     inventory = _inventory(work)
@@ -161,48 +159,33 @@ def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str
 CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than it saves
 
 
-class _Forked:
+@contextmanager
+def _rendering(
+    report: Report, work: Path, context: RenderContext, formats: Sequence[Format]
+) -> Iterator[Callable[[], None]]:
     """Renders ``formats`` in forked processes, one each, while the caller does other work
-    (on Linux, with more than one core, for reports of many changes); otherwise here, in
-    :meth:`wait`. Leaving the block waits for the processes to end (their files land in the
-    pack's temporary directory, which the caller removes on failure)."""
+    (on Linux, with more than one core, for reports of many changes); otherwise here, when the
+    caller calls the function this yields, which waits for them either way."""
+    if formats and can_fork() and len(report.changes) >= CONCURRENT_MIN_CHANGES:
+        with forked_pool((report, work, context), len(formats)) as submit:
+            pending = [submit(_render_format, fmt) for fmt in formats]
 
-    def __init__(
-        self, report: Report, work: Path, context: RenderContext, formats: Sequence[Format]
-    ) -> None:
-        self.args = (report, work, context)
-        self.formats = formats
-        self.pool: ProcessPoolExecutor | None = None
-        self.pending: list[Future[None]] = []
+            def collect() -> None:
+                for future in pending:
+                    future.result()
 
-    def __enter__(self) -> _Forked:
-        report = self.args[0]
-        if self.formats and sys.platform == "linux" and available_cores() > 1:
-            if len(report.changes) >= CONCURRENT_MIN_CHANGES:
-                _FORKED[:] = [self.args]  # inherited by the forked processes, not pickled
-                fork = multiprocessing.get_context("fork")
-                self.pool = ProcessPoolExecutor(len(self.formats), mp_context=fork)
-                self.pending = [self.pool.submit(_render_forked, f) for f in self.formats]
-        return self
+            yield collect
+        return
 
-    def wait(self) -> None:
-        if self.pool is None:
-            for fmt in self.formats:
-                RENDERERS[fmt]().render(*self.args)
-        for future in self.pending:
-            future.result()
+    def render_here() -> None:
+        for fmt in formats:
+            RENDERERS[fmt]().render(report, work, context)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-        _FORKED.clear()
+    yield render_here
 
 
-_FORKED: list[tuple[Report, Path, RenderContext]] = []
-
-
-def _render_forked(fmt: Format) -> None:
-    RENDERERS[fmt]().render(*_FORKED[0])
+def _render_format(shared: tuple[Report, Path, RenderContext], fmt: Format) -> None:
+    RENDERERS[fmt]().render(*shared)
 
 
 def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:
