@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, cast
+from typing import cast
 
 from auditor import git
 from auditor.commits import BotPolicy, Identities, Resolver, commit_columns, parse_commit
@@ -126,8 +126,11 @@ def change_rows(repo: Path, shas: Iterable[str]) -> list[Row]:
     submodule, old blob, new blob), lines added, lines deleted. (Mining runs several of these
     git processes at once: :mod:`auditor.diffstreams`.)
     """
+    parser, rows = DiffParser(), []
     with git.stream(repo, *DIFF_LOG, stdin_lines=shas) as out:
-        return list(parse_diff_stream(out))
+        while chunk := out.read1(1 << 16):  # type: ignore[attr-defined]
+            rows += parser.feed(chunk)
+    return rows + parser.finish()
 
 
 DIFF_LOG = (
@@ -156,34 +159,13 @@ def _blob(oid: str) -> str:
     return "" if not oid.strip("0") else oid
 
 
-def parse_diff_stream(out: IO[bytes]) -> Iterator[Row]:
-    """Parse :data:`DIFF_LOG` output into :func:`change_row` rows."""
-    parser = DiffParser()
-    while chunk := out.read1(1 << 16):  # type: ignore[attr-defined]
-        yield from parser.feed(chunk)
-    yield from parser.finish()
-
-
 class DiffParser:
-    """Incremental: bytes of :data:`DIFF_LOG` output in, :func:`change_row` rows out."""
+    """Incremental: bytes of :data:`DIFF_LOG` output in, :func:`change_row` rows out.
 
-    def __init__(self) -> None:
-        self._tokens = _DiffParser()
-        self._rest = b""
-
-    def feed(self, chunk: bytes) -> list[Row]:
-        tokens = (self._rest + chunk).split(b"\0")
-        self._rest = tokens.pop()
-        return list(self._tokens.feed(tokens))
-
-    def finish(self) -> list[Row]:
-        rows = list(self._tokens.feed([self._rest])) if self._rest else []
-        self._rest = b""
-        return [*rows, *self._tokens.finish()]
-
-
-class _DiffParser:
-    """A token state machine over NUL-separated headers, raw entries and numstat entries."""
+    A state machine over the NUL-separated tokens: commit headers, raw entries (status, modes,
+    blobs, then one or two paths) and numstat entries (counts and a path, or counts then two
+    paths for a rename).
+    """
 
     def __init__(self) -> None:
         self.sha: str | None = None
@@ -193,8 +175,22 @@ class _DiffParser:
         self.stats: list[tuple[int, int, bool, list[str]]] = []  # added, deleted, binary, paths
         self.open_paths: list[str] | None = None
         self.want_paths = 0
+        self.rest = b""  # the last chunk's unfinished token
 
-    def feed(self, tokens: Iterable[bytes]) -> Iterator[Row]:
+    def feed(self, chunk: bytes) -> list[Row]:
+        tokens = (self.rest + chunk).split(b"\0")
+        self.rest = tokens.pop()
+        return list(self._tokens(tokens))
+
+    def finish(self) -> list[Row]:
+        rows = list(self._tokens([self.rest])) if self.rest else []
+        self.rest = b""
+        if self.sha is not None:
+            rows.append(self._row())
+            self.sha = None
+        return rows
+
+    def _tokens(self, tokens: Iterable[bytes]) -> Iterator[Row]:
         for token in tokens:
             if self.want_paths:
                 assert self.open_paths is not None
@@ -234,8 +230,3 @@ class _DiffParser:
             files.append([paths[-1], old_path, kind, *stat[:3], submodule, *blobs])
         self.raw, self.stats = [], []
         return change_row(self.sha, files)
-
-    def finish(self) -> Iterator[Row]:
-        if self.sha is not None:
-            yield self._row()
-            self.sha = None
