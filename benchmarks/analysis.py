@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import BIN, WORK, Measure, large_repository, measure, row
+from run import BIN, WORK, Measure, compile_package, large_repository, measure, row
 
 TARGET = 0.5
 
@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--jobs", type=int, help="processes for mining and analysis")
     args = parser.parse_args()
+    compile_package()
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
     ratios = [
         bench("demo repository", demo_repository(), args.repeat, jobs),

@@ -30,6 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench-work"
 BIN = Path(sys.executable).parent
@@ -117,6 +121,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=150)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    compile_package()
     repositories = generate(args.repos, args.commits, args.files, args.jobs)
     print(f"{args.repos} repositories of {args.commits} commits, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="auditor-many-") as tmp:

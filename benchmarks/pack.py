@@ -34,6 +34,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import compile_package
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench-work"
 BIN = Path(sys.executable).parent
@@ -185,6 +189,7 @@ def main() -> None:
         "--auditor", default=str(BIN / "auditor"), help="the auditor command to measure"
     )
     args = parser.parse_args()
+    compile_package()
     bench(args.workspace or workspace(args.commits, args.files), args.repeat, args.auditor)
 
 

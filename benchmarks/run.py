@@ -31,6 +31,18 @@ WORK = ROOT / "bench-work"
 BIN = Path(sys.executable).parent
 
 
+def compile_package() -> None:
+    """Byte-compile auditor's modules, as installing a wheel does, so the figures are those of
+    an installed tool: an editable checkout run with PYTHONDONTWRITEBYTECODE (set on some
+    machines and CI images) would otherwise compile every module on every start (≈ 0.3 s)."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "auditor")],
+        check=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+        stdout=subprocess.DEVNULL,
+    )
+
+
 @dataclass(frozen=True)
 class Measure:
     seconds: float
@@ -167,6 +179,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--repo", type=Path, help="benchmark this repository instead")
     args = parser.parse_args()
+    compile_package()
     repo = args.repo or large_repository(args.commits, args.files)
     bench_mining(repo, args.repeat)
 

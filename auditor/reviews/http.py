@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from itertools import takewhile
-from typing import Any, NamedTuple, Protocol, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from auditor import __version__
 from auditor.errors import ForgeError
 from auditor.reviews.interface import Bundle, Payload, RawSource
+
+if TYPE_CHECKING:  # imported where a client is made: commands without a forge start without it
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class RetryPolicy:
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """httpx's default verifying context, built once: building one takes tens of milliseconds."""
+    import httpx
+
     return httpx.create_ssl_context()
 
 
@@ -106,6 +109,8 @@ class ForgeClient:
         workers: int = 8,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx
+
         self.base_url = base_url.rstrip("/")
         self.name = name
         self._token = token
@@ -141,6 +146,8 @@ class ForgeClient:
         self._http.close()
 
     def url(self, path: str, params: Params | None = None) -> str:
+        import httpx
+
         return str(httpx.URL(self.base_url + path, params=params))
 
     def get(self, path: str, params: Params | None = None) -> Any:
@@ -168,6 +175,8 @@ class ForgeClient:
         return self._pool.map(fn, items)
 
     def _fetch(self, url: str) -> CachedPage:
+        import httpx
+
         cached = self._cache.get(url) if self._cache is not None else None
         headers = {"If-None-Match": cached.etag} if cached is not None else {}
         failures = limited = 0
@@ -211,6 +220,8 @@ class ForgeClient:
         link = response.links.get("next", {}).get("url")
         next_page = response.headers.get("X-Next-Page", "")
         if link:
+            import httpx
+
             target = httpx.URL(link)
             if target.copy_with(path="/", query=None) != self._origin:
                 raise self._error(f"pagination link leaves {self._origin}: {target.host}")
