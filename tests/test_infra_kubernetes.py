@@ -193,3 +193,35 @@ def test_malformed_yaml_reports_line() -> None:
     assert len(result.errors) == 1
     assert result.errors[0].startswith("k8s/shop/web.yaml: cannot parse after:")
     assert "line" in result.errors[0]
+
+
+YAML_STREAMS = [
+    "a: 1\nb: '1'\nc: \"1\"\nd: 1.5\ne: yes\nf: 'yes'\ng: ~\nh: null\ni: 2001-12-14\nj: 0x1F\n",
+    "a: '1'\nb: 1\n",  # quoted first, then plain: the plain one stays an int
+    "---\nkind: A\n---\n---\nkind: B\nlist: [1, '2', three, 4.0, .inf, -.nan]\n",
+    "base: &b {x: 1, y: two}\nuse: *b\nmerged:\n  <<: *b\n  z: 3\n",  # an alias, a merge key
+    "tagged: !!str 12\nset: !!set {a, b}\nbinary: !!binary aGk=\nempty:\n",
+    "true: false\n1: one\n~: none\n",
+]
+
+
+def test_load_documents_reads_exactly_what_safe_load_all_reads() -> None:
+    import math
+
+    import yaml
+
+    from auditor.infra.kubernetes import load_documents
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+            return math.isnan(b)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return type(a) is type(b) and a == b
+
+    for _ in range(2):  # the second time, every plain scalar's tag is remembered
+        for text in YAML_STREAMS:
+            expected = list(yaml.safe_load_all(text))
+            assert same(load_documents(text), expected), text

@@ -106,3 +106,33 @@ def test_analysis_reports_hits_and_secrets_category() -> None:
 def test_credential_looking_files_are_secrets(path: str) -> None:
     result = analyse_file(path, None, None, b"placeholder\n")
     assert result.categories == {Category.SECRETS}
+
+
+def test_added_lines_are_the_lines_before_lacked_however_lines_end() -> None:
+    from collections import Counter
+
+    from auditor.infra.secrets import added_lines
+
+    def reference(before: str | None, after: str) -> list[tuple[int, str]]:
+        remaining = Counter(before.splitlines()) if before else Counter[str]()
+        added = []
+        for number, line in enumerate(after.splitlines(), start=1):
+            if remaining[line] > 0:
+                remaining[line] -= 1
+            else:
+                added.append((number, line))
+        return added
+
+    cases = [
+        ("a\nb\nc\n", "a\nb\nX\nc\n"),
+        ("a\r\nb\r\n", "a\r\nb\r\nc\r\n"),
+        ("a\rb\n", "a\rc\n"),  # a lone carriage return ends a line too
+        ("a\u2028b", "a\u2028b\u2028b"),
+        ("x\na\n", "a\nx\na\n"),  # a repeated line: the later one is the addition
+        ("same\n", "same\n"),
+        ("", "new\n"),
+        (None, "new\nlines"),
+        ("a\nb", "a\nbc"),  # the common start ends inside a line
+    ]
+    for before, after in cases:
+        assert added_lines(before, after) == reference(before, after), (before, after)

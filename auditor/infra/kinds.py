@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from auditor.infra.globs import compile_path_globs
@@ -96,19 +97,34 @@ _TEMPLATE_MARK = re.compile(rb"\{\{")
 
 def classify(path: str, content: bytes | None = None) -> FileKind:
     """The kind of the file at ``path``; ``content`` (either side of the change) refines YAML."""
-    for regex, kind in _BY_PATH:
-        if regex is not None and regex.fullmatch(path):
-            return kind
-    if content is None or not _SNIFFABLE.search(path):
+    by_path, sniffable, yaml, helm_templates = _by_path(path)
+    if by_path is not None:
+        return by_path
+    if content is None or not sniffable:
         return FileKind.OTHER
     head = content[:_SNIFF_BYTES]
     for sniff, kind in _BY_CONTENT:
         if sniff.search(head):
             return kind
-    if not _YAML.search(path):
+    if not yaml:
         return FileKind.OTHER
-    if _HELM_TEMPLATES_DIR.search(path) and _TEMPLATE_MARK.search(head):
+    if helm_templates and _TEMPLATE_MARK.search(head):
         return FileKind.HELM_TEMPLATE
     if _K8S_API_VERSION.search(head) and _K8S_KIND.search(head):
         return FileKind.KUBERNETES
     return FileKind.OTHER
+
+
+@functools.lru_cache(maxsize=16384)
+def _by_path(path: str) -> tuple[FileKind | None, bool, bool, bool]:
+    """What the path alone says (paths come back change after change): its kind, if the path
+    decides it, else whether content may (YAML or JSON), whether YAML, whether in templates/."""
+    for regex, kind in _BY_PATH:
+        if regex is not None and regex.fullmatch(path):
+            return kind, False, False, False
+    return (
+        None,
+        _SNIFFABLE.search(path) is not None,
+        _YAML.search(path) is not None,
+        _HELM_TEMPLATES_DIR.search(path) is not None,
+    )

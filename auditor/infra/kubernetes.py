@@ -17,7 +17,28 @@ from auditor.infra.model import (
     SignalKind,
 )
 
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS: dict[str, str] = {}  # the tag of each plain scalar seen: keys and values recur
+_PLAIN_TAGS_MAX = 100_000
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, remembering the implicit tag of plain scalars.
+
+    PyYAML resolves every plain scalar by trying the implicit resolvers' regexes in Python; a
+    plain scalar's tag depends on its text alone (the safe loader has no path resolvers)."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS.clear()
+            tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)
+        return tag
+
+
 _SECRET_FIELDS = ("data", "stringData", "spec.encryptedData")
 _SECRET_KINDS = frozenset({"Secret", "bitnami.com/SealedSecret"})
 _IMPLIED_KIND = {FileKind.KUSTOMIZE: ("kustomize.config.k8s.io/v1beta1", "Kustomization")}

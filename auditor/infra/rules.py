@@ -85,7 +85,11 @@ class Rules:
             for rule in spec.fields
         )
         self.environments = EnvironmentPatterns(spec.env_patterns, spec.env_names)
+        # Answers by key: the same paths, types and field paths come back change after change.
         self._type_cache: dict[tuple[ResourceKind, str], frozenset[Category]] = {}
+        self._path_cache: dict[str, frozenset[Category]] = {}
+        self._hint_cache: dict[str, frozenset[Category]] = {}
+        self._field_cache: dict[tuple[str, str], frozenset[Category]] = {}
 
     @classmethod
     def default(cls) -> Rules:
@@ -105,10 +109,18 @@ class Rules:
         return cls(spec)
 
     def path_categories(self, path: str) -> frozenset[Category]:
-        return frozenset(cat for cat, regex in self._paths if matches(regex, path))
+        found = self._path_cache.get(path)
+        if found is None:
+            found = frozenset(cat for cat, regex in self._paths if matches(regex, path))
+            self._path_cache[path] = found
+        return found
 
     def hint_categories(self, path: str) -> frozenset[Category]:
-        return frozenset(cat for cat, regex in self._hints if matches(regex, path))
+        found = self._hint_cache.get(path)
+        if found is None:
+            found = frozenset(cat for cat, regex in self._hints if matches(regex, path))
+            self._hint_cache[path] = found
+        return found
 
     def type_categories(self, kind: ResourceKind, type_: str) -> frozenset[Category]:
         """Categories of a resource type, module source or ``group/Kind``."""
@@ -120,11 +132,16 @@ class Rules:
 
     def field_categories(self, path: str, type_: str) -> frozenset[Category]:
         """Categories of a changed field path on a resource of ``type_``."""
+        key = (path, type_)
+        cached = self._field_cache.get(key)
+        if cached is not None:
+            return cached
         found: set[Category] = set()
         for rule in self._fields:
             if matches(rule.regex, path) and (rule.types is None or rule.types(type_)):
                 found |= rule.categories
-        return frozenset(found)
+        self._field_cache[key] = frozenset(found)
+        return self._field_cache[key]
 
 
 def _compiled(

@@ -23,8 +23,14 @@ class EnvironmentPatterns:
         self.patterns = tuple(patterns)
         self.names = frozenset(name.lower() for name in names)
         self._regexes = tuple(re.compile(_env_regex(p)) for p in self.patterns)
+        self._cache: dict[str, str | None] = {}
 
     def environment_of(self, path: str) -> str | None:
+        if path not in self._cache:
+            self._cache[path] = self._environment_of(path)
+        return self._cache[path]
+
+    def _environment_of(self, path: str) -> str | None:
         for regex in self._regexes:
             found = regex.fullmatch(path)
             if found:

@@ -84,14 +84,31 @@ _ENTRY = re.compile(r"^(?P<indent>\s+)[\"']?[\w.-]+[\"']?:\s*(?P<value>.*?)\s*$"
 
 def added_lines(before: str | None, after: str) -> list[tuple[int, str]]:
     """Lines of ``after`` (1-based numbers) that ``before`` did not have as often."""
-    remaining = Counter(before.splitlines()) if before else Counter[str]()
+    # The lines both sides begin with match each other whatever follows: skip them (cut after
+    # a new line, where every way of splitting lines agrees).
+    cut = after.rfind("\n", 0, _common_prefix(before or "", after)) + 1
+    same = len(after[:cut].splitlines())
+    old, new = (before or "")[cut:].splitlines(), after[cut:].splitlines()
+    remaining = Counter(old)
     added = []
-    for number, line in enumerate(after.splitlines(), start=1):
+    for number, line in enumerate(new, start=same + 1):
         if remaining[line] > 0:
             remaining[line] -= 1
         else:
             added.append((number, line))
     return added
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b`` (compared in C, halving)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def scan(
