@@ -5,23 +5,25 @@ of both sides of every text file through one ``git cat-file --batch``, and store
 change and rules digest, so nothing is parsed twice across runs.
 
 Within a run, each distinct top-level block or YAML document is parsed once (successive versions
-of a file share most of them), and large batches are split into contiguous slices of history
-analysed by worker processes; results come back in the order of the changes, identical to a
-serial run.
+of a file share most of them), and large batches are shared out by path to forked worker processes,
+every version of a file to the same process, which inherit the rules and the contents and send
+back each file's analysis with its encoding for the store; results come back in the order of
+the changes, identical to a serial run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__, git
 from auditor.cores import available_cores
+from auditor.forked import can_fork, forked_pool
 from auditor.identities import Roster
 from auditor.infra import (
     AttributeChange,
@@ -48,7 +50,7 @@ from auditor.store import Store
 MAX_BLOB = 2_000_000
 ANALYSIS_VERSION = "2"  # what an analysis records; a new value re-analyses cached changes
 PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
-_SLICES_PER_WORKER = 4
+_GROUPS_PER_WORKER = 2  # a few groups each, so a worker that finishes early takes another
 
 # One changed file as the workers get it: path, old path, content before and after.
 _FileWork = tuple[str, "str | None", "bytes | None", "bytes | None"]
@@ -101,11 +103,12 @@ def analyse(
     todo = [c for c in changes if c.sha not in result]
     if todo:
         blobs = _read_blobs(repo, _wanted_blobs(todo))
-        analysed = analyse_many([_work(c, blobs) for c in todo], rules, jobs=jobs)
-        fresh: dict[str, ChangeAnalysis] = dict(zip((c.sha for c in todo), analysed, strict=True))
+        analysed = _analyse_encoded([_work(c, blobs) for c in todo], rules, jobs=jobs)
         with store.transaction():
-            store.add_analyses(repo_id, digest, {sha: encode(a) for sha, a in fresh.items()})
-        result.update(fresh)
+            store.add_analyses(
+                repo_id, digest, {c.sha: data for c, (_, data) in zip(todo, analysed, strict=True)}
+            )
+        result.update((c.sha, a) for c, (a, _) in zip(todo, analysed, strict=True))
     return result
 
 
@@ -154,48 +157,64 @@ def analyse_many(
     min_parallel: int | None = None,
 ) -> list[ChangeAnalysis]:
     """The analysis of each change (its files' paths and contents), in order: in this process,
-    or in up to ``jobs`` worker processes when there are ``min_parallel`` files (default
-    ``PARALLEL_MIN_FILES``) or more per worker."""
+    or in up to ``jobs`` forked worker processes (Linux, more than one core) when there are
+    ``min_parallel`` files (default ``PARALLEL_MIN_FILES``) or more per worker."""
+    return [a for a, _ in _analyse_encoded(changes, rules, jobs=jobs, min_parallel=min_parallel)]
+
+
+def _analyse_encoded(
+    changes: Sequence[Sequence[_FileWork]],
+    rules: Rules,
+    *,
+    jobs: int | None = None,
+    min_parallel: int | None = None,
+) -> list[tuple[ChangeAnalysis, str]]:
+    """Each change's analysis and its encoding for the store (see :func:`analyse_many`)."""
     files = sum(len(c) for c in changes)
     per_worker = max(PARALLEL_MIN_FILES if min_parallel is None else min_parallel, 1)
     workers = min(jobs or available_cores(), max(1, files // per_worker))
-    if workers <= 1 or len(changes) < 2:
-        return [_analyse_change(c, rules) for c in changes]
-    slices = _slices(changes, workers * _SLICES_PER_WORKER)
-    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(rules,)) as pool:
-        return [a for part in pool.map(_analyse_slice, slices) for a in part]
+    if workers <= 1 or len(changes) < 2 or not can_fork():
+        return [(a, encode(a)) for a in (_analyse_change(c, rules) for c in changes)]
+    groups = _groups_by_path(changes, workers * _GROUPS_PER_WORKER)
+    found: dict[tuple[int, int], tuple[FileAnalysis, str]] = {}
+    with forked_pool((rules, groups), workers) as submit:  # they inherit rules and contents
+        results = [submit(_analyse_group, index) for index in range(len(groups))]
+        for group, result in zip(groups, results, strict=True):
+            found.update(zip((place for place, _ in group), result.result(), strict=True))
+    out = []
+    for c, change in enumerate(changes):
+        done = [found[c, f] for f in range(len(change))]
+        out.append((ChangeAnalysis(tuple(a for a, _ in done)), _encoded(e for _, e in done)))
+    return out
 
 
-def _slices(
-    changes: Sequence[Sequence[_FileWork]], count: int
-) -> list[Sequence[Sequence[_FileWork]]]:
-    """Contiguous runs of changes with about the same number of files each, in order.
-
-    Contiguous, because successive changes to a file share most of their blocks and documents,
-    which each worker parses once."""
-    target = max(1, -(-sum(len(c) for c in changes) // count))
-    slices: list[Sequence[Sequence[_FileWork]]] = []
-    start = size = 0
-    for index, change in enumerate(changes):
-        size += len(change)
-        if size >= target:
-            slices.append(changes[start : index + 1])
-            start, size = index + 1, 0
-    if start < len(changes):
-        slices.append(changes[start:])
-    return slices
+_Placed = tuple[tuple[int, int], _FileWork]  # (change, file) index and the file's work
 
 
-_worker_rules: list[Rules] = []  # set once in each worker process by _start_worker
+def _groups_by_path(changes: Sequence[Sequence[_FileWork]], count: int) -> list[list[_Placed]]:
+    """The files of all changes in up to ``count`` groups of about the same size, every version
+    of a path in the same group, in the order of the changes.
+
+    Successive versions of a file share most of their blocks and documents: a process that
+    sees all of a path's versions parses each distinct block once."""
+    by_path: dict[str, list[_Placed]] = {}
+    for c, change in enumerate(changes):
+        for f, work in enumerate(change):
+            by_path.setdefault(work[0], []).append(((c, f), work))
+    groups: list[tuple[int, int, list[_Placed]]] = [(0, g, []) for g in range(count)]
+    for placed in sorted(by_path.values(), key=len, reverse=True):  # largest first, to lightest
+        size, index, group = heapq.heappop(groups)
+        group += placed
+        heapq.heappush(groups, (size + len(placed), index, group))
+    return [sorted(group) for _, _, group in sorted(groups, key=lambda g: g[1]) if group]
 
 
-def _start_worker(rules: Rules) -> None:
-    _worker_rules[:] = [rules]
-
-
-def _analyse_slice(changes: Sequence[Sequence[_FileWork]]) -> list[ChangeAnalysis]:
-    rules = _worker_rules[0]
-    return [_analyse_change(c, rules) for c in changes]
+def _analyse_group(
+    shared: tuple[Rules, list[list[_Placed]]], index: int
+) -> list[tuple[FileAnalysis, str]]:
+    rules, groups = shared
+    analysed = (analyse_file(*work, rules) for _, work in groups[index])
+    return [(a, encode_file(a)) for a in analysed]
 
 
 def _analyse_change(files: Sequence[_FileWork], rules: Rules) -> ChangeAnalysis:
@@ -298,7 +317,19 @@ def codeowners_at(repo: Path, commits: Iterable[str]) -> dict[str, CodeOwners | 
 
 
 def encode(analysis: ChangeAnalysis) -> str:
-    return json.dumps([_file(f) for f in analysis.files], separators=(",", ":"), sort_keys=True)
+    return _encoded(encode_file(f) for f in analysis.files)
+
+
+def encode_file(analysis: FileAnalysis) -> str:
+    return _JSON(_file(analysis))
+
+
+def _encoded(files: Iterable[str]) -> str:
+    """The encoding of a change from its files' (what ``json.dumps`` makes of the list)."""
+    return "[" + ",".join(files) + "]"
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 def decode(data: str) -> ChangeAnalysis:

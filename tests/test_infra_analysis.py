@@ -102,11 +102,19 @@ def test_parallel_analysis_equals_serial(mined: Mined) -> None:
     assert {"aws_security_group.web", "module.vpc", "Deployment/shop/api"} <= modified
 
 
-def test_slices_are_contiguous_and_cover_every_change() -> None:
-    work = [[("a", None, None, b"x")] * n for n in (1, 5, 1, 1, 3, 2)]
-    slices = analysis._slices(work, 3)
-    assert [w for part in slices for w in part] == work
-    assert len(slices) == 3
+def test_files_are_grouped_by_path_in_order() -> None:
+    def work(path: str) -> tuple[str, None, None, bytes]:
+        return (path, None, None, b"x")
+
+    changes = [[work("a"), work("b")], [work("a")], [work("c"), work("b")], [work("a")]]
+    groups = analysis._groups_by_path(changes, 2)
+    placed = [place for group in groups for place, _ in group]
+    assert sorted(placed) == [
+        (c, f) for c, change in enumerate(changes) for f in range(len(change))
+    ]
+    paths = [{w[0] for _, w in group} for group in groups]
+    assert paths == [{"a"}, {"b", "c"}]  # every version of a path in one group, sizes 3 and 3
+    assert all([p for p, _ in group] == sorted(p for p, _ in group) for group in groups)
 
 
 def test_analysis_is_stored_and_read_back(
@@ -120,7 +128,7 @@ def test_analysis_is_stored_and_read_back(
     def fail(*args: object, **kwargs: object) -> object:
         raise AssertionError("analysed twice")
 
-    monkeypatch.setattr(analysis, "analyse_many", fail)
+    monkeypatch.setattr(analysis, "_analyse_encoded", fail)
     again = analyse(store, repo_id, repo.path, changes, Rules.default(), rules_digest())
     assert {k: encode(v) for k, v in again.items()} == {k: encode(v) for k, v in first.items()}
 

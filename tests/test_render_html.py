@@ -201,7 +201,8 @@ def test_change_page_lists_resource_changes_escaped(report: Report, tmp_path: Pa
 def test_change_pages_written_by_worker_processes_are_the_same_bytes(
     report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.render import forked, html
+    from auditor import forked
+    from auditor.render import html
 
     options = RenderOptions(formats=(Format.HTML,))
     monkeypatch.setattr(html, "PARALLEL_MIN_CHANGES", 10**9)

@@ -106,7 +106,8 @@ def test_formats_subset_and_failure_is_atomic(tmp_path: Path) -> None:
 def test_formats_rendered_in_forked_processes_give_the_same_pack(
     packs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.render import forked, html, pack
+    from auditor import forked
+    from auditor.render import html, pack
 
     monkeypatch.setattr(pack, "CONCURRENT_MIN_CHANGES", 1)
     monkeypatch.setattr(forked, "available_cores", lambda: 2)

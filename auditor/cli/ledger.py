@@ -101,7 +101,6 @@ def changes(
 
     With review data (--forge or --reviews-file), change rows carry each change's request, its
     URL, approvers and merger."""
-    from auditor.assess import AssessOptions, assess_repository
     from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
     from auditor.collect import ForgeKind
     from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS, facts_row
@@ -120,6 +119,8 @@ def changes(
         }[level]
         rows = producer(store, mined, options)
         if level == "change" and (forge.forge is not ForgeKind.NONE or forge.reviews_file):
+            from auditor.assess import AssessOptions, assess_repository  # reviews: the whole core
+
             reviewed = assess_repository(store, mined, AssessOptions(options, forge))
             rows = (facts_row(facts) for facts in reviewed.facts)
             gaps = reviewed.gaps

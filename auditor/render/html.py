@@ -10,10 +10,10 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor.cores import available_cores
+from auditor.forked import can_fork, forked_pool
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
 from auditor.render.csv import table_names
-from auditor.render.forked import can_fork, forked_pool
 from auditor.render.interface import (
     EVIDENCE_FILE,
     OSCAL_FILE,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
+from auditor.forked import can_fork, forked_pool
 from auditor.render.csv import CsvRenderer, tables
-from auditor.render.forked import can_fork, forked_pool
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     MANIFEST_FILE,

@@ -1,5 +1,5 @@
-"""Rendering work shared out to forked processes, which inherit the report instead of
-receiving it pickled (Linux, more than one core)."""
+"""Work shared out to forked processes, which inherit what they work on (a report, compiled
+rules, file contents) instead of receiving it pickled (Linux, more than one core)."""
 
 from __future__ import annotations
 
