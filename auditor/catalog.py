@@ -9,6 +9,7 @@ raises the first as a :class:`~auditor.errors.DefinitionError`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from auditor.checks import CHECKS
-from auditor.checks.evidence import matching_paths
+from auditor.checks.evidence import any_path_matches
 from auditor.checks.params import ParamError, Validator, describe, list_of, path_globs, text
 from auditor.errors import DefinitionError, UsageError
 from auditor.model import Control, FrameworkRef, Severity
@@ -53,8 +54,14 @@ class Override:
 
     def applies(self, repo: str, paths: Sequence[str]) -> bool:
         """Whether the override concerns ``repo`` and any of ``paths``."""
-        in_repo = not self.repositories or any(fnmatchcase(repo, p) for p in self.repositories)
-        return in_repo and (not self.paths or bool(matching_paths(self.paths, paths)))
+        if self.repositories and not _repo_matches(self.repositories, repo):
+            return False
+        return not self.paths or any_path_matches(self.paths, paths)
+
+
+@functools.lru_cache(maxsize=1024)
+def _repo_matches(patterns: tuple[str, ...], repo: str) -> bool:
+    return any(fnmatchcase(repo, p) for p in patterns)
 
 
 Overrides = Mapping[str, Sequence[Override]]

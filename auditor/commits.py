@@ -55,13 +55,18 @@ class BotPolicy:
         object.__setattr__(
             self, "_compiled", re.compile("|".join(f"(?:{p})" for p in self.patterns), re.I)
         )
+        object.__setattr__(self, "_answers", {})  # by identity: a history has few people
 
     def matches(self, identity: Identity) -> bool:
-        compiled: re.Pattern[str] = self._compiled  # type: ignore[attr-defined]
-        return any(
-            compiled.search(value)
-            for value in (identity.name, identity.email, identity.raw_name, identity.raw_email)
-        )
+        answers: dict[Identity, bool] = self._answers  # type: ignore[attr-defined]
+        answer = answers.get(identity)
+        if answer is None:
+            compiled: re.Pattern[str] = self._compiled  # type: ignore[attr-defined]
+            answer = answers[identity] = any(
+                compiled.search(value)
+                for value in (identity.name, identity.email, identity.raw_name, identity.raw_email)
+            )
+        return answer
 
 
 DEFAULT_BOTS = BotPolicy()

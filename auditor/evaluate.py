@@ -19,7 +19,7 @@ from typing import Any
 
 from auditor.catalog import Overrides, check_frameworks, effective_parameters
 from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome
-from auditor.checks.evidence import change_paths, matching_paths
+from auditor.checks.evidence import any_path_matches, change_paths
 from auditor.errors import DefinitionError
 from auditor.exitcodes import ExitCode
 from auditor.model import (
@@ -232,7 +232,7 @@ def _out_of_scope(control: Control, facts: ChangeFacts, paths: Sequence[str]) ->
     if branches and branch and not any(fnmatchcase(branch, p) for p in branches):
         return Outcome(Status.NOT_APPLICABLE, f"branch {branch} out of scope")
     patterns = control.scope.get("paths", ())
-    if patterns and not matching_paths(patterns, paths):
+    if patterns and not any_path_matches(patterns, paths):
         return Outcome(Status.NOT_APPLICABLE, f"no path in scope ({', '.join(patterns)})")
     return None
 

@@ -8,6 +8,7 @@ commit and the values resolved through ``.mailmap``.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -299,8 +300,8 @@ class ChangeFacts:
     def independent_approvals(self) -> tuple[Approval, ...]:
         return tuple(a for a in self.approvals if a.independent)
 
-    @property
-    def is_bot_change(self) -> bool:
+    @functools.cached_property
+    def is_bot_change(self) -> bool:  # asked by control after control
         return bool(self.authors) and all(p.is_bot for p in self.authors)
 
     @property

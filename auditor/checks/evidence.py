@@ -81,7 +81,13 @@ def path_matches(patterns: Sequence[str], path: str) -> bool:
 
 
 def matching_paths(patterns: Sequence[str], paths: Iterable[str]) -> tuple[str, ...]:
-    return tuple(p for p in paths if path_matches(patterns, p))
+    regex = _globs(tuple(patterns))
+    return () if regex is None else tuple(p for p in paths if regex.fullmatch(p))
+
+
+def any_path_matches(patterns: Sequence[str], paths: Iterable[str]) -> bool:
+    regex = _globs(tuple(patterns))
+    return regex is not None and any(regex.fullmatch(p) for p in paths)
 
 
 def emergency_marker(facts: ChangeFacts, labels: Sequence[str], pattern: str) -> str:
