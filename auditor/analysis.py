@@ -26,6 +26,7 @@ from auditor.cores import available_cores
 from auditor.forked import can_fork, forked_pool
 from auditor.identities import Roster
 from auditor.infra import (
+    MAX_PARSE_BYTES,
     AttributeChange,
     Category,
     FileAnalysis,
@@ -43,17 +44,18 @@ from auditor.infra import (
     SignalKind,
     analyse_file,
 )
+from auditor.infra.analyse import Content
 from auditor.infra.codeowners import LOCATIONS, CodeOwners
 from auditor.model import Change, ChangeFacts, FileChange
 from auditor.store import Store
 
-MAX_BLOB = 2_000_000
+MAX_BLOB = MAX_PARSE_BYTES  # a larger blob is not read: the analysis gets its size
 ANALYSIS_VERSION = "2"  # what an analysis records; a new value re-analyses cached changes
 PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
 _GROUPS_PER_WORKER = 2  # a few groups each, so a worker that finishes early takes another
 
 # One changed file as the workers get it: path, old path, content before and after.
-_FileWork = tuple[str, "str | None", "bytes | None", "bytes | None"]
+_FileWork = tuple[str, "str | None", Content, Content]
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,10 @@ def _wanted_blobs(changes: Iterable[Change]) -> list[str]:
     return sorted(wanted)
 
 
-def _read_blobs(repo: Path, oids: Sequence[str]) -> dict[str, bytes]:
-    blobs: dict[str, bytes] = {}
+def _read_blobs(repo: Path, oids: Sequence[str]) -> dict[str, bytes | int]:
+    """The contents of the blobs ``oids`` (the size, for one over MAX_BLOB bytes); a missing
+    blob is left out."""
+    blobs: dict[str, bytes | int] = {}
     if not oids:
         return blobs
     with git.stream(repo, "cat-file", "--batch", stdin_lines=oids) as out:
@@ -135,12 +139,11 @@ def _read_blobs(repo: Path, oids: Sequence[str]) -> dict[str, bytes]:
                 continue  # a missing object: that side is analysed as absent
             size = int(parts[2])
             data = out.read(size + 1)[:size]
-            if size <= MAX_BLOB:
-                blobs[parts[0].decode()] = data
+            blobs[parts[0].decode()] = data if size <= MAX_BLOB else size
     return blobs
 
 
-def _work(change: Change, blobs: dict[str, bytes]) -> list[_FileWork]:
+def _work(change: Change, blobs: dict[str, bytes | int]) -> list[_FileWork]:
     work: list[_FileWork] = []
     for f in change.files:
         before = blobs.get(f.old_blob) if f.old_blob and _text_file(f) else None
@@ -287,29 +290,30 @@ def _handles(
 
 def codeowners_at(repo: Path, commits: Iterable[str]) -> dict[str, CodeOwners | None]:
     """The CODEOWNERS file at each commit (the first of ``LOCATIONS`` found), None where the
-    commit has none; one ``git cat-file --batch`` for all, each distinct file parsed once."""
+    commit has none: which file each commit has, from one ``git cat-file --batch-check``; then
+    each distinct file read and parsed once."""
     wanted = sorted(set(commits) - {""})
     specs = [(commit, location) for commit in wanted for location in LOCATIONS]
     found: dict[str, CodeOwners | None] = dict.fromkeys(wanted)
-    if not specs:
-        return found
-    parsed: dict[bytes, CodeOwners] = {}
-    with git.stream(
-        repo, "cat-file", "--batch", stdin_lines=[f"{c}:{loc}" for c, loc in specs]
-    ) as out:
-        for commit, location in specs:
-            parts = out.readline().split()
-            if len(parts) != 3 or parts[1] != b"blob":
-                continue  # missing (or not a file) at that commit
-            size = int(parts[2])
-            data = out.read(size + 1)[:size]
-            if found[commit] is not None:
-                continue  # an earlier location won
-            owners = parsed.get(parts[0])
-            if owners is None:
-                text = data[:MAX_BLOB].decode("utf-8", errors="replace")
-                owners = parsed[parts[0]] = CodeOwners.parse(text, location)
-            found[commit] = replace(owners, commit=commit)
+    chosen: dict[str, tuple[str, str]] = {}  # commit -> (blob, location)
+    if specs:
+        with git.stream(
+            repo, "cat-file", "--batch-check", stdin_lines=[f"{c}:{loc}" for c, loc in specs]
+        ) as out:
+            for commit, location in specs:
+                parts = out.readline().split()
+                if len(parts) == 3 and parts[1] == b"blob" and commit not in chosen:
+                    chosen[commit] = (parts[0].decode(), location)  # the first location wins
+    contents = _read_blobs(repo, sorted({blob for blob, _ in chosen.values()}))
+    parsed: dict[tuple[str, str], CodeOwners] = {}
+    for commit, (blob, location) in chosen.items():
+        data = contents.get(blob)
+        if not isinstance(data, bytes):
+            continue  # unreadable, or over MAX_BLOB bytes: not read
+        if (blob, location) not in parsed:
+            text = data.decode("utf-8", errors="replace")
+            parsed[blob, location] = CodeOwners.parse(text, location)
+        found[commit] = replace(parsed[blob, location], commit=commit)
     return found
 
 

@@ -142,3 +142,24 @@ def test_codeowners_are_read_at_each_commit(mined: Mined) -> None:
     prod = [o.owners_of("envs/prod/network.tf")[0].owners for o in owners if o]
     assert prod[0] == ("@alice",) and prod[-1] == ("@carol",)
     assert found["0" * 40] is None
+
+
+def test_a_file_grown_too_large_is_reported_not_taken_for_deleted(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    small = SG.format(port=443, cidr="10.0.0.0/16", version="5.0.0")
+    huge = small + "#" * (analysis.MAX_BLOB + 1)
+    repo.commit("init", {"network.tf": small})
+    repo.commit("grow", {"network.tf": huge})
+    repo.commit("shrink", {"network.tf": small})
+    with Store.open(tmp_path / "store") as store:
+        result = mine(store, repo.path, now=NOW)
+        changes = list(store.changes(result.repo_id, result.branches[0].branch))
+        found = analyse(store, result.repo_id, repo.path, changes, Rules.default(), "digest")
+    grow, shrink = (found[c.sha].files[0] for c in changes[1:])
+    size = len(huge.encode())
+    assert grow.errors == (
+        f"network.tf: after not analysed: {size} bytes is over the {analysis.MAX_BLOB} byte limit",
+    )
+    assert shrink.errors[0].startswith(f"network.tf: before not analysed: {size} bytes")
+    assert grow.changes == shrink.changes == ()  # not "every resource removed", then "added"

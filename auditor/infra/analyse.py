@@ -118,20 +118,24 @@ _FORMATS: dict[FileKind, _Format] = {
 }
 
 
+Content = bytes | int | None  # a side's bytes; its size when too large to be read; None: absent
+
+
 def analyse_file(
     path: str,
     old_path: str | None,
-    before: bytes | None,
-    after: bytes | None,
+    before: Content,
+    after: Content,
     rules: Rules | None = None,
 ) -> FileAnalysis:
     """What the change of one file did. Never raises on bad content: problems become ``errors``.
 
-    ``before``/``after`` are None when the file was added/deleted; ``old_path`` is given for a
-    rename. Content over MAX_PARSE_BYTES or not UTF-8 is neither parsed nor scanned.
+    ``before``/``after`` are None when the file was added/deleted, the size of a side too
+    large to have been read (over MAX_PARSE_BYTES); ``old_path`` is given for a rename.
+    Content over MAX_PARSE_BYTES or not UTF-8 is neither parsed nor scanned.
     """
     rules = rules or Rules.default()
-    kind = classify(path, after if after is not None else before)
+    kind = classify(path, after if isinstance(after, bytes) else _bytes_or_none(before))
     errors: list[str] = []
     old_text, old_ok = _decode(path, "before", before, errors)
     new_text, new_ok = _decode(path, "after", after, errors)
@@ -172,15 +176,17 @@ def analyse_file(
     )
 
 
-def _decode(
-    path: str, side: str, content: bytes | None, errors: list[str]
-) -> tuple[str | None, bool]:
+def _bytes_or_none(content: Content) -> bytes | None:
+    return content if isinstance(content, bytes) else None
+
+
+def _decode(path: str, side: str, content: Content, errors: list[str]) -> tuple[str | None, bool]:
     if content is None:
         return None, True
-    if len(content) > MAX_PARSE_BYTES:
+    size = content if isinstance(content, int) else len(content)
+    if isinstance(content, int) or size > MAX_PARSE_BYTES:
         errors.append(
-            f"{path}: {side} not analysed: {len(content)} bytes is over the "
-            f"{MAX_PARSE_BYTES} byte limit"
+            f"{path}: {side} not analysed: {size} bytes is over the {MAX_PARSE_BYTES} byte limit"
         )
         return None, False
     try:
