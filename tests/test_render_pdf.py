@@ -91,3 +91,25 @@ def test_first_page_renders(pack: Path, tmp_path: Path) -> None:
     (image,) = tmp_path.glob("page*.png")
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert image.stat().st_size > 2000
+
+
+def test_attachments_deflated_in_advance_give_the_writers_own_bytes(
+    report: Report, pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.render import pdf
+
+    used, original = [], pdf.deflate
+
+    def deflate(data: bytes) -> bytes:
+        used.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(pdf, "_with_deflated", lambda deflated: None)  # the writer deflates
+    options = RenderOptions(formats=(Format.PDF, Format.CSV, Format.JSON), pdf_exception_limit=15)
+    itself = write_pack(report, tmp_path / "itself", options).path
+    assert (itself / "report.pdf").read_bytes() == (pack / "report.pdf").read_bytes()
+    monkeypatch.undo()
+    monkeypatch.setattr(pdf, "deflate", deflate)
+    ahead = write_pack(report, tmp_path / "ahead", options).path
+    assert (ahead / "report.pdf").read_bytes() == (pack / "report.pdf").read_bytes()
+    assert sorted(used) == sorted(len(p.read_bytes()) for p in (pack / "csv").iterdir())
