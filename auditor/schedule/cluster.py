@@ -11,7 +11,7 @@ is imported here only, and its absence is a clear usage error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from auditor.errors import UsageError
@@ -21,8 +21,11 @@ from auditor.schedule.workers import RepoOutcome, RepoTask, work
 CONNECT_TIMEOUT = "30s"
 
 
-def run_on_dask(address: str, tasks: Sequence[RepoTask], progress: Progress) -> list[RepoOutcome]:
-    """Run ``tasks`` on the cluster whose scheduler listens at ``address``."""
+def run_on_dask(
+    address: str, tasks: Sequence[RepoTask], progress: Progress
+) -> Iterator[RepoOutcome]:
+    """Run ``tasks`` on the cluster whose scheduler listens at ``address``; their outcomes as
+    they finish."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -35,18 +38,17 @@ def run_on_dask(address: str, tasks: Sequence[RepoTask], progress: Progress) -> 
         raise UsageError(
             f"--scheduler: cannot reach a Dask scheduler at {address}: {err}"
         ) from None
-    outcomes = []
     with client:
         futures: dict[Any, RepoTask] = {
             client.submit(work, task, pure=False): task for task in tasks
         }
         for future in as_completed(futures, loop=client.loop):
             try:
-                outcomes.append(future.result())
+                outcome = future.result()
             except Exception as err:  # the cluster lost the task (a worker died): that
                 # repository is missing from the pack, like an unreachable one
                 task = futures[future]
                 reason = f"cluster task failed: {type(err).__name__}: {err}"
-                outcomes.append(RepoOutcome(task.index, None, reason))
+                outcome = RepoOutcome(task.index, None, reason)
+            yield outcome
             progress.advance(1)
-    return outcomes

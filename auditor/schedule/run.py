@@ -25,7 +25,7 @@ from auditor.clones import display_url
 from auditor.config import Config, RepositoryConfig
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
-from auditor.evaluate import exit_status, expand, settle
+from auditor.evaluate import ControlItem, exit_status, expand, settle
 from auditor.exitcodes import ExitCode
 from auditor.identities import Roster
 from auditor.mining import Progress
@@ -63,7 +63,7 @@ class RunResult:
     rewrites: tuple[str, ...] = field(default_factory=tuple)  # detected by this run
 
 
-Executor = Callable[[Sequence[RepoTask], Progress], list[RepoOutcome]]
+Executor = Callable[[Sequence[RepoTask], Progress], Iterator[RepoOutcome]]
 
 
 def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
@@ -82,17 +82,18 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         tasks = plan(config, options.as_of, named, jobs=_mining_jobs(options, workers))
         executor = _executor(options.scheduler, workers)
         progress.start("repositories", len(tasks))
-        outcomes = sorted(executor(tasks, progress), key=lambda o: o.index)
+        outcomes: list[RepoOutcome] = []
+        items: dict[int, list[ControlItem]] = {}  # by repository index
+        for outcome in executor(tasks, progress):  # made records while the others still run
+            outcomes.append(outcome)
+            if outcome.assessment is not None:
+                items[outcome.index] = expand(outcome.items, catalog, config.frameworks)
         progress.finish()
+        outcomes.sort(key=lambda o: o.index)
         gathered = _gather(config, outcomes)
         evaluation = settle(
             catalog,
-            (
-                item
-                for o in outcomes
-                if o.assessment is not None
-                for item in expand(o.items, catalog, config.frameworks)
-            ),
+            (item for index in sorted(items) for item in items[index]),
             as_of=options.as_of,
             frameworks=config.frameworks,
             waivers=waivers,

@@ -13,7 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -165,26 +165,26 @@ def _run_controls(task: RepoTask, repo: RepoAssessment) -> list[ControlItem]:
     )
 
 
-def run_locally(tasks: Sequence[RepoTask], progress: Progress, workers: int) -> list[RepoOutcome]:
-    """The tasks in this process (one worker) or in a pool of ``workers`` processes."""
+def run_locally(
+    tasks: Sequence[RepoTask], progress: Progress, workers: int
+) -> Iterator[RepoOutcome]:
+    """The tasks' outcomes as they finish, in this process (one worker) or in a pool of
+    ``workers`` processes."""
     if workers <= 1 or len(tasks) <= 1:
-        outcomes = []
         for task in tasks:
-            outcomes.append(work(task))
+            yield work(task)
             progress.advance(1)
-        return outcomes
+        return
     context = multiprocessing.get_context("spawn")  # no inherited threads or open databases
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(work, task): task for task in tasks}
-        outcomes = []
         for future in as_completed(futures):
             try:
-                outcomes.append(future.result())
+                outcome = future.result()
             except BrokenProcessPool as err:  # a worker was killed (out of memory, signal)
-                reason = f"worker process died: {err}"
-                outcomes.append(RepoOutcome(futures[future].index, None, reason))
+                outcome = RepoOutcome(futures[future].index, None, f"worker process died: {err}")
+            yield outcome
             progress.advance(1)
-    return outcomes
 
 
 def _write_environments(store: Path, patterns: Sequence[str]) -> None:
