@@ -290,20 +290,22 @@ def _handles(
 
 def codeowners_at(repo: Path, commits: Iterable[str]) -> dict[str, CodeOwners | None]:
     """The CODEOWNERS file at each commit (the first of ``LOCATIONS`` found), None where the
-    commit has none: which file each commit has, from one ``git cat-file --batch-check``; then
-    each distinct file read and parsed once."""
+    commit has none: which file each commit has, from ``git cat-file --batch-check`` (one per
+    location still looked for); then each distinct file read and parsed once."""
     wanted = sorted(set(commits) - {""})
-    specs = [(commit, location) for commit in wanted for location in LOCATIONS]
     found: dict[str, CodeOwners | None] = dict.fromkeys(wanted)
     chosen: dict[str, tuple[str, str]] = {}  # commit -> (blob, location)
-    if specs:
+    for location in LOCATIONS:  # the first location wins: the next is looked for where it failed
+        missing = [commit for commit in wanted if commit not in chosen]
+        if not missing:
+            break
         with git.stream(
-            repo, "cat-file", "--batch-check", stdin_lines=[f"{c}:{loc}" for c, loc in specs]
+            repo, "cat-file", "--batch-check", stdin_lines=[f"{c}:{location}" for c in missing]
         ) as out:
-            for commit, location in specs:
+            for commit in missing:
                 parts = out.readline().split()
-                if len(parts) == 3 and parts[1] == b"blob" and commit not in chosen:
-                    chosen[commit] = (parts[0].decode(), location)  # the first location wins
+                if len(parts) == 3 and parts[1] == b"blob":
+                    chosen[commit] = (parts[0].decode(), location)
     contents = _read_blobs(repo, sorted({blob for blob, _ in chosen.values()}))
     parsed: dict[tuple[str, str], CodeOwners] = {}
     for commit, (blob, location) in chosen.items():

@@ -292,19 +292,21 @@ class ChangeFacts:
     handles: tuple[tuple[str, frozenset[str]], ...] = ()  # person key → @logins and emails
     signatures: tuple[SignatureVerdict, ...] = ()  # only when keys to verify against were given
 
-    @property
+    # The properties below are asked by control after control: each is worked out once.
+
+    @functools.cached_property
     def change_id(self) -> str:
         return f"{self.repo}@{self.change.sha[:12]}"
 
-    @property
+    @functools.cached_property
     def independent_approvals(self) -> tuple[Approval, ...]:
         return tuple(a for a in self.approvals if a.independent)
 
     @functools.cached_property
-    def is_bot_change(self) -> bool:  # asked by control after control
+    def is_bot_change(self) -> bool:
         return bool(self.authors) and all(p.is_bot for p in self.authors)
 
-    @property
+    @functools.cached_property
     def all_independent_approvals(self) -> tuple[Approval, ...]:
         """Independent approvals standing at the merge, then those first given after it."""
         return tuple(a for a in (*self.approvals, *self.post_merge_approvals) if a.independent)

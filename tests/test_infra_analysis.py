@@ -163,3 +163,18 @@ def test_a_file_grown_too_large_is_reported_not_taken_for_deleted(
     )
     assert shrink.errors[0].startswith(f"network.tf: before not analysed: {size} bytes")
     assert grow.changes == shrink.changes == ()  # not "every resource removed", then "added"
+
+
+def test_codeowners_first_location_wins_at_each_commit(repo: GitRepo) -> None:
+    none = repo.commit("nothing yet", {"README.md": "hello\n"})
+    docs = repo.commit("docs owners", {"docs/CODEOWNERS": "* @docs\n"})
+    root = repo.commit("root owners", {"CODEOWNERS": "* @root\n"})
+    github = repo.commit("github owners", {".github/CODEOWNERS": "* @github\n"})
+    found = codeowners_at(repo.path, [none, docs, root, github])
+    assert found[none] is None
+    sources = {c: (o.source, o.commit) for c, o in found.items() if o is not None}
+    assert sources == {
+        docs: ("docs/CODEOWNERS", docs),
+        root: ("CODEOWNERS", root),
+        github: (".github/CODEOWNERS", github),
+    }
