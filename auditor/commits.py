@@ -134,12 +134,12 @@ def commit_from_columns(row: Sequence[object], bots: BotPolicy) -> Commit:
     """The :class:`Commit` of stored columns (see :func:`commit_columns`)."""
     (sha, parents, an, ae, arn, are, at, ao, cn, ce, crn, cre, ct, co, subject, body, trailers,
      signature, encoding) = row  # fmt: skip
-    author = Stamp(Identity(str(an), str(ae), str(arn), str(are)), _when(at, ao))
+    author = Stamp(_identity(str(an), str(ae), str(arn), str(are)), _when(at, ao))
     return Commit(
         sha=CommitSha(str(sha)),
         parents=tuple(CommitSha(p) for p in str(parents).split()),
         author=author,
-        committer=Stamp(Identity(str(cn), str(ce), str(crn), str(cre)), _when(ct, co)),
+        committer=Stamp(_identity(str(cn), str(ce), str(crn), str(cre)), _when(ct, co)),
         subject=str(subject),
         body=str(body),
         trailers=tuple(Trailer(k, v) for k, v in json.loads(str(trailers))),
@@ -147,6 +147,13 @@ def commit_from_columns(row: Sequence[object], bots: BotPolicy) -> Commit:
         encoding=str(encoding),
         is_bot=bots.matches(author.identity),
     )
+
+
+@functools.lru_cache(maxsize=8192)
+def _identity(name: str, email: str, raw_name: str, raw_email: str) -> Identity:
+    """One record per person: a history has few people and many commits (less memory, and
+    a repository's facts pickle each person once when sent between processes)."""
+    return Identity(name, email, raw_name, raw_email)
 
 
 def _when(seconds: object, offset_minutes: object) -> datetime:

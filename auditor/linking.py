@@ -226,8 +226,10 @@ class _Facts:
 def _commits(
     change: Change, brought_in: Mapping[CommitSha, Sequence[Commit]]
 ) -> tuple[Commit, ...]:
-    commits = tuple(brought_in.get(change.sha, ()))
-    return commits if any(c.sha == change.sha for c in commits) else (change.commit, *commits)
+    commits = tuple(  # the change's own commit as one record (it pickles once)
+        change.commit if c.sha == change.sha else c for c in brought_in.get(change.sha, ())
+    )
+    return commits if any(c is change.commit for c in commits) else (change.commit, *commits)
 
 
 def _forge_merge(commit: Commit, request: ChangeRequest | None) -> bool:
