@@ -184,3 +184,30 @@ def test_csv_cell_neutralises_exactly_the_contract_prefixes() -> None:
         text = chr(code) + "tail"
         expected = "'" + text if chr(code) in "=+-@\t\r" else text
         assert csv_cell(text) == expected
+
+
+def test_write_csv_spells_rows_as_the_csv_module_does() -> None:
+    """write_csv joins rows itself; the bytes must be those of csv.writer (minimal quoting)."""
+    import random
+
+    from auditor.tabular import write_csv
+
+    rng = random.Random(7)
+    alphabet = ["a", " ", ",", '"', "\r", "\n", "\t", "=", "é", "", "'", "\u2028", ";", "\\"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    def value() -> object:
+        return rng.choice([None, True, 3, 2.5, ["x", "y,z"], text()])
+
+    for _ in range(3000):
+        columns = list(dict.fromkeys(text() for _ in range(rng.choice([1, 1, 2, 3, 5]))))
+        rows = [{c: value() for c in columns} for _ in range(rng.randint(0, 3))]
+        expected = io.StringIO(newline="")
+        writer = csv.writer(expected, lineterminator="\r\n")
+        writer.writerow(columns)
+        writer.writerows([csv_cell(row[c]) for c in columns] for row in rows)
+        written = io.StringIO(newline="")
+        assert write_csv(written, columns, rows) == len(rows)
+        assert written.getvalue() == expected.getvalue(), (columns, rows)
