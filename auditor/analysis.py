@@ -105,7 +105,7 @@ def analyse(
     todo = [c for c in changes if c.sha not in result]
     if todo:
         blobs = _read_blobs(repo, _wanted_blobs(todo))
-        analysed = _analyse_encoded([_work(c, blobs) for c in todo], rules, jobs=jobs)
+        analysed = analyse_many([_work(c, blobs) for c in todo], rules, jobs=jobs)
         with store.transaction():
             store.add_analyses(
                 repo_id, digest, {c.sha: data for c, (_, data) in zip(todo, analysed, strict=True)}
@@ -158,21 +158,11 @@ def analyse_many(
     *,
     jobs: int | None = None,
     min_parallel: int | None = None,
-) -> list[ChangeAnalysis]:
-    """The analysis of each change (its files' paths and contents), in order: in this process,
-    or in up to ``jobs`` forked worker processes (Linux, more than one core) when there are
-    ``min_parallel`` files (default ``PARALLEL_MIN_FILES``) or more per worker."""
-    return [a for a, _ in _analyse_encoded(changes, rules, jobs=jobs, min_parallel=min_parallel)]
-
-
-def _analyse_encoded(
-    changes: Sequence[Sequence[_FileWork]],
-    rules: Rules,
-    *,
-    jobs: int | None = None,
-    min_parallel: int | None = None,
 ) -> list[tuple[ChangeAnalysis, str]]:
-    """Each change's analysis and its encoding for the store (see :func:`analyse_many`)."""
+    """The analysis of each change (its files' paths and contents) and its encoding for the
+    store, in order: in this process, or in up to ``jobs`` forked worker processes (Linux, more
+    than one core) when there are ``min_parallel`` files (default ``PARALLEL_MIN_FILES``) or
+    more per worker."""
     files = sum(len(c) for c in changes)
     per_worker = max(PARALLEL_MIN_FILES if min_parallel is None else min_parallel, 1)
     workers = min(jobs or available_cores(), max(1, files // per_worker))

@@ -94,11 +94,13 @@ def test_parallel_analysis_equals_serial(mined: Mined) -> None:
     work = [analysis._work(c, blobs) for c in changes]
     serial = analyse_many(work, Rules.default(), jobs=1)
     parallel = analyse_many(work, Rules.default(), jobs=2, min_parallel=1)
-    assert [encode(a) for a in parallel] == [encode(a) for a in serial]
-    assert len(serial) == len(changes) == 9
-    errors = [e for a in serial for f in a.files for e in f.errors]
+    assert parallel == serial  # the analyses, and their encodings made by the workers
+    assert all(encoded == encode(a) for a, encoded in parallel)
+    analyses = [a for a, _ in serial]
+    assert len(analyses) == len(changes) == 9
+    errors = [e for a in analyses for f in a.files for e in f.errors]
     assert any("envs/prod/broken.tf: cannot parse after" in e for e in errors)
-    modified = {r.address for a in serial[2:] for _f, r in a.resources}
+    modified = {r.address for a in analyses[2:] for _f, r in a.resources}
     assert {"aws_security_group.web", "module.vpc", "Deployment/shop/api"} <= modified
 
 
@@ -128,7 +130,7 @@ def test_analysis_is_stored_and_read_back(
     def fail(*args: object, **kwargs: object) -> object:
         raise AssertionError("analysed twice")
 
-    monkeypatch.setattr(analysis, "_analyse_encoded", fail)
+    monkeypatch.setattr(analysis, "analyse_many", fail)
     again = analyse(store, repo_id, repo.path, changes, Rules.default(), rules_digest())
     assert {k: encode(v) for k, v in again.items()} == {k: encode(v) for k, v in first.items()}
 
