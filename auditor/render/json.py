@@ -116,19 +116,31 @@ def _shallow(kind: type) -> Encoder:
     if not hasattr(kind, "__dataclass_fields__"):
         return _encoder(kind)
     keys, hints = _record_keys(kind), _hints(kind)
-    # A derived key (a property) has no hint: it is never a mapping.
+    # A derived key (a property) has no hint: it is never a mapping, nor an enum.
     whole = tuple(name for name in keys if _is_mapping(hints.get(name, object)))
-    if not whole:
+    enums = tuple(name for name in keys if _is_enum(hints.get(name, object)))
+    if not whole and not enums:
         return lambda value: {name: getattr(value, name) for name in keys}
-    plain = tuple(name for name in keys if name not in whole)
+    plain = tuple(name for name in keys if name not in whole and name not in enums)
 
     def encode_record(value: Any) -> dict[str, Any]:
         fields = {name: getattr(value, name) for name in plain}
+        for name in enums:  # spelled here: one call back from the C encoder fewer for each
+            member = getattr(value, name)
+            fields[name] = member.value if isinstance(member, enum.Enum) else member
         for name in whole:
             fields[name] = encode(getattr(value, name))
         return fields
 
     return encode_record
+
+
+def _is_enum(hint: Any) -> bool:
+    """A field holding an enum member (or None)."""
+    if get_origin(hint) in (Union, types.UnionType):
+        members = [a for a in get_args(hint) if a is not type(None)]
+        return len(members) == 1 and _is_enum(members[0])
+    return isinstance(hint, type) and issubclass(hint, enum.Enum)
 
 
 def _is_mapping(hint: Any) -> bool:
