@@ -22,12 +22,14 @@ from auditor.cli import (  # noqa: F401  (each module registers its commands)
 from auditor.cli.app import cli
 from auditor.errors import AuditorError
 from auditor.exitcodes import ExitCode, crash_report
+from auditor.runtime import for_batch_work
 
 __all__ = ["cli", "main", "run"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and map every outcome to a documented exit code."""
+    for_batch_work()
     code = run(argv)
     sys.exit(int(code))
 

@@ -31,6 +31,7 @@ from auditor.evaluate import CompactItem, ControlItem, compact, run_controls
 from auditor.exitcodes import crash_report
 from auditor.mining import Progress
 from auditor.period import NamedPeriod
+from auditor.runtime import for_batch_work
 from auditor.store import Store
 
 REPOSITORIES_DIR = "repositories"  # one evidence store per repository, under the run's store
@@ -176,7 +177,7 @@ def run_locally(
             progress.advance(1)
         return
     context = multiprocessing.get_context("spawn")  # no inherited threads or open databases
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=for_batch_work) as pool:
         futures = {pool.submit(work, task): task for task in tasks}
         for future in as_completed(futures):
             try:
