@@ -6,8 +6,8 @@ import gc
 
 # CPython collects its youngest generation every 700 net allocations and, every so often,
 # re-scans everything older: with the large, long-lived and acyclic structures auditor builds
-# (the ledger, the facts, 100,000s of findings, a laid-out PDF), that re-scanning took a sixth
-# of a 5,195-change report of every format (35.4 s -> 29.0 s, 13 MB more at peak).
+# (the ledger, the facts, 100,000s of findings, a laid-out PDF), that re-scanning took about an
+# eighth of a 5,195-change report of every format (31.7 s -> 27.5-28.1 s; 16 MB more at peak).
 YOUNG_GENERATION = 50_000
 
 
