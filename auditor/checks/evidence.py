@@ -40,7 +40,7 @@ def approvals(items: Iterable[Approval]) -> str:
 
 
 def request(facts: ChangeFacts) -> str:
-    return f"request #{facts.request_number}" if facts.request_number else "no request"
+    return f"request #{facts.request_number}" if facts.request_number is not None else "no request"
 
 
 def distinct_reviewers(items: Iterable[Approval]) -> tuple[Approval, ...]:
@@ -52,10 +52,23 @@ def distinct_reviewers(items: Iterable[Approval]) -> tuple[Approval, ...]:
 
 
 def review_data_missing(facts: ChangeFacts) -> Outcome | None:
-    """``unknown`` when the change has no review data to judge, else None."""
+    """``unknown`` when the change has no review data to judge, else None; the reason says
+    what is known (the request its message names)."""
+    named = facts.request_number if facts.request_unconfirmed else None
     if facts.evidence is ReviewEvidence.NONE:
-        return Outcome(Status.UNKNOWN, "no review data collected for this repository")
+        if named is not None:
+            return Outcome(
+                Status.UNKNOWN, f"names #{named}; no review data to confirm it was reviewed"
+            )
+        return Outcome(
+            Status.UNKNOWN, "no review data for this change (no forge data, no review trailer)"
+        )
     if facts.evidence is ReviewEvidence.MISSING:
+        if named is not None:
+            return Outcome(
+                Status.UNKNOWN,
+                f"names #{named}, which the review data lacks; its review cannot be confirmed",
+            )
         return Outcome(Status.UNKNOWN, "review data for this change is missing or truncated")
     return None
 
