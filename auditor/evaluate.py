@@ -72,10 +72,12 @@ def evaluate(
     waivers: Sequence[Waiver] = (),
     period: Period | None = None,
     overrides: Overrides | None = None,
+    roster: bool = False,
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
-    at ``as_of`` turn failures into ``waived``. Raises ``UsageError`` for an unknown framework.
+    at ``as_of`` turn failures into ``waived``; ``roster`` says whether a roster was given.
+    Raises ``UsageError`` for an unknown framework.
 
     The same as :func:`run_controls` on each repository (which a run does in its workers),
     then :func:`settle` over all of them."""
@@ -92,6 +94,7 @@ def evaluate(
             frameworks=frameworks,
             period=period,
             overrides=overrides,
+            roster=roster,
         )
     ]
     return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
@@ -107,11 +110,12 @@ def run_controls(
     frameworks: Iterable[str] = (),
     period: Period | None = None,
     overrides: Overrides | None = None,
+    roster: bool = False,
 ) -> list[ControlItem]:
     """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
     findings before waivers, in no particular order."""
     wanted = check_frameworks(frameworks)
-    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts))
+    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts), roster)
     # what every control asks of a change, worked out once
     changes = [(f, change_paths(f), f.change_id) for f in facts]
     items: list[ControlItem] = []
