@@ -217,6 +217,11 @@ class ReviewEvidence(enum.Enum):
     MISSING = "missing"  # review data was expected but is missing or truncated for this change
 
 
+NO_REVIEW_DATA = "no review data"
+"""Words of every reason a check gives when it is ``unknown`` because a change has no review data
+(``ReviewEvidence.NONE``): the pack names those controls as the ones it could not conclude."""
+
+
 @dataclass(frozen=True)
 class Person:
     """Someone resolved from Git identities, forge logins and the roster.

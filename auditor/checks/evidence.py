@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 
 from auditor.checks.registry import Outcome
 from auditor.infra.globs import compile_path_globs
-from auditor.model import Approval, ChangeFacts, Identity, Person, ReviewEvidence, Status
+from auditor.model import (
+    NO_REVIEW_DATA,
+    Approval,
+    ChangeFacts,
+    Identity,
+    Person,
+    ReviewEvidence,
+    Status,
+)
 
 
 def when(moment: datetime | None) -> str:
@@ -58,10 +66,10 @@ def review_data_missing(facts: ChangeFacts) -> Outcome | None:
     if facts.evidence is ReviewEvidence.NONE:
         if named is not None:
             return Outcome(
-                Status.UNKNOWN, f"names #{named}; no review data to confirm it was reviewed"
+                Status.UNKNOWN, f"names #{named}; {NO_REVIEW_DATA} to confirm it was reviewed"
             )
         return Outcome(
-            Status.UNKNOWN, "no review data for this change (no forge data, no review trailer)"
+            Status.UNKNOWN, f"{NO_REVIEW_DATA} for this change (no forge data, no review trailer)"
         )
     if facts.evidence is ReviewEvidence.MISSING:
         if named is not None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from auditor.checks import evidence as ev
 from auditor.checks.params import EMERGENCY_PATTERN, Param, choice, integer, list_of, regex, text
 from auditor.checks.registry import CheckContext, Outcome, Params, check
-from auditor.model import ChangeFacts, Identity, ReviewEvidence, Status
+from auditor.model import NO_REVIEW_DATA, ChangeFacts, Identity, ReviewEvidence, Status
 
 
 @check(
@@ -64,7 +64,7 @@ def _named_only(facts: ChangeFacts, number: int, pusher: str) -> Outcome:
         )
     return Outcome(
         Status.UNKNOWN,
-        f"names #{number}; no review data to confirm it landed through that request",
+        f"names #{number}; {NO_REVIEW_DATA} to confirm it landed through that request",
     )
 
 
