@@ -292,14 +292,14 @@ class ReportView:
 
     @cached_property
     def uniform_controls(self) -> Mapping[str, Status]:
-        """The controls that give every change of the report one and the same result (e.g.
-        ``unknown`` on all for want of review data, ``fail`` on all when no commit is signed),
-        with that result: they tell no change from another, so the changes table's status
-        leaves them out (see :meth:`table_status`)."""
+        """The controls that give every change of the report one and the same ``fail`` or
+        ``unknown`` (e.g. unknown on all for want of review data, fail on all when no commit is
+        signed), with that result: they tell no change from another, so the changes table's
+        status leaves them out (see :meth:`table_status`)."""
         uniform: dict[str, Status] = {}
         for control_id, findings in self.findings_by_control.items():
             statuses = {f.status for f in findings if f.change_id}
-            if len(statuses) == 1 and len(self.report.changes) > 1:
+            if len(self.report.changes) > 1 and statuses in ({Status.FAIL}, {Status.UNKNOWN}):
                 uniform[control_id] = statuses.pop()
         return uniform
 
