@@ -55,6 +55,7 @@ class ControlItem:
     finding: Finding
     landed: datetime | None = None
     paths: tuple[str, ...] = field(default_factory=tuple)
+    request_linked: bool = True  # review data links the change to ``finding.change_request``
 
     @property
     def key(self) -> tuple[str, str, datetime, str]:
@@ -156,7 +157,7 @@ def compact(items: Iterable[ControlItem]) -> tuple[CompactItem, ...]:
     :func:`expand` makes them again, given the same catalog and frameworks."""
     return tuple(
         (f.control_id, f.repo, f.change_id, f.commit, f.change_request, f.status.value,
-         f.reason, f.waiver_id, item.landed, item.paths)
+         f.reason, f.waiver_id, item.landed, item.paths, item.request_linked)
         for item in items
         for f in (item.finding,)
     )  # fmt: skip
@@ -171,13 +172,14 @@ def expand(
     controls = {c.id: _framed(c, wanted) for c in _selected(catalog, wanted)}
     statuses = {s.value: s for s in Status}
     items = []
-    for control_id, repo, change, commit, request, status, reason, waiver, landed, paths in rows:
+    for (control_id, repo, change, commit, request, status, reason, waiver, landed, paths,
+         linked) in rows:  # fmt: skip
         control = controls[control_id]
         finding = Finding(
             control_id, repo, change, commit, request, statuses[status], reason,
             control.frameworks, control.severity, waiver,
         )  # fmt: skip
-        items.append(ControlItem(finding, landed, paths))
+        items.append(ControlItem(finding, landed, paths, linked))
     return items
 
 
@@ -226,7 +228,7 @@ def _run(
             commit=facts.change.sha,
             request=facts.request_number,
         )
-        items.append(ControlItem(finding, facts.change.landed_at, paths))
+        items.append(ControlItem(finding, facts.change.landed_at, paths, facts.request_linked))
     return items
 
 
@@ -276,7 +278,7 @@ def _waive(item: ControlItem, active: Sequence[Waiver], used: set[str]) -> Findi
     if finding.status is not Status.FAIL:
         return finding
     for waiver in active:
-        if matches(waiver, finding, item.paths):
+        if matches(waiver, finding, item.paths, request_linked=item.request_linked):
             used.add(waiver.id)
             return replace(finding, status=Status.WAIVED, waiver_id=waiver.id)
     return finding
