@@ -144,6 +144,11 @@ def test_via_request_says_what_is_known_of_a_named_request_without_review_data()
     assert outcome.status is Status.UNKNOWN
     assert outcome.reason == "names #5117; no review data to confirm it landed through that request"
     assert "no merged request named" not in outcome.reason
+    trailers = run("via-request", named_only(ReviewEvidence.TRAILERS))
+    assert trailers.status is Status.UNKNOWN
+    assert trailers.reason == (
+        "names #5117; its review trailers do not show it landed through that request"
+    )
     lacking = run("via-request", named_only(ReviewEvidence.MISSING))
     assert lacking.status is Status.UNKNOWN
     assert lacking.reason.startswith("the message names request #5117, which the review data lacks")

@@ -62,6 +62,11 @@ def _named_only(facts: ChangeFacts, number: int, pusher: str) -> Outcome:
             f"pushed directly by {pusher}; the message names request #{number}, "
             "but the forge did not merge this commit through it",
         )
+    if facts.evidence is ReviewEvidence.TRAILERS:
+        return Outcome(
+            Status.UNKNOWN,
+            f"names #{number}; its review trailers do not show it landed through that request",
+        )
     return Outcome(
         Status.UNKNOWN,
         f"names #{number}; {NO_REVIEW_DATA} to confirm it landed through that request",
