@@ -161,6 +161,8 @@ def request_note(facts: ChangeFacts) -> str:
             return "named in the message; the forge did not merge this commit through it"
         if facts.evidence is ReviewEvidence.MISSING:
             return "named in the message; missing from the review data"
+        if facts.evidence is ReviewEvidence.TRAILERS:
+            return "named in the message; its review trailers do not confirm it"
         return "named in the message; no review data to confirm it"
     if facts.evidence is ReviewEvidence.FORGE:
         return "none (direct push)"
