@@ -195,6 +195,9 @@ def test_the_pack_says_no_review_data_was_collected(pack: Pack) -> None:
         assert NO_REVIEW_DATA in text
         assert complete in text
         assert "These controls therefore cannot be concluded: CHG-01 (" in text
+        assert "CHG-01 (Changes land through a merged change request: 6 of 6 changes)" in text
+        # CHG-07 concludes where no request is named (fail, or pass with a ticket)
+        assert "CHG-07 (Changes reference a change ticket: 3 of 6 changes)" in text
         for control in ("CHG-02", "CHG-03", "CHG-04", "CHG-05", "CHG-07"):
             assert f"{control} (" in text.split("cannot be concluded:")[1].split(".")[0]
         for control in ("IAM-01", "INT-01"):  # unknown or failed, but not for want of reviews

@@ -8,11 +8,12 @@ without a roster it says once that identities are judged against forge accounts 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from auditor.model import NO_REVIEW_DATA as NO_DATA_REASON
-from auditor.model import ChangeFacts, Control, ReviewEvidence, Status
+from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.report import Report, RepositoryScope
 
 NO_REVIEW_DATA = "No review data was collected"
@@ -81,24 +82,26 @@ def _review_text(report: Report, without: Sequence[RepositoryScope]) -> str:
     blocked = _blocked_controls(report, names)
     if not blocked:
         return f"{why} No evaluated control needed it."
-    listed = ", ".join(f"{c.id} ({c.title})" for c in blocked)
+    listed = ", ".join(
+        f"{r.control.id} ({r.control.title}: {count} of {r.population} changes)"
+        for r, count in blocked
+    )
     return f"{why} These controls therefore cannot be concluded: {listed}."
 
 
-def _blocked_controls(report: Report, repos: set[str]) -> tuple[Control, ...]:
+def _blocked_controls(report: Report, repos: set[str]) -> tuple[tuple[ControlResult, int], ...]:
     """The controls left ``unknown`` on a change for want of review data (their reason says so:
-    a control unknown for another reason, e.g. no roster, is not one of them)."""
-    lacking: dict[str, ChangeFacts] = {
-        c.change_id: c
-        for c in report.changes
-        if c.repo in repos and c.evidence is ReviewEvidence.NONE
+    a control unknown for another reason, e.g. no roster, is not one of them), each with how
+    many of its changes."""
+    lacking = {
+        c.change_id for c in report.changes if c.repo in repos and c.evidence is ReviewEvidence.NONE
     }
-    ids = {
+    counts = Counter(
         f.control_id
         for f in report.findings
         if f.status is Status.UNKNOWN and f.change_id in lacking and NO_DATA_REASON in f.reason
-    }
-    return tuple(r.control for r in report.controls if r.control.id in ids)
+    )
+    return tuple((r, counts[r.control.id]) for r in report.controls if counts[r.control.id])
 
 
 def _roster_text(report: Report) -> str:
