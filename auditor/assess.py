@@ -78,6 +78,7 @@ class Assessment:
     repositories: tuple[RepoAssessment, ...]
     evaluation: Evaluation
     waivers: tuple[Waiver, ...] = ()
+    roster: bool = False  # a roster of the organisation's people was given
 
     @property
     def complete(self) -> bool:
@@ -98,8 +99,9 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         waivers=waivers,
         period=options.ledger.period,
         overrides=options.overrides,
+        roster=options.roster is not None,
     )
-    return Assessment(tuple(repos), evaluation, tuple(waivers))
+    return Assessment(tuple(repos), evaluation, tuple(waivers), options.roster is not None)
 
 
 def assess_repositories(

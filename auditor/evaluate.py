@@ -55,6 +55,7 @@ class ControlItem:
     finding: Finding
     landed: datetime | None = None
     paths: tuple[str, ...] = field(default_factory=tuple)
+    request_linked: bool = True  # review data links the change to ``finding.change_request``
 
     @property
     def key(self) -> tuple[str, str, datetime, str]:
@@ -72,10 +73,12 @@ def evaluate(
     waivers: Sequence[Waiver] = (),
     period: Period | None = None,
     overrides: Overrides | None = None,
+    roster: bool = False,
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
-    at ``as_of`` turn failures into ``waived``. Raises ``UsageError`` for an unknown framework.
+    at ``as_of`` turn failures into ``waived``; ``roster`` says whether a roster was given.
+    Raises ``UsageError`` for an unknown framework.
 
     The same as :func:`run_controls` on each repository (which a run does in its workers),
     then :func:`settle` over all of them."""
@@ -92,6 +95,7 @@ def evaluate(
             frameworks=frameworks,
             period=period,
             overrides=overrides,
+            roster=roster,
         )
     ]
     return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
@@ -107,11 +111,12 @@ def run_controls(
     frameworks: Iterable[str] = (),
     period: Period | None = None,
     overrides: Overrides | None = None,
+    roster: bool = False,
 ) -> list[ControlItem]:
     """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
     findings before waivers, in no particular order."""
     wanted = check_frameworks(frameworks)
-    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts))
+    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts), roster)
     # what every control asks of a change, worked out once
     changes = [(f, change_paths(f), f.change_id) for f in facts]
     items: list[ControlItem] = []
@@ -152,7 +157,7 @@ def compact(items: Iterable[ControlItem]) -> tuple[CompactItem, ...]:
     :func:`expand` makes them again, given the same catalog and frameworks."""
     return tuple(
         (f.control_id, f.repo, f.change_id, f.commit, f.change_request, f.status.value,
-         f.reason, f.waiver_id, item.landed, item.paths)
+         f.reason, f.waiver_id, item.landed, item.paths, item.request_linked)
         for item in items
         for f in (item.finding,)
     )  # fmt: skip
@@ -167,13 +172,14 @@ def expand(
     controls = {c.id: _framed(c, wanted) for c in _selected(catalog, wanted)}
     statuses = {s.value: s for s in Status}
     items = []
-    for control_id, repo, change, commit, request, status, reason, waiver, landed, paths in rows:
+    for (control_id, repo, change, commit, request, status, reason, waiver, landed, paths,
+         linked) in rows:  # fmt: skip
         control = controls[control_id]
         finding = Finding(
             control_id, repo, change, commit, request, statuses[status], reason,
             control.frameworks, control.severity, waiver,
         )  # fmt: skip
-        items.append(ControlItem(finding, landed, paths))
+        items.append(ControlItem(finding, landed, paths, linked))
     return items
 
 
@@ -222,7 +228,7 @@ def _run(
             commit=facts.change.sha,
             request=facts.request_number,
         )
-        items.append(ControlItem(finding, facts.change.landed_at, paths))
+        items.append(ControlItem(finding, facts.change.landed_at, paths, facts.request_linked))
     return items
 
 
@@ -272,7 +278,7 @@ def _waive(item: ControlItem, active: Sequence[Waiver], used: set[str]) -> Findi
     if finding.status is not Status.FAIL:
         return finding
     for waiver in active:
-        if matches(waiver, finding, item.paths):
+        if matches(waiver, finding, item.paths, request_linked=item.request_linked):
             used.add(waiver.id)
             return replace(finding, status=Status.WAIVED, waiver_id=waiver.id)
     return finding

@@ -4,7 +4,8 @@ A change links to the request whose merge or squash commit it is, else to a requ
 its SHA (fast-forward), else to a request listing a commit with its author email, author time
 and subject (rebase merge: one request, several changes). A change that links to nothing is a
 direct push, unless its message names a request the forge data lacks, or the forge data is
-known to be incomplete: then its review evidence is missing, never "no review".
+known to be incomplete: then its review evidence is missing, never "no review". A request the
+message names is kept on the change (``request_unconfirmed``) whether or not the forge links it.
 """
 
 from __future__ import annotations
@@ -208,13 +209,13 @@ class _Facts:
         elif not self.forge_complete:
             evidence = ReviewEvidence.MISSING
             notes.append("no request found, and the forge data is incomplete")
-        missing = evidence is ReviewEvidence.MISSING and named is not None
         return ChangeFacts(
             self.repo,
             change,
             evidence,
-            request_number=named if missing else None,
-            request_url=_url(self.request_url, named) if missing and named else "",
+            request_number=named,
+            request_unconfirmed=named is not None,
+            request_url=_url(self.request_url, named) if named is not None else "",
             authors=involved.authors,
             committers=involved.committers,
             commits=commits,

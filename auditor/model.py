@@ -217,6 +217,11 @@ class ReviewEvidence(enum.Enum):
     MISSING = "missing"  # review data was expected but is missing or truncated for this change
 
 
+NO_REVIEW_DATA = "no review data"
+"""Words of every reason a check gives when it is ``unknown`` because a change has no review data
+(``ReviewEvidence.NONE``): the pack names those controls as the ones it could not conclude."""
+
+
 @dataclass(frozen=True)
 class Person:
     """Someone resolved from Git identities, forge logins and the roster.
@@ -269,7 +274,8 @@ class ChangeFacts:
     repo: str
     change: Change
     evidence: ReviewEvidence
-    request_number: int | None = None
+    request_number: int | None = None  # linked by the review data, else named by the message
+    request_unconfirmed: bool = False  # only the message names request_number; nothing links it
     request_url: str = ""
     request_title: str = ""
     request_body: str = ""
@@ -297,6 +303,11 @@ class ChangeFacts:
     @functools.cached_property
     def change_id(self) -> str:
         return f"{self.repo}@{self.change.sha[:12]}"
+
+    @property
+    def request_linked(self) -> bool:
+        """Whether review data links the change to ``request_number`` (not its message alone)."""
+        return self.request_number is not None and not self.request_unconfirmed
 
     @functools.cached_property
     def independent_approvals(self) -> tuple[Approval, ...]:

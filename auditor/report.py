@@ -69,6 +69,7 @@ class Report:
     expired_waivers: tuple[str, ...] = ()
     schema_version: int = REPORT_SCHEMA_VERSION
     notes: tuple[str, ...] = field(default_factory=tuple)
+    roster: bool = False  # identities were checked against a roster of the organisation's people
 
     @property
     def complete(self) -> bool:

@@ -18,6 +18,7 @@ from auditor.assess import Assessment, RepoAssessment
 from auditor.catalog import FRAMEWORKS
 from auditor.collect import ReviewData
 from auditor.errors import UsageError
+from auditor.model import ReviewEvidence
 from auditor.period import Period
 from auditor.report import BranchScope, Report, RepositoryScope
 from auditor.reviews.interface import parse_remote_url
@@ -61,6 +62,7 @@ def build_report(
         waivers=assessment.waivers,
         unmatched_waivers=evaluation.unmatched_waivers,
         expired_waivers=evaluation.expired_waivers,
+        roster=assessment.roster,
     )
 
 
@@ -72,7 +74,7 @@ def _scope(repo: RepoAssessment) -> RepositoryScope:
         path=str(mined.path),
         remote=_without_credentials(mined.remote),
         branches=tuple(BranchScope(b.branch, b.tip) for b in mined.branches),
-        review_source=_review_source(repo.reviews),
+        review_source=_review_source(repo),
         complete=repo.complete,
         incomplete_reasons=repo.gaps,
         commit_url=commit_url,
@@ -81,10 +83,13 @@ def _scope(repo: RepoAssessment) -> RepositoryScope:
     )
 
 
-def _review_source(reviews: tuple[ReviewData, ...]) -> str:
-    sources = sorted({r.source for r in reviews})
+def _review_source(repo: RepoAssessment) -> str:
+    """Where the repository's review data came from: its forge or reviews file; without one,
+    ``trailers`` when some change of the period carries review trailers, else ``none``."""
+    sources = sorted({r.source for r in repo.reviews})
     if sources == ["none"] or not sources:
-        return "trailers"  # without a forge, commit trailers are the only review evidence
+        trailers = any(f.evidence is ReviewEvidence.TRAILERS for f in repo.facts)
+        return "trailers" if trailers else "none"
     return ",".join(sources)
 
 

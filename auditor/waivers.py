@@ -123,8 +123,12 @@ def expired(waiver: Waiver, as_of: datetime) -> bool:
     return as_of > waiver.expires
 
 
-def matches(waiver: Waiver, finding: Finding, paths: Sequence[str] = ()) -> bool:
-    """Whether ``waiver`` covers ``finding`` (on a change whose paths are ``paths``)."""
+def matches(
+    waiver: Waiver, finding: Finding, paths: Sequence[str] = (), *, request_linked: bool = True
+) -> bool:
+    """Whether ``waiver`` covers ``finding`` (on a change whose paths are ``paths``). A waiver of
+    a request covers a change only when review data links it to that request
+    (``request_linked``): a number its message merely names is no evidence of it."""
     if waiver.control != finding.control_id:
         return False
     if waiver.change:
@@ -136,5 +140,5 @@ def matches(waiver: Waiver, finding: Finding, paths: Sequence[str] = ()) -> bool
             and found["repo"] in (None, finding.repo.lower())
         )
     if waiver.request is not None:
-        return finding.change_request == waiver.request
+        return request_linked and finding.change_request == waiver.request
     return bool(paths) and all(path_matches((waiver.path,), p) for p in paths)

@@ -134,6 +134,52 @@ def test_via_request_fails_a_direct_push() -> None:
     assert outcome.reason == "pushed directly by bob <bob@acme.example>; no merged request"
 
 
+def named_only(evidence: ReviewEvidence, number: int = 5117) -> ChangeFacts:
+    """A change whose message names request ``number`` that no review data links it to."""
+    return facts(evidence=evidence, request=number, request_unconfirmed=True, approvals=())
+
+
+def test_via_request_says_what_is_known_of_a_named_request_without_review_data() -> None:
+    outcome = run("via-request", named_only(ReviewEvidence.NONE))
+    assert outcome.status is Status.UNKNOWN
+    assert outcome.reason == "names #5117; no review data to confirm it landed through that request"
+    assert "no merged request named" not in outcome.reason
+    trailers = run("via-request", named_only(ReviewEvidence.TRAILERS))
+    assert trailers.status is Status.UNKNOWN
+    assert trailers.reason == (
+        "names #5117; its review trailers do not show it landed through that request"
+    )
+    lacking = run("via-request", named_only(ReviewEvidence.MISSING))
+    assert lacking.status is Status.UNKNOWN
+    assert lacking.reason.startswith("the message names request #5117, which the review data lacks")
+
+
+def test_via_request_fails_a_named_request_the_forge_did_not_merge() -> None:
+    outcome = run("via-request", named_only(ReviewEvidence.FORGE))
+    assert outcome.status is Status.FAIL
+    assert outcome.reason == (
+        "pushed directly by bob <bob@acme.example>; the message names request #5117, "
+        "but the forge did not merge this commit through it"
+    )
+
+
+def test_review_checks_name_the_request_they_cannot_confirm() -> None:
+    for name in ("independent-approvals", "approval-before-merge", "no-self-merge"):
+        outcome = run(name, named_only(ReviewEvidence.NONE))
+        assert outcome.status is Status.UNKNOWN, name
+        assert outcome.reason == "names #5117; no review data to confirm it was reviewed", name
+
+
+def test_no_self_merge_is_unknown_without_forge_data_not_inapplicable() -> None:
+    merge = commit(subject="Merge branch 'feature'")
+    for evidence in (ReviewEvidence.NONE, ReviewEvidence.TRAILERS):
+        subject = facts(evidence=evidence, request=None, landing=merge, merged_by=None)
+        assert status("no-self-merge", subject) is Status.UNKNOWN, evidence
+    direct = run("no-self-merge", facts(request=None, merged_by=None))
+    assert direct.status is Status.NOT_APPLICABLE  # the forge's data: no request merged it
+    assert direct.reason == "no merged request; nothing was merged by anyone"
+
+
 def test_via_request_allows_listed_automation() -> None:
     pushed = facts(request=None, authors=("release[bot]",))
     assert status("via-request", pushed, allow=[r"\[bot\]"]) is Status.PASS
@@ -295,14 +341,16 @@ def test_bot_changes_are_left_to_the_bot_policy(name: str) -> None:
 def test_signed_commits() -> None:
     signed = commit(signature=SignatureKind.SSH)
     unsigned = commit("2" * 40)
-    ok = run("signed-commits", facts(landing=signed))
-    assert ok.status is Status.PASS
-    assert ok.reason == "commit carries a signature (ssh); signatures not verified"
+    present = run("signed-commits", facts(landing=signed))
+    assert present.status is Status.UNKNOWN  # present, but no keys to verify it against
+    assert present.reason == (
+        "commit carries a signature (ssh); not verified against the organisation's keys"
+    )
     both = facts(landing=signed, commits=(unsigned, signed))
     failed = run("signed-commits", both)
     assert failed.status is Status.FAIL
     assert failed.reason == "1 of 2 commits unsigned: 2222222"
-    assert status("signed-commits", both, require="change") is Status.PASS
+    assert status("signed-commits", both, require="change") is Status.UNKNOWN
     assert run("signed-commits", facts()).reason == "commit 1a2b3c4 unsigned"
 
 
@@ -311,10 +359,10 @@ def test_forge_rebased_copy_counts_when_its_original_was_signed() -> None:
     rebased = (ForgeCopy(CommitSha("2" * 40), "7" * 40, True),)
     both = facts(landing=signed, commits=(copy, signed), forge_copies=rebased)
     outcome = run("signed-commits", both)
-    assert outcome.status is Status.PASS
+    assert outcome.status is Status.UNKNOWN
     assert outcome.reason == (
         "commit carries a signature (ssh); 1 commit rebased by the forge from signed originals "
-        "(2222222 of 7777777); signatures not verified"
+        "(2222222 of 7777777); not verified against the organisation's keys"
     )
     assert status("signed-commits", both, forge_rebased=False) is Status.FAIL
     unsigned_original = (ForgeCopy(CommitSha("2" * 40), "7" * 40, None),)
@@ -360,14 +408,27 @@ def test_history_integrity() -> None:
 
 
 def test_identities_resolved() -> None:
-    ok = run("identities-resolved", facts())
+    rostered = replace(CTX, roster=True)
+    ok = run("identities-resolved", facts(), rostered)
     assert ok.status is Status.PASS
     assert ok.reason == "3 identities map to known people (bob, carol, dave)"
     stranger = facts(approvals=(approval("zed", known=False),))
-    assert run("identities-resolved", stranger).reason == "unresolved identities: approver: zed"
+    failed = run("identities-resolved", stranger, rostered)
+    assert failed.status is Status.FAIL
+    assert failed.reason == "unresolved identities: approver: zed"
     raw = facts(unresolved=("author: Bob <bob@laptop.local>",))
-    assert run("identities-resolved", raw).status is Status.FAIL
-    assert status("identities-resolved", facts(evidence=ReviewEvidence.MISSING)) is (Status.UNKNOWN)
+    assert run("identities-resolved", raw, rostered).status is Status.FAIL
+    missing = facts(evidence=ReviewEvidence.MISSING)
+    assert run("identities-resolved", missing, rostered).status is Status.UNKNOWN
+
+
+def test_identities_cannot_be_judged_without_a_roster() -> None:
+    stranger = facts(approvals=(approval("zed", known=False),))
+    outcome = run("identities-resolved", stranger)
+    assert outcome.status is Status.UNKNOWN
+    assert outcome.reason == "no roster given; identities without a forge account cannot be judged"
+    # identities the forge resolved to accounts still pass without a roster
+    assert status("identities-resolved", facts()) is Status.PASS
 
 
 # -- emergency-retro-approval

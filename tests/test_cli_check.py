@@ -96,7 +96,9 @@ def test_review_data_missing_for_a_change_is_unknown_never_guessed(
     assert status_of(rows, "CHG-01", history.changes["#3"])["reason"] == (
         "the message names request #3, which the review data lacks; its merge cannot be confirmed"
     )
-    assert "missing or truncated" in status_of(rows, "CHG-02", history.changes["#3"])["reason"]
+    assert status_of(rows, "CHG-02", history.changes["#3"])["reason"] == (
+        "names #3, which the review data lacks; its review cannot be confirmed"
+    )
     code, _ = check(capsys, history)
     assert code == ExitCode.INCOMPLETE, "review data missing where a control needs it"
 

@@ -274,7 +274,9 @@ def _assert_only_planted_violations_fail(summary: DemoSummary, store: Path) -> N
     findings = _evaluate(summary, store, config=True)
     assert _failures(findings) == _expected(summary)
     signed = [f for f in findings if f.control_id == "INT-01"]
-    assert signed and all(f.status is Status.PASS for f in signed)
+    # every commit carries a signature, but the demo's keys are not given: present, unverified
+    assert signed and all(f.status is Status.UNKNOWN for f in signed)
+    assert all(f.reason.endswith("not verified against the organisation's keys") for f in signed)
     rebased = [f for f in signed if "rebased by the forge from signed originals" in f.reason]
     assert rebased, "GitHub's rebase merges leave unsigned copies of signed commits"
 
@@ -285,7 +287,7 @@ def test_each_planted_violation_is_found_by_its_control_and_nothing_else_fails(
     _assert_only_planted_violations_fail(demo, tmp_path / "store")
 
 
-def test_without_the_config_only_the_image_updater_and_the_freeze_differ(
+def test_without_the_config_only_the_image_updater_the_freeze_and_the_roster_differ(
     demo: DemoSummary, tmp_path: Path
 ) -> None:
     findings = _evaluate(demo, tmp_path / "store", config=False)
@@ -300,8 +302,13 @@ def test_without_the_config_only_the_image_updater_and_the_freeze_differ(
     )
     assert {commit for _, commit in updater} == pushes
     freeze = {(control, commit) for control, commit in _expected(demo) if control == "CHG-08"}
-    assert _failures(findings) == (_expected(demo) - freeze) | updater
+    # without the config's roster, the contractor's identity cannot be judged: unknown
+    stranger = {(control, commit) for control, commit in _expected(demo) if control == "IAM-01"}
+    assert stranger
+    assert _failures(findings) == (_expected(demo) - freeze - stranger) | updater
     assert {f.status for f in findings if f.control_id == "CHG-08"} == {Status.NOT_APPLICABLE}
+    unjudged = {(f.control_id, f.commit) for f in findings if f.status is Status.UNKNOWN}
+    assert stranger <= unjudged
 
 
 def _problems(bundle: dict[str, Any]) -> set[str]:

@@ -345,9 +345,11 @@ def test_message_naming_another_merged_request_does_not_borrow_its_review(repo: 
 
     found = facts(repo, [pull(repo, 1, [head], merged=merge, reviews=[approved])])[forged]
 
-    assert (found.evidence, found.request_number, found.approvals) == (
+    # the number its message names travels with it, marked as not linked by the forge
+    assert (found.evidence, found.request_number, found.request_linked, found.approvals) == (
         ReviewEvidence.FORGE,
-        None,
+        1,
+        False,
         (),
     )
 

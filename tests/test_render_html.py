@@ -3,15 +3,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace as changed
 from pathlib import Path
 from typing import Any
 
 import pytest
 from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 
-from auditor.model import Status
+from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
-from auditor.render.views import worst
+from auditor.render.views import request_note, worst
 from auditor.report import Report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -227,3 +228,24 @@ class _Counting:
     def __call__(self, workers: int, **kw: Any) -> Any:
         self.calls.append(workers)
         return self.real(workers, **kw)
+
+
+def test_request_note_says_direct_push_only_when_forge_data_links_no_request() -> None:
+    base = build_report(changes=5).changes[0]
+    linked = changed(base, request_number=12, request_unconfirmed=False)
+    assert request_note(linked) == ""
+    named = changed(base, request_number=12, request_unconfirmed=True)
+    notes = {e: request_note(changed(named, evidence=e)) for e in ReviewEvidence}
+    assert notes == {
+        ReviewEvidence.FORGE: (
+            "named in the message; the forge did not merge this commit through it"
+        ),
+        ReviewEvidence.TRAILERS: "named in the message; its review trailers do not confirm it",
+        ReviewEvidence.NONE: "named in the message; no review data to confirm it",
+        ReviewEvidence.MISSING: "named in the message; missing from the review data",
+    }
+    unnamed = changed(base, request_number=None, request_unconfirmed=False)
+    direct = {e: request_note(changed(unnamed, evidence=e)) for e in ReviewEvidence}
+    assert direct[ReviewEvidence.FORGE] == "none (direct push)"
+    others = {v for e, v in direct.items() if e is not ReviewEvidence.FORGE}
+    assert others == {"none named; no review data to tell a direct push from a rebase merge"}

@@ -7,7 +7,8 @@ from pydantic import ValidationError
 from reportfactory import build_report
 from trestle.oscal.assessment_results import AssessmentResults
 
-from auditor.render.oscal import assessment_results, stable_uuid, token
+from auditor.model import ControlResult, Status
+from auditor.render.oscal import assessment_results, objective_status, stable_uuid, token
 
 
 def test_validates_against_the_oscal_model() -> None:
@@ -16,11 +17,39 @@ def test_validates_against_the_oscal_model() -> None:
     parsed = AssessmentResults.model_validate(document)
     assert len(parsed.results[0].findings or []) == len(report.controls)
     findings = document["results"][0]["findings"]
-    states = {f["target"]["target-id"]: f["target"]["status"]["state"] for f in findings}
-    assert states == {
-        token(r.control.id): "not-satisfied" if r.failed or r.unknown else "satisfied"
-        for r in report.controls
+    states = {
+        f["target"]["target-id"]: (f["target"]["status"]["state"], f["target"]["status"]["reason"])
+        for f in findings
     }
+    expected = {
+        Status.PASS: ("satisfied", "pass"),
+        Status.FAIL: ("not-satisfied", "fail"),
+        Status.UNKNOWN: ("not-satisfied", "other"),
+        Status.NOT_APPLICABLE: ("not-satisfied", "other"),
+    }
+    assert states == {token(r.control.id): expected[r.status] for r in report.controls}
+
+
+@pytest.mark.parametrize(
+    ("counts", "state", "reason", "remark"),
+    [
+        ({"passed": 3}, "satisfied", "pass", None),
+        ({"passed": 2, "failed": 1}, "not-satisfied", "fail", None),
+        ({"passed": 2, "unknown": 1}, "not-satisfied", "other", "Unknown: 1 of 3 results"),
+        ({"not_applicable": 3}, "not-satisfied", "other", "Not applicable: no change"),
+    ],
+    ids=["pass", "fail", "unknown", "not-applicable"],
+)
+def test_only_a_passed_control_is_satisfied(
+    counts: dict[str, int], state: str, reason: str, remark: str | None
+) -> None:
+    control = build_report(changes=5).controls[0].control
+    totals = {"passed": 0, "failed": 0, "unknown": 0, "not_applicable": 0, "waived": 0} | counts
+    population = sum(totals.values()) - totals["not_applicable"]
+    status = objective_status(ControlResult(control, population, **totals))
+    assert (status["state"], status["reason"]) == (state, reason)
+    assert (status.get("remarks") or "").startswith(remark or "")
+    assert ("remarks" in status) is (remark is not None)
 
 
 def test_model_rejects_an_incomplete_document() -> None:

@@ -137,3 +137,19 @@ def test_check_verifies_signatures_and_fills_the_signature_column(
     plain = {r["commit"]: r["signature"] for r in json.loads(capsys.readouterr().out)["rows"]}
     assert plain[shas["ssh"]] == "unverified", "without keys a signature is only present"
     assert plain[shas["unsigned"]] == "unsigned"
+
+
+def test_a_signature_no_key_verifies_is_unknown_never_a_pass(
+    repo: GitRepo, history: Signed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shas = history.shas
+    store = ["--store", str(tmp_path / "store"), "-q"]
+    run(["check", str(repo.path), *store, "--format", "json"])
+    int01 = {
+        r["commit"]: r for r in json.loads(capsys.readouterr().out) if r["control_id"] == "INT-01"
+    }
+    for name in ("ssh", "stranger", "gpg"):
+        assert int01[shas[name]]["status"] == "unknown", name
+        assert int01[shas[name]]["reason"].endswith("not verified against the organisation's keys")
+    assert int01[shas["unsigned"]]["status"] == "fail"
+    assert "pass" not in {r["status"] for r in int01.values()}

@@ -56,6 +56,16 @@ def test_load_and_match(tmp_path: Path) -> None:
     assert not matches(second, finding("CHG-07"), [])
 
 
+def test_a_request_waiver_needs_the_request_linked_not_merely_named(tmp_path: Path) -> None:
+    first, _ = load_waivers(write(tmp_path, GOOD))
+    by_request = replace(first, change="", request=7)
+    assert matches(by_request, finding())
+    assert not matches(by_request, finding(request=8))
+    # a direct push whose message says "(#7)" does not inherit request #7's waiver
+    assert not matches(by_request, finding(), request_linked=False)
+    assert matches(first, finding(), request_linked=False), "a change waiver still applies"
+
+
 def test_expiry_is_inclusive_of_the_day(tmp_path: Path) -> None:
     waiver = load_waivers(write(tmp_path, GOOD))[0]
     assert not expired(waiver, datetime(2025, 6, 30, 23, 0, tzinfo=UTC))

@@ -9,7 +9,15 @@ from datetime import UTC, datetime
 
 from auditor.checks.registry import Outcome
 from auditor.infra.globs import compile_path_globs
-from auditor.model import Approval, ChangeFacts, Identity, Person, ReviewEvidence, Status
+from auditor.model import (
+    NO_REVIEW_DATA,
+    Approval,
+    ChangeFacts,
+    Identity,
+    Person,
+    ReviewEvidence,
+    Status,
+)
 
 
 def when(moment: datetime | None) -> str:
@@ -40,7 +48,7 @@ def approvals(items: Iterable[Approval]) -> str:
 
 
 def request(facts: ChangeFacts) -> str:
-    return f"request #{facts.request_number}" if facts.request_number else "no request"
+    return f"request #{facts.request_number}" if facts.request_number is not None else "no request"
 
 
 def distinct_reviewers(items: Iterable[Approval]) -> tuple[Approval, ...]:
@@ -52,10 +60,23 @@ def distinct_reviewers(items: Iterable[Approval]) -> tuple[Approval, ...]:
 
 
 def review_data_missing(facts: ChangeFacts) -> Outcome | None:
-    """``unknown`` when the change has no review data to judge, else None."""
+    """``unknown`` when the change has no review data to judge, else None; the reason says
+    what is known (the request its message names)."""
+    named = facts.request_number if facts.request_unconfirmed else None
     if facts.evidence is ReviewEvidence.NONE:
-        return Outcome(Status.UNKNOWN, "no review data collected for this repository")
+        if named is not None:
+            return Outcome(
+                Status.UNKNOWN, f"names #{named}; {NO_REVIEW_DATA} to confirm it was reviewed"
+            )
+        return Outcome(
+            Status.UNKNOWN, f"{NO_REVIEW_DATA} for this change (no forge data, no review trailer)"
+        )
     if facts.evidence is ReviewEvidence.MISSING:
+        if named is not None:
+            return Outcome(
+                Status.UNKNOWN,
+                f"names #{named}, which the review data lacks; its review cannot be confirmed",
+            )
         return Outcome(Status.UNKNOWN, "review data for this change is missing or truncated")
     return None
 

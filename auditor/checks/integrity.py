@@ -2,10 +2,15 @@
 
 ``signed-commits`` reports the *presence* of a signature (GPG, SSH or X.509) in each commit;
 where the organisation's keys were given (``--allowed-signers``, ``--gpg-keys``), each signature
-must also verify against them, and its reasons say "verified"; otherwise "signed". A
+must also verify against them, and its reasons say "verified". A
 forge's rebase merge re-creates a request's commits without signatures (GitHub cannot sign them
 for the author); with ``forge_rebased`` such a copy counts when the forge reports its original,
-listed in the request, as signed.
+listed in the request, as signed. A signature present but not verified (no keys given) is
+``unknown``: its presence alone does not show who made it.
+
+``identities-resolved`` fails an identity that maps to nobody only when a roster was given;
+without one, such an identity cannot be judged (``unknown``), while identities the forge
+resolves to accounts still pass.
 """
 
 from __future__ import annotations
@@ -88,7 +93,10 @@ def signed_commits(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Out
         listed = ", ".join(f"{ev.short(c.sha)} of {ev.short(originals[c.sha])}" for c in copied)
         noun = "commit" if len(copied) == 1 else "commits"
         parts.append(f"{len(copied)} {noun} rebased by the forge from signed originals ({listed})")
-    return Outcome(Status.PASS, "; ".join(parts) + "; signatures not verified")
+    return Outcome(
+        Status.UNKNOWN,
+        "; ".join(parts) + "; not verified against the organisation's keys",
+    )
 
 
 @repository_check(
@@ -119,6 +127,9 @@ def _event(event: HistoryEvent) -> str:
     )
 
 
+NO_ROSTER = "no roster given; identities without a forge account cannot be judged"
+
+
 @check("identities-resolved")
 def identities_resolved(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     people: list[tuple[str, Person]] = [("author", p) for p in facts.authors]
@@ -128,6 +139,8 @@ def identities_resolved(facts: ChangeFacts, params: Params, ctx: CheckContext) -
         people.append(("merger", facts.merged_by))
     unknown = list(facts.unresolved)
     unknown += [f"{role}: {p.display}" for role, p in people if not p.known]
+    if unknown and not ctx.roster:
+        return Outcome(Status.UNKNOWN, NO_ROSTER)
     if unknown:
         return Outcome(Status.FAIL, "unresolved identities: " + "; ".join(dict.fromkeys(unknown)))
     if facts.evidence is ReviewEvidence.MISSING:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from auditor.checks import evidence as ev
 from auditor.checks.params import Param, boolean, day_end, day_start, list_of, record, regex, text
 from auditor.checks.registry import CheckContext, Outcome, Params, check
-from auditor.model import ChangeFacts, ReviewEvidence, Status
+from auditor.model import NO_REVIEW_DATA, ChangeFacts, ReviewEvidence, Status
 
 WINDOWS = list_of(
     record(
@@ -36,10 +36,11 @@ def ticket_linked(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
         if found:
             return Outcome(Status.PASS, f"ticket {found.group(0)} in the {where}")
     if facts.request_number is not None and facts.evidence is not ReviewEvidence.FORGE:
+        source = f" ({NO_REVIEW_DATA})" if facts.evidence is ReviewEvidence.NONE else ""
         return Outcome(
             Status.UNKNOWN,
             f"no ticket in the commit messages; the title and body of {ev.request(facts)} "
-            "are not available",
+            f"are not available{source}",
         )
     return Outcome(
         Status.FAIL, f"no ticket matching '{params['pattern']}' in the messages or request"

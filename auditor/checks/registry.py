@@ -23,14 +23,15 @@ class Outcome:
 @dataclass(frozen=True)
 class CheckContext:
     """What a check may need beyond the change: the audit period, the time of the run, the
-    repository's history events (rewrites noticed while mining) and, for repository-level
-    checks, every change of the period."""
+    repository's history events (rewrites noticed while mining), for repository-level checks
+    every change of the period, and whether a roster of the organisation's people was given."""
 
     as_of: datetime
     period: Period = field(default_factory=Period)
     repo: str = ""
     events: tuple[HistoryEvent, ...] = ()
     changes: tuple[ChangeFacts, ...] = ()
+    roster: bool = False
 
 
 Params = Mapping[str, Any]

@@ -24,7 +24,7 @@ from auditor.checks.params import (
     text,
 )
 from auditor.checks.registry import CheckContext, Outcome, Params, check
-from auditor.model import ChangeFacts, Status
+from auditor.model import ChangeFacts, ReviewEvidence, Status
 
 PATH_RULES = list_of(
     record(
@@ -155,11 +155,17 @@ def approval_covers_content(facts: ChangeFacts, params: Params, ctx: CheckContex
 
 @check("no-self-merge", exempt_bots=EXEMPT_BOTS)
 def no_self_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
-    if facts.request_number is None:
-        return Outcome(Status.NOT_APPLICABLE, "no merged request; nothing was merged by anyone")
     missing = ev.review_data_missing(facts)
     if missing:
         return missing
+    if not facts.request_linked:
+        if facts.evidence is not ReviewEvidence.FORGE:
+            return Outcome(
+                Status.UNKNOWN,
+                "no forge data records whether or by whom the change was merged "
+                f"(review evidence: {facts.evidence.value})",
+            )
+        return Outcome(Status.NOT_APPLICABLE, "no merged request; nothing was merged by anyone")
     exempt = bot_exempt(facts, params)
     if exempt:
         return exempt

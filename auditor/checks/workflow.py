@@ -8,7 +8,7 @@ from datetime import timedelta
 from auditor.checks import evidence as ev
 from auditor.checks.params import EMERGENCY_PATTERN, Param, choice, integer, list_of, regex, text
 from auditor.checks.registry import CheckContext, Outcome, Params, check
-from auditor.model import ChangeFacts, Identity, ReviewEvidence, Status
+from auditor.model import NO_REVIEW_DATA, ChangeFacts, Identity, ReviewEvidence, Status
 
 
 @check(
@@ -20,7 +20,7 @@ from auditor.model import ChangeFacts, Identity, ReviewEvidence, Status
     ),
 )
 def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
-    if facts.request_number is not None:
+    if facts.request_linked:
         if facts.evidence is ReviewEvidence.MISSING and facts.merged_at is None:
             return Outcome(
                 Status.UNKNOWN,
@@ -36,6 +36,8 @@ def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcom
         return Outcome(
             Status.PASS, f"pushed directly by {pusher}, an automation allowed by {allowed!r}"
         )
+    if facts.request_number is not None:
+        return _named_only(facts, facts.request_number, pusher)
     missing = ev.review_data_missing(facts)
     if missing:
         return Outcome(
@@ -44,6 +46,31 @@ def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcom
             f"{missing.reason}, so a rebase merge cannot be ruled out",
         )
     return Outcome(Status.FAIL, f"pushed directly by {pusher}; no merged request")
+
+
+def _named_only(facts: ChangeFacts, number: int, pusher: str) -> Outcome:
+    """A change whose message names request ``number`` that no review data links it to."""
+    if facts.evidence is ReviewEvidence.MISSING:
+        return Outcome(
+            Status.UNKNOWN,
+            f"the message names request #{number}, which the review data lacks; "
+            "its merge cannot be confirmed",
+        )
+    if facts.evidence is ReviewEvidence.FORGE:
+        return Outcome(
+            Status.FAIL,
+            f"pushed directly by {pusher}; the message names request #{number}, "
+            "but the forge did not merge this commit through it",
+        )
+    if facts.evidence is ReviewEvidence.TRAILERS:
+        return Outcome(
+            Status.UNKNOWN,
+            f"names #{number}; its review trailers do not show it landed through that request",
+        )
+    return Outcome(
+        Status.UNKNOWN,
+        f"names #{number}; {NO_REVIEW_DATA} to confirm it landed through that request",
+    )
 
 
 def _allowed_by(patterns: tuple[str, ...], *identities: Identity) -> str:

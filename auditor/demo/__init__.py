@@ -2,8 +2,9 @@
 
 ``create_demo`` builds ``infra-live/`` (a GitOps monorepo with two years of history),
 ``reviews.json`` (what GitHub's REST API would return for its pull requests), ``planted.json``
-(the control violations deliberately hidden in it) and ``auditor.toml`` (the organisation's
-audit configuration: its automation allowed to push, its change freeze). The same scale always
+(the control violations deliberately hidden in it), ``people.csv`` (the organisation's roster:
+its engineers, not the contractor) and ``auditor.toml`` (the organisation's audit
+configuration: its roster, its automation allowed to push, its change freeze). The same scale always
 yields the same commit SHAs and byte-identical files.
 
 The organisation is a well-run one: every change goes through a reviewed pull request, except
@@ -14,6 +15,8 @@ nothing lands during the year-end freeze. Only the planted violations break the 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 from dataclasses import asdict, dataclass
@@ -26,9 +29,10 @@ from auditor.demo.forge import REPOSITORY, export
 from auditor.demo.gitwrite import PackWriter, git_env, run_git, write_packed_refs
 from auditor.demo.history import History, Planted, Simulation
 from auditor.demo.kubernetes import REPO_URL
-from auditor.demo.people import build_people, mailmap, teams
+from auditor.demo.people import Person, build_people, mailmap, teams
 from auditor.demo.plan import DAY, FREEZE, Planner
 from auditor.errors import AuditorError, UsageError
+from auditor.identities import ROSTER_COLUMNS
 from auditor.reviews.offline import write_export
 
 __all__ = [
@@ -109,8 +113,8 @@ UPDATER_EMAIL = r"^noreply@argoproj\.io$"
 
 
 def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummary:
-    """Create ``target/infra-live``, ``target/reviews.json``, ``target/planted.json`` and
-    ``target/auditor.toml``."""
+    """Create ``target/infra-live``, ``target/reviews.json``, ``target/planted.json``,
+    ``target/people.csv`` and ``target/auditor.toml``."""
     prepare_target(target)
     repository = target / "infra-live"
     history = build_repository(repository, scale)
@@ -119,6 +123,7 @@ def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummar
     planted = target / "planted.json"
     document = [asdict(entry) for entry in history.planted]
     planted.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (target / ROSTER).write_text(roster_text(history.people), encoding="utf-8", newline="")
     config = target / "auditor.toml"
     config.write_text(config_text(scale), encoding="utf-8")
     return DemoSummary(
@@ -134,6 +139,20 @@ def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummar
         bot_changes=history.bot_changes,
         planted=history.planted,
     )
+
+
+ROSTER = "people.csv"
+
+
+def roster_text(people: tuple[Person, ...]) -> str:
+    """The organisation's roster (see ``auditor.identities.Roster``): each engineer by login,
+    with their work email; an identity that maps to neither is nobody the organisation knows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ROSTER_COLUMNS[:4])
+    for p in sorted(people, key=lambda p: p.login):
+        writer.writerow((p.login, p.name, p.work.email, p.login))
+    return out.getvalue()
 
 
 def config_text(scale: DemoScale) -> str:
@@ -158,6 +177,7 @@ frameworks = ["soc2", "iso27001", "pci-dss", "nist-800-53"]
 formats = ["html", "csv", "json"]
 output = "audit-packs"
 store = ".auditor"
+roster = "{ROSTER}"             # the engineers; IAM-01 judges identities against it
 
 [[repository]]
 path = "infra-live"

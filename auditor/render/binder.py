@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
+from auditor.render.coverage import Coverage, coverage, review_source_text
 from auditor.render.interface import MANIFEST_FILE, PDF_FILE, RenderContext
 from auditor.render.text import when
 from auditor.render.views import (
@@ -63,6 +64,7 @@ class BinderView:
     tool_version: str
     command: str
     complete: bool
+    coverage: Coverage
     evidence_digest: str
     digest_note: str
     repositories: tuple[RepositoryView, ...]
@@ -115,13 +117,9 @@ def _site_pages(context: RenderContext) -> str:
     )
 
 
-def _gaps(report: Report) -> tuple[str, ...]:
-    gaps = [f"{r.name}: {reason}" for r in report.repositories for reason in r.incomplete_reasons]
-    gaps += [
-        f"{r.name}: no review data was collected; approvals cannot be evidenced"
-        for r in report.repositories
-        if r.review_source == "none"
-    ]
+def _gaps(report: Report, said: Coverage) -> tuple[str, ...]:
+    gaps = list(said.statements)
+    gaps += [f"{r.name}: {reason}" for r in report.repositories for reason in r.incomplete_reasons]
     gaps += [
         f"{r.name}: {e.kind} on {e.branch} at {when(e.detected_at)}, {len(e.lost)} commits lost"
         for r in report.repositories
@@ -131,7 +129,7 @@ def _gaps(report: Report) -> tuple[str, ...]:
     if missing:
         gaps.append(f"{missing} changes lack review data that was expected from the forge")
     unresolved = sum(1 for c in report.changes if c.unresolved)
-    if unresolved:
+    if unresolved and report.roster:
         gaps.append(f"{unresolved} changes involve identities that map to nobody in the roster")
     gaps += [f"waiver {w} has expired" for w in report.expired_waivers]
     gaps += [f"waiver {w} matched nothing" for w in report.unmatched_waivers]
@@ -207,6 +205,7 @@ def binder(
     view = ReportView(report)
     limit = context.options.pdf_exception_limit
     controls = tuple(view.control(r, limit) for r in report.controls)
+    said = coverage(report)
     return BinderView(
         organisation=report.organisation,
         period=period(report),
@@ -215,6 +214,7 @@ def binder(
         tool_version=report.tool_version,
         command=report.command,
         complete=report.complete,
+        coverage=said,
         evidence_digest=context.evidence_digest,
         digest_note=digest_note(context),
         repositories=view.repositories,
@@ -227,13 +227,13 @@ def binder(
                 name=r.name,
                 remote=r.remote,
                 path=r.path,
-                review_source=r.review_source,
+                review_source=review_source_text(r.review_source),
                 changes=sum(1 for c in report.changes if c.repo == r.name),
                 complete=r.complete,
             )
             for r in report.repositories
         ),
-        gaps=_gaps(report),
+        gaps=_gaps(report, said),
         notes=report.notes,
         controls=controls,
         frameworks=view.frameworks,

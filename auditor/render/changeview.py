@@ -14,6 +14,7 @@ from auditor.render.views import (
     commit_link,
     control_page,
     request_link,
+    request_note,
     worst,
 )
 from auditor.rows import signature_status
@@ -76,6 +77,7 @@ class ChangeView:
     status: str
     commit: Link
     request: Link
+    request_note: str
     request_title: str
     authors: tuple[str, ...]
     committers: tuple[str, ...]
@@ -153,6 +155,7 @@ class ChangeViews:
             status=worst([f.status for f in findings]).value,
             commit=commit_link(scope, change.sha),
             request=request_link(scope, facts.request_number, facts.request_url),
+            request_note=request_note(facts),
             request_title=facts.request_title,
             authors=_names(facts.authors) or (commit.author.identity.name,),
             committers=_names(facts.committers) or (commit.committer.identity.name,),
@@ -216,7 +219,7 @@ class ChangeViews:
             "subject": visible(commit.subject),
             "req": facts.request_number,
             "cats": [visible(c) for c in sorted(facts.categories)],
-            "st": worst([f.status for f in findings]).value,
+            "st": self.view.table_status(findings).value,
             "ctl": {f.control_id: f.status.value for f in findings},
             "page": change_page(facts),
         }

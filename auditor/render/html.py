@@ -13,6 +13,7 @@ from auditor.cores import available_cores
 from auditor.forked import can_fork, forked_pool
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
+from auditor.render.coverage import coverage
 from auditor.render.csv import table_names
 from auditor.render.interface import (
     EVIDENCE_FILE,
@@ -131,6 +132,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             repositories=view.repositories,
             waivers=tuple(view.waiver(w) for w in report.waivers),
             notes=report.notes,
+            coverage=coverage(report),
             totals={
                 "changes": len(report.changes),
                 "commits": sum(len(c.commits) or 1 for c in report.changes),
@@ -146,6 +148,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             **top,
             data=Markup(json_for_script({"rows": rows})),
             total=len(rows),
+            status_note=view.table_status_note,
             statuses=[s.value for s in Status],
             controls=view.controls,
             repos=[r.name for r in report.repositories],

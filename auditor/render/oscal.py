@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Finding, Status
+from auditor.model import ControlResult, Finding, Status
 from auditor.render.interface import EVIDENCE_FILE, OSCAL_FILE, Format, RenderContext, Renderer
 from auditor.render.text import safe_url
 from auditor.render.views import EXCEPTION_STATUSES, ReportView, period
@@ -77,11 +77,33 @@ def _observations(report: Report, view: ReportView, key: str) -> list[dict[str, 
     return observations
 
 
+def objective_status(result: ControlResult) -> dict[str, str]:
+    """The OSCAL objective status of a control's result: ``satisfied``/``pass`` only when it
+    passed, ``not-satisfied``/``fail`` when it failed; a result that is unknown or not
+    applicable concludes nothing, so it is ``not-satisfied`` with reason ``other`` and remarks
+    saying why (OSCAL's state has no third value, and untested must never read as passed)."""
+    status = result.status
+    if status is Status.PASS:
+        return {"state": "satisfied", "reason": "pass"}
+    if status is Status.FAIL:
+        return {"state": "not-satisfied", "reason": "fail"}
+    if status is Status.UNKNOWN:
+        remarks = (
+            f"Unknown: {result.unknown} of {result.population} results could not be concluded"
+            " for want of evidence; see the observation's evidence for each reason."
+        )
+    else:
+        remarks = (
+            "Not applicable: no change of the period is in this control's population, so"
+            " nothing was tested."
+        )
+    return {"state": "not-satisfied", "reason": "other", "remarks": remarks}
+
+
 def _findings(report: Report, key: str) -> list[dict[str, Any]]:
     findings = []
     for result in report.controls:
         control = result.control
-        satisfied = result.status is Status.PASS or result.status is Status.NOT_APPLICABLE
         findings.append(
             {
                 "uuid": stable_uuid(key, "finding", control.id),
@@ -90,10 +112,7 @@ def _findings(report: Report, key: str) -> list[dict[str, Any]]:
                 "target": {
                     "type": "objective-id",
                     "target-id": token(control.id),
-                    "status": {
-                        "state": "satisfied" if satisfied else "not-satisfied",
-                        "reason": "pass" if satisfied else "fail",
-                    },
+                    "status": objective_status(result),
                 },
                 "related-observations": [
                     {"observation-uuid": stable_uuid(key, "observation", control.id)}

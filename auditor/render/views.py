@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
-from auditor.model import ChangeFacts, ControlResult, Finding, Status, Waiver
+from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
+from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
 from auditor.report import Report, RepositoryScope
 
@@ -39,6 +40,7 @@ class ExceptionView:
     request: Link
     page: str
     resources: str = ""  # "aws_security_group.web (modified), …": what the change touched
+    request_note: str = ""  # see :func:`request_note`
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,24 @@ def request_link(scope: RepositoryScope | None, number: int | None, url: str = "
     return Link(f"#{number}", safe_url(href))
 
 
+def request_note(facts: ChangeFacts) -> str:
+    """What the pack may say of a change's request beside its number: how far review data
+    confirms it; "direct push" only when no request is named and forge data links none."""
+    if facts.request_linked:
+        return ""
+    if facts.request_number is not None:
+        if facts.evidence is ReviewEvidence.FORGE:
+            return "named in the message; the forge did not merge this commit through it"
+        if facts.evidence is ReviewEvidence.MISSING:
+            return "named in the message; missing from the review data"
+        if facts.evidence is ReviewEvidence.TRAILERS:
+            return "named in the message; its review trailers do not confirm it"
+        return "named in the message; no review data to confirm it"
+    if facts.evidence is ReviewEvidence.FORGE:
+        return "none (direct push)"
+    return "none named; no review data to tell a direct push from a rebase merge"
+
+
 def change_page(facts_or_id: ChangeFacts | str) -> str:
     change_id = facts_or_id if isinstance(facts_or_id, str) else facts_or_id.change_id
     return f"changes/{slug(change_id)}.html"
@@ -201,6 +221,7 @@ class ReportView:
             request=request_link(scope, finding.change_request, facts.request_url if facts else ""),
             page=change_page(finding.change_id) if facts else "",
             resources=_resources(facts) if facts else "",
+            request_note=request_note(facts) if facts else "",
         )
 
     def _exceptions(
@@ -272,6 +293,40 @@ class ReportView:
         )
 
     @cached_property
+    def uniform_controls(self) -> Mapping[str, Status]:
+        """The controls that give every change of the report one and the same ``fail`` or
+        ``unknown`` (e.g. unknown on all for want of review data, fail on all when no commit is
+        signed), with that result: they tell no change from another, so the changes table's
+        status leaves them out (see :meth:`table_status`)."""
+        uniform: dict[str, Status] = {}
+        for control_id, findings in self.findings_by_control.items():
+            statuses = {f.status for f in findings if f.change_id}
+            if len(self.report.changes) > 1 and statuses in ({Status.FAIL}, {Status.UNKNOWN}):
+                uniform[control_id] = statuses.pop()
+        return uniform
+
+    def table_status(self, findings: Sequence[Finding]) -> Status:
+        """A change's status in the changes table: the worst result among the controls that
+        tell changes apart (not :attr:`uniform_controls`); the worst of all when none does."""
+        telling = [f.status for f in findings if f.control_id not in self.uniform_controls]
+        return worst(telling) if telling else worst([f.status for f in findings])
+
+    @cached_property
+    def table_status_note(self) -> str:
+        """How the changes table's status is derived, naming the controls it leaves out."""
+        note = "Status is each change's worst result among the controls that tell changes apart."
+        if not self.uniform_controls:
+            return note
+        left = ", ".join(
+            f"{control_id} ({status.value})"
+            for control_id, status in sorted(self.uniform_controls.items())
+        )
+        return (
+            f"{note} Left out, because they give every change the same result: {left}."
+            " Each change's page lists all its results; the Control filter shows any one."
+        )
+
+    @cached_property
     def controls(self) -> tuple[ControlView, ...]:
         return tuple(self.control(r) for r in self.report.controls)
 
@@ -303,7 +358,7 @@ class ReportView:
                 remote=r.remote,
                 path=r.path,
                 branches=tuple((b.name, b.head) for b in r.branches),
-                review_source=r.review_source,
+                review_source=review_source_text(r.review_source),
                 complete=r.complete,
                 incomplete_reasons=r.incomplete_reasons,
                 events=_event_text(r),

@@ -24,16 +24,23 @@ _GERRIT_NUMBER = re.compile(r"/(?:\+/)?(?P<number>\d+)/?$")
 def trailer_facts(
     repo: str, change: Change, commits: Sequence[Commit], people: People
 ) -> ChangeFacts:
-    """The facts of one change from its own trailers (``TRAILERS``), or ``NONE`` without any."""
+    """The facts of one change from its own trailers (``TRAILERS``), or ``NONE`` without any.
+
+    A request its message names (``Merge pull request #5``, ``(#5)``) is kept, unconfirmed:
+    only Gerrit's ``Reviewed-on`` links the change to a reviewed request.
+    """
     commit = change.commit
     involved = involvement(people, commits)
     reviewed_on = next(iter(commit.trailer_values(GERRIT_KEY)), "")
     reviewers = _reviewers(commit, people)
+    named = change.request.number if change.request else None
     if not reviewers and not reviewed_on:
         return ChangeFacts(
             repo,
             change,
             ReviewEvidence.NONE,
+            request_number=named,
+            request_unconfirmed=named is not None,
             authors=involved.authors,
             committers=involved.committers,
             commits=tuple(commits),
@@ -56,7 +63,8 @@ def trailer_facts(
         repo,
         change,
         ReviewEvidence.TRAILERS,
-        request_number=int(number["number"]) if number else None,
+        request_number=int(number["number"]) if number else named,
+        request_unconfirmed=number is None and named is not None,
         request_url=reviewed_on,
         authors=involved.authors,
         committers=involved.committers,

@@ -98,7 +98,9 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             frameworks=config.frameworks,
             waivers=waivers,
         )
-        assessment = Assessment(gathered.repos, evaluation, tuple(waivers))
+        assessment = Assessment(
+            gathered.repos, evaluation, tuple(waivers), config.roster is not None
+        )
         report = _report(config, assessment, gathered, options.as_of, named)
         record = RunRecord(
             as_of=options.as_of,
