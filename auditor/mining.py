@@ -62,17 +62,34 @@ def mine(
     repo_id = store.upsert_repository(facts)
     _refresh_identities(store, repo_id, facts, mailmap_resolver(facts.path))
     resolve = mailmap_resolver(facts.path, known=store.identities(repo_id))
+
+    def mine_branch(branch: BranchName, full: bool = False) -> BranchResult:
+        return _mine_branch(
+            store, repo_id, facts.path, branch, resolve, now, jobs or available_cores(), progress,
+            full=full,
+        )  # fmt: skip
+
+    results: list[BranchResult] = []
+    gaps: list[str] = []
     with store.bulk_load():
-        results = [
-            _mine_branch(
-                store, repo_id, facts.path, BranchName(branch), resolve, now,
-                jobs or available_cores(), progress,
-            )
-            for branch in (branches or [facts.default_branch])
-        ]  # fmt: skip
+        for name in branches or [facts.default_branch]:
+            result = mine_branch(BranchName(name))
+            if _history_gaps(store, repo_id, result.branch, facts):
+                # e.g. mined by an earlier walk that trusted a lying cache: read it all again
+                result = mine_branch(result.branch, full=True)
+                gaps += _history_gaps(store, repo_id, result.branch, facts)
+            results.append(result)
+    reasons = facts.completeness.reasons + tuple(gaps)
+    completeness = Completeness(complete=not reasons, reasons=reasons)
     return MineResult(
-        repo_id, facts.name, facts.path, facts.completeness, tuple(results), facts.remote_url
+        repo_id, facts.name, facts.path, completeness, tuple(results), facts.remote_url
     )
+
+
+def _history_gaps(
+    store: Store, repo_id: int, branch: BranchName, facts: git.RepoFacts
+) -> tuple[str, ...]:
+    return ledger.history_gaps(branch, *store.stored_history(repo_id, branch), facts.boundary)
 
 
 def _mine_branch(
@@ -84,12 +101,21 @@ def _mine_branch(
     now: datetime,
     jobs: int,
     progress: Progress,
+    *,
+    full: bool = False,
 ) -> BranchResult:
+    """Bring one branch up to date; ``full`` walks its whole history again even if it has not
+    moved."""
     tip = git.resolve_branch(path, branch)
     old = store.branch_tip(repo_id, branch)
-    if old == tip:
+    if old == tip and not full:
         return BranchResult(branch, tip, 0, 0, store.chain_length(repo_id, branch))
-    append = old is not None and git.object_exists(path, old) and git.is_ancestor(path, old, tip)
+    append = (
+        not full
+        and old is not None
+        and git.object_exists(path, old)
+        and git.is_ancestor(path, old, tip)
+    )
     graph = ledger.commit_graph(path, tip, old if append else None)
     chain = ledger.chain_in(graph, tip)
     if append and chain and graph[chain[0]][:1] != (old,):

@@ -359,6 +359,27 @@ class Store:
         )
         return {row[0] for row in rows}
 
+    def stored_history(
+        self, repo_id: int, branch: str
+    ) -> tuple[list[CommitSha], dict[CommitSha, tuple[CommitSha, ...]]]:
+        """The branch's chain, oldest first, and every commit of its custody with the parents
+        its commit object names."""
+        chain = [
+            CommitSha(row[0])
+            for row in self.db.execute(
+                "SELECT sha FROM chain WHERE repo_id = ? AND branch = ? ORDER BY position",
+                (repo_id, branch),
+            )
+        ]
+        rows = self.db.execute(
+            """SELECT c.sha, c.parents FROM custody cu
+               JOIN commits c ON c.repo_id = cu.repo_id AND c.sha = cu.commit_sha
+               WHERE cu.repo_id = ? AND cu.branch = ?""",
+            (repo_id, branch),
+        )
+        parents = {CommitSha(sha): tuple(CommitSha(p) for p in line.split()) for sha, line in rows}
+        return chain, parents
+
     def update_branch(
         self,
         repo_id: int,
