@@ -33,7 +33,7 @@ from auditor.model import (
 )
 from auditor.schedule.records import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -164,6 +164,11 @@ _MIGRATIONS: dict[int, str] = {
         UNION
         SELECT repo_id, committer_raw_name, committer_raw_email, committer_name, committer_email
         FROM commits;
+    """,
+    # What of a commit object's headers could not be recorded as written (a NUL in a name, a
+    # date or time zone no clock can show), and what was recorded instead.
+    7: """
+    ALTER TABLE commits ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
     """,
 }
 
@@ -313,7 +318,7 @@ class Store:
     def add_commit_rows(self, repo_id: int, rows: Sequence[Sequence[object]]) -> None:
         """Store commits given as :func:`auditor.commits.commit_columns` rows."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)",
+            "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?, ?)",
             ((repo_id, *row) for row in rows),
         )
         people = {(repo_id, *row[4:6], *row[2:4]) for row in rows}
@@ -635,7 +640,7 @@ _COMMIT_FIELDS = (
     "author_time", "author_offset",
     "committer_name", "committer_email", "committer_raw_name", "committer_raw_email",
     "committer_time", "committer_offset",
-    "subject", "body", "trailers", "signature", "encoding",
+    "subject", "body", "trailers", "signature", "encoding", "notes",
 )  # fmt: skip
 _COMMIT_COLUMNS = ", ".join(f"c.{name}" for name in _COMMIT_FIELDS)
 
