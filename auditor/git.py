@@ -232,6 +232,16 @@ def resolve_branch(repo: Path, branch: str) -> CommitSha:
     raise RepositoryError(f"{repo}: branch {branch!r} not found")
 
 
+def mailmap_blob(repo: Path, commit: str) -> str:
+    """The object id of the ``.mailmap`` file committed at ``commit``, "" without one (a symbolic
+    link is none: git does not follow one either)."""
+    entry = run(repo, "ls-tree", "-z", commit, "--", ".mailmap")  # "mode kind oid\tpath\0"
+    if not entry:
+        return ""
+    mode, kind, rest = entry.split(b" ", 2)
+    return rest.split(b"\t", 1)[0].decode() if kind == b"blob" and mode != b"120000" else ""
+
+
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     proc = subprocess.run(
         _command(repo, ["merge-base", "--is-ancestor", ancestor, descendant]),
