@@ -166,9 +166,11 @@ _MIGRATIONS: dict[int, str] = {
         FROM commits;
     """,
     # What of a commit object's headers could not be recorded as written (a NUL in a name, a
-    # date or time zone no clock can show), and what was recorded instead.
+    # date or time zone no clock can show), and what was recorded instead. And the tip up to
+    # which a branch's ledger was found whole by its commit objects' parents.
     7: """
     ALTER TABLE commits ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE branches ADD COLUMN checked TEXT NOT NULL DEFAULT '';
     """,
 }
 
@@ -364,6 +366,19 @@ class Store:
         )
         return {row[0] for row in rows}
 
+    def history_checked(self, repo_id: int, branch: str) -> bool:
+        """Whether the branch's ledger, as it is now, was found whole (``mark_history_checked``)."""
+        row = self.db.execute(
+            "SELECT checked = tip FROM branches WHERE repo_id = ? AND name = ?", (repo_id, branch)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def mark_history_checked(self, repo_id: int, branch: str) -> None:
+        """Record that the branch's ledger holds together at its tip (any update forgets it)."""
+        self.db.execute(
+            "UPDATE branches SET checked = tip WHERE repo_id = ? AND name = ?", (repo_id, branch)
+        )
+
     def stored_history(
         self, repo_id: int, branch: str
     ) -> tuple[list[CommitSha], dict[CommitSha, tuple[CommitSha, ...]]]:
@@ -412,7 +427,7 @@ class Store:
             ((repo_id, branch, commit, change) for commit, change in owners.items()),
         )
         self.db.execute(
-            "INSERT OR REPLACE INTO branches VALUES (?,?,?,?)",
+            "INSERT OR REPLACE INTO branches (repo_id, name, tip, mined_at) VALUES (?,?,?,?)",
             (repo_id, branch, tip, int(mined_at.timestamp())),
         )
 

@@ -152,4 +152,30 @@ def test_a_shallow_clone_is_incomplete_only_for_being_shallow(
     repo.git("clone", "-q", "--depth", "2", f"file://{repo.path}", str(clone))
     with Store.open(tmp_path / "s") as store:
         reasons = mine(store, clone, now=NOW).completeness.reasons
-    assert len(reasons) == 1 and reasons[0].startswith("shallow clone")
+        assert len(reasons) == 1 and reasons[0].startswith("shallow clone")
+        assert len(stored_shas(store)) == 2
+        repo.git("-C", str(clone), "fetch", "-q", "--unshallow")
+        deepened = mine(store, clone, now=NOW)  # the same tip, more history
+        assert deepened.completeness.complete, deepened.completeness.reasons
+        assert len(stored_shas(store)) == 4
+
+
+def test_a_whole_ledger_is_checked_once_per_tip(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    linear(repo, 3)
+    reads: list[str] = []
+    real = Store.stored_history
+
+    def counted(store: Store, repo_id: int, branch: str) -> object:
+        reads.append(branch)
+        return real(store, repo_id, branch)
+
+    monkeypatch.setattr(Store, "stored_history", counted)
+    with Store.open(tmp_path / "s") as store:
+        mine(store, repo.path, now=NOW)
+        mine(store, repo.path, now=NOW)  # nothing new: the check at this tip stands
+        assert reads == ["main"]
+        linear(repo, 1)
+        assert mine(store, repo.path, now=NOW).completeness.complete
+        assert reads == ["main", "main"]
