@@ -32,10 +32,9 @@ _IDENT = re.compile(rb"^(?P<name>.*?) ?<(?P<email>[^>]*)> (?P<ts>-?\d+) (?P<tz>[
 _PERSON = re.compile(rb"^(?P<name>.*?) ?<(?P<email>[^>]*)>(?P<date>.*)$")  # a date git cannot read
 _NUL_SHOWN = "⟨U+0000⟩"  # a NUL byte of a name or email, shown as the renderers show one
 _GIT_TIME_MAX = (1 << 63) - 1  # git shows a later date as 1970-01-01 (its date_overflows)
-# Where Python's datetime ends (years 1 to 9999), a day in from either end so that any valid
-# offset still gives a representable local time.
-_LATEST = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp())
-_EARLIEST = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+# The instants a datetime can hold: the years 1 to 9999, in UTC.
+_LATEST = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+_EARLIEST = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())
 _EPOCH = "1970-01-01T00:00:00Z"
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
 _GIT_TRAILER_PREFIXES = ("signed-off-by:", "(cherry picked from commit ")
@@ -268,9 +267,12 @@ def _instant(role: str, seconds_text: str, zone: str, notes: list[str]) -> tuple
         bound = _LATEST if seconds > _LATEST else _EARLIEST
         shown = datetime.fromtimestamp(bound, UTC).isoformat().replace("+00:00", "Z")
         notes.append(
-            f"{role} date {seconds_text} is past what a date can hold: recorded as {shown}"
+            f"{role} date {seconds_text} is outside the years 1 to 9999: recorded as {shown}"
         )
         return bound, 0
+    if offset and not _EARLIEST <= seconds + offset * 60 <= _LATEST:
+        notes.append(f"{role} local time at {zone} is outside the years 1 to 9999: given in UTC")
+        offset = 0
     return seconds, offset
 
 

@@ -59,14 +59,17 @@ def test_fsck_strict_accepts_what_crashed_the_audit(based: GitRepo) -> None:
         (b"A <a@x> 99999999999999999999 +0000", datetime(1970, 1, 1, tzinfo=UTC),
          ["author date 99999999999999999999 overflows: recorded as git shows it, "
           "1970-01-01T00:00:00Z"]),
-        (b"A <a@x> 253402300800 +0000", datetime(9999, 12, 31, tzinfo=UTC),
-         ["author date 253402300800 is past what a date can hold: recorded as "
-          "9999-12-31T00:00:00Z"]),
+        (b"A <a@x> 253402300800 +0000", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+         ["author date 253402300800 is outside the years 1 to 9999: recorded as "
+          "9999-12-31T23:59:59Z"]),
+        (b"A <a@x> 253402300799 +0100", datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+         ["author local time at +0100 is outside the years 1 to 9999: given in UTC"]),
         (b"A <a@x> 1767225600", datetime(1970, 1, 1, tzinfo=UTC),
          ["author date '1767225600' is not 'seconds \u00b1hhmm': unknown, recorded as "
           "1970-01-01T00:00:00Z"]),
     ],
-    ids=["offset-24h", "offset-60-minutes", "offset-valid", "20-digits", "year-10000", "no-zone"],
+    ids=["offset-24h", "offset-60-minutes", "offset-valid", "20-digits", "year-10000",
+         "local-year-10000", "no-zone"],
 )  # fmt: skip
 def test_odd_dates_are_recorded_with_a_note(
     based: GitRepo, tmp_path: Path, ident: bytes, when: datetime, notes: list[str]
@@ -102,6 +105,7 @@ def test_report_over_odd_commits_writes_every_format_and_the_notes(
     zone = odd_commit(based, b"A <a@x> 1767225600 +2400")
     odd_commit(based, b"A <a@x> 99999999999999999999 +0000", b"C <c@x> 99999999999999999999 +0000")
     odd_commit(based, b"Ev\0e <e@x> 253402300800 +0000")
+    odd_commit(based, b"A <a@x> -62135596800 +0000", b"C <c@x> 253402300799 +0000")
     pack = tmp_path / "pack"
     code = run(["report", str(based.path), "--store", str(tmp_path / "s"), "--out", str(pack),
                 "--format", "pdf,html,csv,json,oscal", "--as-of", "2026-12-01", "-q"])  # fmt: skip
