@@ -119,3 +119,22 @@ def test_report_over_odd_commits_writes_every_format_and_the_notes(
     assert change["change"]["commit"]["notes"] == [ZONE_2400]
     page = next((pack / "changes").glob(f"*-{zone[:12]}-*.html")).read_text(encoding="utf-8")
     assert f"commit {zone[:12]}: {ZONE_2400}" in page
+
+
+def test_a_scheduled_run_audits_the_repository(based: GitRepo, tmp_path: Path) -> None:
+    zone = odd_commit(based, b"A <a@x> 1767225600 +2400")
+    config = tmp_path / "ops" / "auditor.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[audit]\norganisation = "Acme"\nsince = "2025-01-01"\nuntil = "2026-12-31"\n'
+        f'formats = ["csv", "json"]\n[[repository]]\npath = "{based.path}"\n',
+        encoding="utf-8",
+    )
+    code = run(["run", "--config", str(config), "--as-of", "2026-12-01T00:00:00Z", "--jobs", "1"])
+    assert code in (ExitCode.OK, ExitCode.CONTROLS_FAILED)
+    [pack] = (tmp_path / "ops" / "audit-packs").iterdir()
+    evidence = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    [scope] = evidence["repositories"]
+    assert scope["complete"] is True, scope["incomplete_reasons"]
+    [change] = [c for c in evidence["changes"] if c["change"]["commit"]["sha"] == zone]
+    assert change["change"]["commit"]["notes"] == [ZONE_2400]
