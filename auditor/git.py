@@ -127,6 +127,7 @@ class RepoFacts:
     default_branch: BranchName
     completeness: Completeness
     boundary: frozenset[CommitSha] = frozenset()  # a shallow clone's commits with parents cut off
+    commit_graph: bool = False  # whether a commit-graph file (or chain) is there, for git to trust
 
 
 def inspect(path: Path) -> RepoFacts:
@@ -156,6 +157,10 @@ def inspect(path: Path) -> RepoFacts:
         default_branch=default_branch,
         completeness=_completeness(path, common_dir, shallow == "true"),
         boundary=_shallow_boundary(common_dir) if shallow == "true" else frozenset(),
+        commit_graph=any(
+            (common_dir / "objects" / "info" / name).exists()
+            for name in ("commit-graph", "commit-graphs")
+        ),
     )
 
 
@@ -230,6 +235,19 @@ def resolve_branch(repo: Path, branch: str) -> CommitSha:
         if out:
             return CommitSha(out.decode().strip())
     raise RepositoryError(f"{repo}: branch {branch!r} not found")
+
+
+def commit_graph_disagreement(repo: Path, branch: str, tip: str) -> tuple[str, ...]:
+    """Why git, trusting the repository's commit-graph, shows ``branch`` otherwise than the
+    commit objects do (a graph git writes itself always agrees: it has been edited), if so."""
+    trusted = run(repo, "-c", "core.commitGraph=true", "rev-list", "--parents", tip)
+    own = run(repo, "rev-list", "--parents", tip)
+    if sorted(trusted.splitlines()) == sorted(own.splitlines()):
+        return ()
+    return (
+        f"{branch}: the commit-graph file disagrees with the commit objects (git log, trusting"
+        " it, shows another history); the ledger follows the commit objects",
+    )
 
 
 def mailmap_blob(repo: Path, commit: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -71,35 +71,54 @@ def mine(
         )  # fmt: skip
 
     results: list[BranchResult] = []
-    gaps: list[str] = []
+    gaps: tuple[str, ...] = ()
     with store.bulk_load():
         for name in names:
-            result = mine_branch(name)
-            if _history_gaps(store, repo_id, result.branch, facts):
-                # e.g. mined by an earlier walk that trusted a lying cache: read it all again
-                result = mine_branch(result.branch, full=True)
-                gaps += _history_gaps(store, repo_id, result.branch, facts)
+            result, branch_gaps = _checked(
+                store, repo_id, facts, mine_branch(name), lambda b: mine_branch(b, full=True)
+            )
             results.append(result)
-    reasons = facts.completeness.reasons + tuple(gaps)
+            gaps += branch_gaps
+    reasons = facts.completeness.reasons + gaps
     completeness = Completeness(complete=not reasons, reasons=reasons)
     return MineResult(
         repo_id, facts.name, facts.path, completeness, tuple(results), facts.remote_url, blob
     )
 
 
-def _history_gaps(
-    store: Store, repo_id: int, branch: BranchName, facts: git.RepoFacts
-) -> tuple[str, ...]:
-    """Why the branch's stored ledger does not hold together, checked once per tip (reading
-    every commit's parents costs about half a second per 20,000 commits), and at every mine
-    of a shallow clone (deepened, it holds more history at the same tip)."""
+def _checked(
+    store: Store,
+    repo_id: int,
+    facts: git.RepoFacts,
+    result: BranchResult,
+    remine: Callable[[BranchName], BranchResult],
+) -> tuple[BranchResult, tuple[str, ...]]:
+    """The branch as mined, and why its history does not hold together by the commit objects.
+
+    Checked once per tip (reading every commit's parents costs about half a second per 20,000
+    commits), and at every mine of a shallow clone (deepened, it holds more history at the
+    same tip). A stored ledger that fails (e.g. mined by an earlier walk that trusted a lying
+    cache) is read again in full with ``remine`` before it is reported.
+    """
+    branch = result.branch
     if store.history_checked(repo_id, branch):
-        return ()
-    gaps = ledger.history_gaps(branch, *store.stored_history(repo_id, branch), facts.boundary)
+        return result, ()
+    gaps = _ledger_gaps(store, repo_id, branch, facts)
+    if gaps:
+        result = remine(branch)
+        gaps = _ledger_gaps(store, repo_id, branch, facts)
+    if facts.commit_graph:
+        gaps += git.commit_graph_disagreement(facts.path, branch, result.tip)
     if not gaps and not facts.boundary:
         with store.transaction():
             store.mark_history_checked(repo_id, branch)
-    return gaps
+    return result, gaps
+
+
+def _ledger_gaps(
+    store: Store, repo_id: int, branch: BranchName, facts: git.RepoFacts
+) -> tuple[str, ...]:
+    return ledger.history_gaps(branch, *store.stored_history(repo_id, branch), facts.boundary)
 
 
 def _mine_branch(
