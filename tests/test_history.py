@@ -184,3 +184,22 @@ def test_a_whole_ledger_is_checked_once_per_tip(
         linear(repo, 1)
         assert mine(store, repo.path, now=NOW).completeness.complete
         assert reads == ["main", "main"]
+
+
+def test_variables_that_redirect_grafts_and_replacements_change_nothing(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = linear(repo, 3)
+    grafts = tmp_path / "grafts"
+    grafts.write_text(f"{c} {a}\n")
+    repo.git("replace", "--graft", c, a)
+    repo.git("update-ref", f"refs/elsewhere/{c}", repo.head(f"refs/replace/{c}"))
+    repo.git("update-ref", "-d", f"refs/replace/{c}")
+    redirect = {"GIT_GRAFT_FILE": str(grafts), "GIT_REPLACE_REF_BASE": "refs/elsewhere/"}
+    for key, value in redirect.items():
+        assert repo.git("rev-list", "HEAD", env={key: value}).split() == [c, a]
+        monkeypatch.setenv(key, value)
+    with Store.open(tmp_path / "s") as store:
+        result = mine(store, repo.path, now=NOW)
+        assert stored_shas(store) == [a, b, c]
+    assert result.completeness.complete, result.completeness.reasons
