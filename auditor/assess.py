@@ -135,6 +135,7 @@ def assess_repository(
             review.requests,
             roster=roster,
             repo_path=mined.path,
+            mailmap=mined.mailmap,
             forge_complete=review.complete,
             bots=ledger.bots,
         )

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from auditor.model import (
     Commit,
@@ -29,6 +29,13 @@ from auditor.model import (
 Resolver = Callable[[str, str], tuple[str, str]]
 
 _IDENT = re.compile(rb"^(?P<name>.*?) ?<(?P<email>[^>]*)> (?P<ts>-?\d+) (?P<tz>[+-]\d{4})$")
+_PERSON = re.compile(rb"^(?P<name>.*?) ?<(?P<email>[^>]*)>(?P<date>.*)$")  # a date git cannot read
+_NUL_SHOWN = "⟨U+0000⟩"  # a NUL byte of a name or email, shown as the renderers show one
+_GIT_TIME_MAX = (1 << 63) - 1  # git shows a later date as 1970-01-01 (its date_overflows)
+# The instants a datetime can hold: the years 1 to 9999, in UTC.
+_LATEST = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+_EARLIEST = int(datetime(1, 1, 1, tzinfo=UTC).timestamp())
+_EPOCH = "1970-01-01T00:00:00Z"
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
 _GIT_TRAILER_PREFIXES = ("signed-off-by:", "(cherry picked from commit ")
 
@@ -84,8 +91,10 @@ def commit_columns(
 
     Columns: sha, parents (space-separated), author and committer (each name, email, raw name,
     raw email, epoch seconds, UTC offset in minutes), subject, body, trailers (JSON pairs),
-    signature kind, encoding. :func:`commit_from_columns` turns them into a :class:`Commit`.
-    Pass the same ``identities`` to many calls to parse each person's name once.
+    signature kind, encoding, notes (JSON list: what of the object's headers could not be
+    recorded as written, and what was recorded instead). :func:`commit_from_columns` turns them
+    into a :class:`Commit`. Pass the same ``identities`` to many calls to parse each person's
+    name once.
     """
     identities = {} if identities is None else identities
     head, _, message_bytes = raw.partition(b"\n\n")
@@ -114,16 +123,18 @@ def commit_columns(
     message = decode_text(message_bytes, encoding)
     subject, body = split_message(message)
     trailers = parse_trailers(message)
+    notes: list[str] = []
     return (
         sha,
         " ".join(parents),
-        *_stamp(author, encoding, resolve, identities),
-        *_stamp(committer, encoding, resolve, identities),
+        *_stamp("author", author, encoding, resolve, identities, notes),
+        *_stamp("committer", committer, encoding, resolve, identities, notes),
         subject,
         body,
         _TRAILERS_JSON([[t.key, t.value] for t in trailers]) if trailers else "[]",
         signature_kind(gpgsig).value,
         encoding or "UTF-8",
+        _TRAILERS_JSON(notes) if notes else "[]",
     )
 
 
@@ -133,7 +144,7 @@ _TRAILERS_JSON = json.JSONEncoder(ensure_ascii=False).encode
 def commit_from_columns(row: Sequence[object], bots: BotPolicy) -> Commit:
     """The :class:`Commit` of stored columns (see :func:`commit_columns`)."""
     (sha, parents, an, ae, arn, are, at, ao, cn, ce, crn, cre, ct, co, subject, body, trailers,
-     signature, encoding) = row  # fmt: skip
+     signature, encoding, notes) = row  # fmt: skip
     author = Stamp(_identity(str(an), str(ae), str(arn), str(are)), _when(at, ao))
     return Commit(
         sha=CommitSha(str(sha)),
@@ -146,6 +157,7 @@ def commit_from_columns(row: Sequence[object], bots: BotPolicy) -> Commit:
         signature=SignatureKind(signature),
         encoding=str(encoding),
         is_bot=bots.matches(author.identity),
+        notes=tuple(json.loads(str(notes))),
     )
 
 
@@ -182,40 +194,103 @@ Identities = dict[tuple[bytes, str], tuple[str, str, str, str]]
 
 
 def _stamp(
-    value: bytes, encoding: str, resolve: Resolver, identities: Identities
+    role: str,
+    value: bytes,
+    encoding: str,
+    resolve: Resolver,
+    identities: Identities,
+    notes: list[str],
 ) -> tuple[str, str, str, str, int, int]:
     """Name, email (resolved), raw name, raw email, epoch seconds, UTC offset in minutes.
 
     ``identities`` caches the names of ``Name <email`` byte strings: a history has few people
-    and many commits.
+    and many commits. What cannot be recorded as written (a NUL byte, a date or offset no clock
+    can show) is recorded as the note in ``notes`` says.
     """
     ident, _, when = value.rpartition(b"> ")
     seconds, _, zone = when.partition(b" ")
     offset = _offset(zone)
     names = identities.get((ident, encoding))
-    if names is None or offset is None or not _is_epoch(seconds):
-        match = _IDENT.match(value)
-        if match is None:
-            raw = decode_text(value, encoding)
-            return (*resolve(raw, ""), raw, "", 0, 0)
-        raw_name = decode_text(match["name"], encoding)
-        raw_email = decode_text(match["email"], encoding)
+    if names is None or offset is None or not _is_plain_epoch(seconds):
+        return _odd_stamp(role, value, encoding, resolve, identities, notes)
+    return (*names, int(seconds), offset)
+
+
+def _odd_stamp(
+    role: str,
+    value: bytes,
+    encoding: str,
+    resolve: Resolver,
+    identities: Identities,
+    notes: list[str],
+) -> tuple[str, str, str, str, int, int]:
+    """:func:`_stamp` for a person not seen yet, or a date off the common path."""
+    match = _IDENT.match(value) or _PERSON.match(value)
+    if match is None:
+        raw = _visible(role, "line", decode_text(value, encoding), notes)
+        notes.append(f"{role} line has no <email>: its date is unknown, recorded as {_EPOCH}")
+        return (*resolve(raw, ""), raw, "", 0, 0)
+    ident = value[: match.end("email")]  # ``Name <email``, as _stamp looks it up
+    names = identities.get((ident, encoding))
+    if names is None:
+        raw_name = _visible(role, "name", decode_text(match["name"], encoding), notes)
+        raw_email = _visible(role, "email", decode_text(match["email"], encoding), notes)
         names = (*resolve(raw_name, raw_email), raw_name, raw_email)
-        identities[(ident, encoding)] = names
-        seconds, offset = match["ts"], _offset(match["tz"])
-    return (*names, int(seconds), offset or 0)
+        if b"\0" not in ident:  # else not cached, so that each commit gets its note
+            identities[(ident, encoding)] = names
+    if "ts" not in match.groupdict():
+        date = decode_text(match["date"], encoding).strip()
+        notes.append(f"{role} date {date!r} is not 'seconds ±hhmm': unknown, recorded as {_EPOCH}")
+        return (*names, 0, 0)
+    return (*names, *_instant(role, match["ts"].decode(), match["tz"].decode(), notes))
+
+
+def _visible(role: str, part: str, text: str, notes: list[str]) -> str:
+    if "\0" not in text:
+        return text
+    notes.append(f"{role} {part} holds a NUL byte, recorded as {_NUL_SHOWN}")
+    return text.replace("\0", _NUL_SHOWN)
+
+
+def _instant(role: str, seconds_text: str, zone: str, notes: list[str]) -> tuple[int, int]:
+    """Epoch seconds and offset in minutes of a date git parses, as close to it as a clock can
+    show (with a note where that differs)."""
+    seconds = int(seconds_text)
+    offset = _offset(zone.encode())
+    if offset is None:
+        notes.append(f"{role} time zone {zone} is not a valid offset: the time is given in UTC")
+        offset = 0
+    if seconds > _GIT_TIME_MAX:
+        notes.append(f"{role} date {seconds_text} overflows: recorded as git shows it, {_EPOCH}")
+        return 0, 0
+    if not _EARLIEST <= seconds <= _LATEST:
+        bound = _LATEST if seconds > _LATEST else _EARLIEST
+        shown = datetime.fromtimestamp(bound, UTC).isoformat().replace("+00:00", "Z")
+        notes.append(
+            f"{role} date {seconds_text} is outside the years 1 to 9999: recorded as {shown}"
+        )
+        return bound, 0
+    if offset and not _EARLIEST <= seconds + offset * 60 <= _LATEST:
+        notes.append(f"{role} local time at {zone} is outside the years 1 to 9999: given in UTC")
+        offset = 0
+    return seconds, offset
 
 
 @functools.cache
 def _offset(zone: bytes) -> int | None:
-    """Minutes east of UTC of a ``+hhmm`` zone, None if it is not one."""
+    """Minutes east of UTC of a ``+hhmm`` zone, None if it is not a valid one (hours up to 23,
+    minutes up to 59; git accepts any four digits)."""
     if len(zone) != 5 or zone[:1] not in (b"+", b"-") or not zone[1:].isdigit():
         return None
-    return (int(zone[1:3]) * 60 + int(zone[3:5])) * (-1 if zone[:1] == b"-" else 1)
+    hours, minutes = int(zone[1:3]), int(zone[3:5])
+    if hours > 23 or minutes > 59:
+        return None
+    return (hours * 60 + minutes) * (-1 if zone[:1] == b"-" else 1)
 
 
-def _is_epoch(seconds: bytes) -> bool:
-    return (seconds[1:] if seconds[:1] == b"-" else seconds).isdigit()
+def _is_plain_epoch(seconds: bytes) -> bool:
+    """Digits of a date every clock can show (under 10^11 seconds: before the year 5138)."""
+    return 0 < len(seconds) <= 11 and seconds.isdigit()
 
 
 def split_message(message: str) -> tuple[str, str]:

@@ -20,8 +20,14 @@ from urllib.parse import urlsplit, urlunsplit
 from auditor.errors import RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness
 
-# Options that make git's output independent of the user's configuration.
+# Options that make git's output independent of the user's configuration, and make git read
+# history from the commit objects themselves: never from replace refs, a grafts file (see
+# git_env) or a commit-graph file, which can each give a commit other parents than its own
+# (a commit-graph is a cache git trusts unchecked; an edited one hides commits).
 _NEUTRAL_CONFIG = (
+    "--no-replace-objects",
+    "-c", "core.commitGraph=false",
+    "-c", "advice.graftFileDeprecated=false",
     "-c", "log.showSignature=false",
     "-c", "core.quotePath=false",
     "-c", "color.ui=false",
@@ -35,6 +41,7 @@ def git_env() -> dict[str, str]:
     keep = {"GIT_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_TERMINAL_PROMPT"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in keep}
     env["GIT_PAGER"] = "cat"
+    env["GIT_GRAFT_FILE"] = os.devnull  # an empty grafts file: the repository's is not read
     env["LC_ALL"] = "C"
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     return env
@@ -119,17 +126,22 @@ class RepoFacts:
     remote_url: str
     default_branch: BranchName
     completeness: Completeness
+    boundary: frozenset[CommitSha] = frozenset()  # a shallow clone's commits with parents cut off
+    commit_graph: bool = False  # whether a commit-graph file (or chain) is there, for git to trust
 
 
 def inspect(path: Path) -> RepoFacts:
     """Check that ``path`` is a Git repository with history and describe it."""
     if not path.exists():
         raise RepositoryError(f"{path}: no such directory")
-    out = run_or_none(path, "rev-parse", "--absolute-git-dir", "--is-shallow-repository")
+    out = run_or_none(
+        path, "rev-parse", "--absolute-git-dir", "--is-shallow-repository",
+        "--path-format=absolute", "--git-common-dir",
+    )  # fmt: skip
     if out is None:
         raise RepositoryError(f"{path}: not a Git repository")
-    git_dir_text, shallow = out.decode().splitlines()[:2]
-    git_dir = Path(git_dir_text)
+    git_dir_text, shallow, common_text = out.decode().splitlines()[:3]
+    git_dir, common_dir = Path(git_dir_text), Path(common_text)
     head = run_or_none(path, "symbolic-ref", "-q", "--short", "HEAD")
     default_branch = BranchName(head.decode().strip() if head else "HEAD")
     if run_or_none(path, "rev-parse", "--verify", "-q", "HEAD^{commit}") is None:
@@ -143,8 +155,20 @@ def inspect(path: Path) -> RepoFacts:
         name=_display_name(remote, top),
         remote_url=remote,
         default_branch=default_branch,
-        completeness=_completeness(path, git_dir, shallow == "true"),
+        completeness=_completeness(path, common_dir, shallow == "true"),
+        boundary=_shallow_boundary(common_dir) if shallow == "true" else frozenset(),
+        commit_graph=any(
+            (common_dir / "objects" / "info" / name).exists()
+            for name in ("commit-graph", "commit-graphs")
+        ),
     )
+
+
+def _shallow_boundary(common_dir: Path) -> frozenset[CommitSha]:
+    shallow = common_dir / "shallow"
+    if not shallow.is_file():
+        return frozenset()
+    return frozenset(CommitSha(line) for line in shallow.read_text(encoding="ascii").split())
 
 
 def run_or_none(repo: Path, *args: str) -> bytes | None:
@@ -173,7 +197,13 @@ def _display_name(remote: str, top: Path) -> str:
     return top.name
 
 
-def _completeness(repo: Path, git_dir: Path, shallow: bool) -> Completeness:
+def _completeness(repo: Path, common_dir: Path, shallow: bool) -> Completeness:
+    """What makes the history that git shows differ from the commit objects, or be partial.
+
+    auditor reads the objects themselves (see ``_NEUTRAL_CONFIG``); a grafts file or replace
+    refs still mean that the repository's users see another history than the ledger holds.
+    Git reads both from the common directory, shared by every worktree of the repository.
+    """
     reasons = []
     if shallow:
         reasons.append("shallow clone: history before the shallow boundary is missing")
@@ -182,13 +212,19 @@ def _completeness(repo: Path, git_dir: Path, shallow: bool) -> Completeness:
     )
     if partial and partial.strip():
         reasons.append("partial clone: objects are fetched on demand and may be missing")
-    if (git_dir / "info" / "grafts").exists():
-        reasons.append("grafts file present: parents of some commits are overridden")
+    if (common_dir / "info" / "grafts").exists():
+        reasons.append(
+            "grafts file present (info/grafts): git shows some commits with other parents"
+            " than their own; the ledger follows the commit objects"
+        )
     replaced = run_or_none(
         repo, "for-each-ref", "--count=1", "--format=%(refname)", "refs/replace/"
     )
     if replaced and replaced.strip():
-        reasons.append("replace refs present: some objects are substituted (refs/replace/)")
+        reasons.append(
+            "replace refs present (refs/replace/): git shows some objects substituted;"
+            " the ledger follows the original objects"
+        )
     return Completeness(complete=not reasons, reasons=tuple(reasons))
 
 
@@ -199,6 +235,29 @@ def resolve_branch(repo: Path, branch: str) -> CommitSha:
         if out:
             return CommitSha(out.decode().strip())
     raise RepositoryError(f"{repo}: branch {branch!r} not found")
+
+
+def commit_graph_disagreement(repo: Path, branch: str, tip: str) -> tuple[str, ...]:
+    """Why git, trusting the repository's commit-graph, shows ``branch`` otherwise than the
+    commit objects do (a graph git writes itself always agrees: it has been edited), if so."""
+    trusted = run(repo, "-c", "core.commitGraph=true", "rev-list", "--parents", tip)
+    own = run(repo, "rev-list", "--parents", tip)
+    if sorted(trusted.splitlines()) == sorted(own.splitlines()):
+        return ()
+    return (
+        f"{branch}: the commit-graph file disagrees with the commit objects (git log, trusting"
+        " it, shows another history); the ledger follows the commit objects",
+    )
+
+
+def mailmap_blob(repo: Path, commit: str) -> str:
+    """The object id of the ``.mailmap`` file committed at ``commit``, "" without one (a symbolic
+    link is none: git does not follow one either)."""
+    entry = run(repo, "ls-tree", "-z", commit, "--", ".mailmap")  # "mode kind oid\tpath\0"
+    if not entry:
+        return ""
+    mode, kind, rest = entry.split(b" ", 2)
+    return rest.split(b"\t", 1)[0].decode() if kind == b"blob" and mode != b"120000" else ""
 
 
 def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:

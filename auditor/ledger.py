@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import cast
 
@@ -83,6 +84,48 @@ def custody(
             owner[sha] = change
             stack.extend(graph[sha])
     return owner
+
+
+def history_gaps(
+    branch: str,
+    chain: Sequence[CommitSha],
+    parents: Mapping[CommitSha, tuple[CommitSha, ...]],
+    boundary: AbstractSet[str] = frozenset(),
+) -> tuple[str, ...]:
+    """Why a branch's ledger does not hold together by the commit objects' own parents.
+
+    ``parents`` maps every commit of the branch's custody to the parents its object names;
+    ``boundary`` are a shallow clone's boundary commits (whose parents are known to be missing).
+    Every parent must be in the custody, and each change of ``chain`` must be the first parent
+    of the next: history read from a source that overrides parents (a lying commit-graph,
+    grafts, replace refs) breaks one or the other.
+    """
+    unexplained = [
+        (sha, parent)
+        for sha, named in parents.items()
+        if sha not in boundary
+        for parent in named
+        if parent not in parents
+    ]
+    broken = [
+        sha
+        for before, sha in zip([None, *chain], chain, strict=False)
+        if sha not in boundary and parents.get(sha, ())[:1] != ((before,) if before else ())
+    ]
+    gaps = []
+    if unexplained:
+        shown = ", ".join(f"{sha[:12]} → {parent[:12]}" for sha, parent in sorted(unexplained)[:5])
+        gaps.append(
+            f"{branch}: {len(unexplained)} parent(s) named by commit objects are not in the "
+            f"ledger ({shown}): the history was read with commits missing"
+        )
+    if broken:
+        shown = ", ".join(sha[:12] for sha in broken[:5])
+        gaps.append(
+            f"{branch}: {len(broken)} change(s) of the first-parent chain do not follow their "
+            f"commit object's first parent ({shown})"
+        )
+    return tuple(gaps)
 
 
 def read_commits(

@@ -85,6 +85,7 @@ def build_facts(
     *,
     roster: Roster | None,
     repo_path: Path | None,
+    mailmap: str = "",
     request_url: str = "",
     forge_complete: bool = True,
     bots: BotPolicy = DEFAULT_BOTS,
@@ -92,6 +93,7 @@ def build_facts(
     """The review facts of each change, in the order given.
 
     ``requests`` None means no forge data: evidence comes from the commits' trailers.
+    ``mailmap`` is the ``.mailmap`` blob the ledger's identities were resolved by.
     ``request_url`` is a template with ``{number}``, for requests that carry no URL.
     """
     if requests is None:
@@ -112,7 +114,7 @@ def build_facts(
             roster,
             (c for r in requests for c in r.commits),
             bots,
-            mailmap_resolver(repo_path) if repo_path is not None else None,
+            mailmap_resolver(repo_path, mailmap) if repo_path is not None else None,
         ),
         same_content(repo_path, queries),
         request_url,

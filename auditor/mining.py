@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +43,7 @@ class MineResult:
     completeness: Completeness
     branches: tuple[BranchResult, ...] = field(default_factory=tuple)
     remote: str = ""
+    mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
 
 
 def mine(
@@ -59,20 +58,67 @@ def mine(
     """Mine every audited branch of the repository at ``path`` into ``store``."""
     facts = git.inspect(path)
     progress = progress or Progress()
+    names = [BranchName(name) for name in branches] or [facts.default_branch]
+    blob = git.mailmap_blob(facts.path, git.resolve_branch(facts.path, names[0]))
     repo_id = store.upsert_repository(facts)
-    _refresh_identities(store, repo_id, facts, mailmap_resolver(facts.path))
-    resolve = mailmap_resolver(facts.path, known=store.identities(repo_id))
+    _refresh_identities(store, repo_id, blob, mailmap_resolver(facts.path, blob))
+    resolve = mailmap_resolver(facts.path, blob, known=store.identities(repo_id))
+
+    def mine_branch(branch: BranchName, full: bool = False) -> BranchResult:
+        return _mine_branch(
+            store, repo_id, facts.path, branch, resolve, now, jobs or available_cores(), progress,
+            full=full,
+        )  # fmt: skip
+
+    results: list[BranchResult] = []
+    gaps: tuple[str, ...] = ()
     with store.bulk_load():
-        results = [
-            _mine_branch(
-                store, repo_id, facts.path, BranchName(branch), resolve, now,
-                jobs or available_cores(), progress,
+        for name in names:
+            result, branch_gaps = _checked(
+                store, repo_id, facts, mine_branch(name), lambda b: mine_branch(b, full=True)
             )
-            for branch in (branches or [facts.default_branch])
-        ]  # fmt: skip
+            results.append(result)
+            gaps += branch_gaps
+    reasons = facts.completeness.reasons + gaps
+    completeness = Completeness(complete=not reasons, reasons=reasons)
     return MineResult(
-        repo_id, facts.name, facts.path, facts.completeness, tuple(results), facts.remote_url
+        repo_id, facts.name, facts.path, completeness, tuple(results), facts.remote_url, blob
     )
+
+
+def _checked(
+    store: Store,
+    repo_id: int,
+    facts: git.RepoFacts,
+    result: BranchResult,
+    remine: Callable[[BranchName], BranchResult],
+) -> tuple[BranchResult, tuple[str, ...]]:
+    """The branch as mined, and why its history does not hold together by the commit objects.
+
+    Checked once per tip (reading every commit's parents costs about half a second per 20,000
+    commits), and at every mine of a shallow clone (deepened, it holds more history at the
+    same tip). A stored ledger that fails (e.g. mined by an earlier walk that trusted a lying
+    cache) is read again in full with ``remine`` before it is reported.
+    """
+    branch = result.branch
+    if store.history_checked(repo_id, branch):
+        return result, ()
+    gaps = _ledger_gaps(store, repo_id, branch, facts)
+    if gaps:
+        result = remine(branch)
+        gaps = _ledger_gaps(store, repo_id, branch, facts)
+    if facts.commit_graph:
+        gaps += git.commit_graph_disagreement(facts.path, branch, result.tip)
+    if not gaps and not facts.boundary:
+        with store.transaction():
+            store.mark_history_checked(repo_id, branch)
+    return result, gaps
+
+
+def _ledger_gaps(
+    store: Store, repo_id: int, branch: BranchName, facts: git.RepoFacts
+) -> tuple[str, ...]:
+    return ledger.history_gaps(branch, *store.stored_history(repo_id, branch), facts.boundary)
 
 
 def _mine_branch(
@@ -84,12 +130,21 @@ def _mine_branch(
     now: datetime,
     jobs: int,
     progress: Progress,
+    *,
+    full: bool = False,
 ) -> BranchResult:
+    """Bring one branch up to date; ``full`` walks its whole history again even if it has not
+    moved."""
     tip = git.resolve_branch(path, branch)
     old = store.branch_tip(repo_id, branch)
-    if old == tip:
+    if old == tip and not full:
         return BranchResult(branch, tip, 0, 0, store.chain_length(repo_id, branch))
-    append = old is not None and git.object_exists(path, old) and git.is_ancestor(path, old, tip)
+    append = (
+        not full
+        and old is not None
+        and git.object_exists(path, old)
+        and git.is_ancestor(path, old, tip)
+    )
     graph = ledger.commit_graph(path, tip, old if append else None)
     chain = ledger.chain_in(graph, tip)
     if append and chain and graph[chain[0]][:1] != (old,):
@@ -158,13 +213,17 @@ Table = Literal["commits", "changes"]
 
 
 def mailmap_resolver(
-    path: Path, known: Mapping[tuple[str, str], tuple[str, str]] | None = None
+    path: Path, blob: str, known: Mapping[tuple[str, str], tuple[str, str]] | None = None
 ) -> Resolver:
-    """Name and email resolved through the repository's ``.mailmap`` exactly as git does.
+    """Name and email resolved through the ``.mailmap`` blob ``blob`` exactly as git does ("":
+    no mailmap, identities as written).
 
-    Each identity is resolved once; ``known`` are resolutions by the same mailmap (the store's).
-    The mailmap is read when an identity is first not known (pygit2 takes a tenth of a second
-    to import: an incremental mine of known people never pays it, a full one while git works).
+    Mining uses the ``.mailmap`` committed at the audited branch's tip (:func:`git.mailmap_blob`),
+    never the working tree's or one a git setting names: what the pack says can be re-performed
+    from the repository alone. Each identity is resolved once; ``known`` are resolutions by the
+    same mailmap (the store's). The mailmap is read when an identity is first not known (pygit2
+    takes a tenth of a second to import: an incremental mine of known people never pays it, a
+    full one while git works).
     """
     mailmap: list[Any] = []
     cache: dict[tuple[str, str], tuple[str, str]] = dict(known or {})
@@ -174,43 +233,31 @@ def mailmap_resolver(
         found = cache.get(key)
         if found is None:
             if not mailmap:
-                mailmap.append(_read_mailmap(path))
+                mailmap.append(_read_mailmap(path, blob))
             found = cache[key] = tuple(mailmap[0].resolve(name, email))
         return found
 
     return resolve
 
 
-def _read_mailmap(path: Path) -> Any:
+def _read_mailmap(path: Path, blob: str) -> Any:
     import pygit2  # here, not at the top: it costs a quarter second of start-up
 
+    if not blob:
+        return pygit2.Mailmap()
+    text = git.run(path, "cat-file", "blob", blob)
     try:
-        return pygit2.Mailmap.from_repository(pygit2.Repository(str(path)))
+        return pygit2.Mailmap.from_buffer(text)
     except (pygit2.GitError, ValueError) as exc:
-        raise RepositoryError(f"{path}: cannot read .mailmap: {exc}") from None
+        raise RepositoryError(f"{path}: cannot read .mailmap (blob {blob}): {exc}") from None
 
 
-def _refresh_identities(
-    store: Store, repo_id: int, facts: git.RepoFacts, resolve: Resolver
-) -> None:
-    """Re-resolve stored identities when the repository's mailmap has changed since last time."""
-    digest = _mailmap_digest(facts)
-    if store.mailmap_digest(repo_id) == digest:
+def _refresh_identities(store: Store, repo_id: int, blob: str, resolve: Resolver) -> None:
+    """Re-resolve stored identities when they were resolved by another mailmap than ``blob``."""
+    key = f"blob:{blob}" if blob else "none"
+    if store.mailmap_digest(repo_id) == key:
         return
     resolved = {raw: resolve(*raw) for raw in store.raw_identities(repo_id)}
     with store.transaction():
         store.reresolve_identities(repo_id, resolved)
-        store.set_mailmap_digest(repo_id, digest)
-
-
-def _mailmap_digest(facts: git.RepoFacts) -> str:
-    sources = [facts.path / ".mailmap"]
-    configured = git.run_or_none(facts.path, "config", "--get", "mailmap.file")
-    if configured:
-        sources.append(Path(os.path.expanduser(configured.decode().strip())))
-    digest = hashlib.sha256()
-    for source in sources:
-        digest.update(source.read_bytes() if source.is_file() else b"-")
-    blob = git.run_or_none(facts.path, "rev-parse", "-q", "--verify", "HEAD:.mailmap")
-    digest.update(blob or b"-")
-    return digest.hexdigest()
+        store.set_mailmap_digest(repo_id, key)

@@ -126,6 +126,7 @@ class Commit:
     signature: SignatureKind
     encoding: str
     is_bot: bool
+    notes: tuple[str, ...] = ()  # what of its headers was not recorded as written, and why
 
     @property
     def is_merge(self) -> bool:

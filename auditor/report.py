@@ -36,6 +36,7 @@ class RepositoryScope:
     commit_url: str = ""  # template with {sha}, e.g. https://github.com/acme/infra/commit/{sha}
     request_url: str = ""  # template with {number}
     events: tuple[HistoryEvent, ...] = ()
+    mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def _scope(repo: RepoAssessment) -> RepositoryScope:
         commit_url=commit_url,
         request_url=request_url,
         events=repo.events,
+        mailmap=mined.mailmap,
     )
 
 

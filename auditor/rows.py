@@ -25,13 +25,14 @@ CHANGE_COLUMNS = (
     "change_request", "change_request_url", "approvers", "merged_by", "categories",
     "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
+    "commit_notes",
 )  # fmt: skip
 
 COMMIT_COLUMNS = (
     "repo", "commit", "change_id", "change_commit", "branch", "parents", "authored_at",
     "author_name", "author_email", "committed_at", "committer_name", "committer_email",
     "subject", "signature", "signature_kind", "is_bot", "author_raw_name", "author_raw_email",
-    "committer_raw_name", "committer_raw_email", "trailers",
+    "committer_raw_name", "committer_raw_email", "trailers", "commit_notes",
 )  # fmt: skip
 
 
@@ -62,6 +63,7 @@ def _people(commit: Commit) -> dict[str, Any]:
         "is_bot": commit.is_bot,
         "parents": list(commit.parents),
         "trailers": [f"{t.key}: {t.value}" for t in commit.trailers],
+        "commit_notes": list(commit.notes),
     }
 
 

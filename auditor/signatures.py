@@ -70,8 +70,9 @@ def _import_keys(path: Path, env: dict[str, str]) -> None:
 def _verify(
     repo: Path, commit: Commit, config: list[str], env: dict[str, str], keys: SignerKeys
 ) -> SignatureVerdict:
+    command = ["git", "-C", str(repo), "--no-replace-objects", *config]  # never a replacement
     proc = subprocess.run(
-        ["git", "-C", str(repo), *config, "verify-commit", "--raw", commit.sha],
+        [*command, "verify-commit", "--raw", commit.sha],
         capture_output=True,
         env=env,
         check=False,

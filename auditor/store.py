@@ -33,7 +33,7 @@ from auditor.model import (
 )
 from auditor.schedule.records import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -164,6 +164,13 @@ _MIGRATIONS: dict[int, str] = {
         UNION
         SELECT repo_id, committer_raw_name, committer_raw_email, committer_name, committer_email
         FROM commits;
+    """,
+    # What of a commit object's headers could not be recorded as written (a NUL in a name, a
+    # date or time zone no clock can show), and what was recorded instead. And the tip up to
+    # which a branch's ledger was found whole by its commit objects' parents.
+    7: """
+    ALTER TABLE commits ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE branches ADD COLUMN checked TEXT NOT NULL DEFAULT '';
     """,
 }
 
@@ -313,7 +320,7 @@ class Store:
     def add_commit_rows(self, repo_id: int, rows: Sequence[Sequence[object]]) -> None:
         """Store commits given as :func:`auditor.commits.commit_columns` rows."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)",
+            "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?, ?)",
             ((repo_id, *row) for row in rows),
         )
         people = {(repo_id, *row[4:6], *row[2:4]) for row in rows}
@@ -359,6 +366,40 @@ class Store:
         )
         return {row[0] for row in rows}
 
+    def history_checked(self, repo_id: int, branch: str) -> bool:
+        """Whether the branch's ledger, as it is now, was found whole (``mark_history_checked``)."""
+        row = self.db.execute(
+            "SELECT checked = tip FROM branches WHERE repo_id = ? AND name = ?", (repo_id, branch)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def mark_history_checked(self, repo_id: int, branch: str) -> None:
+        """Record that the branch's ledger holds together at its tip (any update forgets it)."""
+        self.db.execute(
+            "UPDATE branches SET checked = tip WHERE repo_id = ? AND name = ?", (repo_id, branch)
+        )
+
+    def stored_history(
+        self, repo_id: int, branch: str
+    ) -> tuple[list[CommitSha], dict[CommitSha, tuple[CommitSha, ...]]]:
+        """The branch's chain, oldest first, and every commit of its custody with the parents
+        its commit object names."""
+        chain = [
+            CommitSha(row[0])
+            for row in self.db.execute(
+                "SELECT sha FROM chain WHERE repo_id = ? AND branch = ? ORDER BY position",
+                (repo_id, branch),
+            )
+        ]
+        rows = self.db.execute(
+            """SELECT c.sha, c.parents FROM custody cu
+               JOIN commits c ON c.repo_id = cu.repo_id AND c.sha = cu.commit_sha
+               WHERE cu.repo_id = ? AND cu.branch = ?""",
+            (repo_id, branch),
+        )
+        parents = {CommitSha(sha): tuple(CommitSha(p) for p in line.split()) for sha, line in rows}
+        return chain, parents
+
     def update_branch(
         self,
         repo_id: int,
@@ -386,7 +427,7 @@ class Store:
             ((repo_id, branch, commit, change) for commit, change in owners.items()),
         )
         self.db.execute(
-            "INSERT OR REPLACE INTO branches VALUES (?,?,?,?)",
+            "INSERT OR REPLACE INTO branches (repo_id, name, tip, mined_at) VALUES (?,?,?,?)",
             (repo_id, branch, tip, int(mined_at.timestamp())),
         )
 
@@ -614,7 +655,7 @@ _COMMIT_FIELDS = (
     "author_time", "author_offset",
     "committer_name", "committer_email", "committer_raw_name", "committer_raw_email",
     "committer_time", "committer_offset",
-    "subject", "body", "trailers", "signature", "encoding",
+    "subject", "body", "trailers", "signature", "encoding", "notes",
 )  # fmt: skip
 _COMMIT_COLUMNS = ", ".join(f"c.{name}" for name in _COMMIT_FIELDS)
 

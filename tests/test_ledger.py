@@ -218,7 +218,9 @@ def test_known_people_are_resolved_from_the_store_and_new_ones_by_the_mailmap(
         mine(store, repo.path, now=NOW)
         reads: list[Path] = []
         real = mining._read_mailmap
-        monkeypatch.setattr(mining, "_read_mailmap", lambda path: reads.append(path) or real(path))
+        monkeypatch.setattr(
+            mining, "_read_mailmap", lambda path, blob: reads.append(path) or real(path, blob)
+        )
         second = repo.commit("two", {"a": "2\n"}, author=("bobby", "bob@home.example"))
         mine(store, repo.path, now=NOW)
         assert reads == []  # everyone already known: the mailmap is not read

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from gitrepo import GitRepo
 
 from auditor.commits import DEFAULT_BOTS, request_ref
+from auditor.git import mailmap_blob
 from auditor.ledger import commit_graph, custody, first_parent_chain, read_commits
 from auditor.linking import build_facts
 from auditor.model import (
@@ -159,6 +160,7 @@ def facts(
         requests,
         roster=None,
         repo_path=repo.path,
+        mailmap=mailmap_blob(repo.path, "HEAD"),
         request_url=request_url,
         forge_complete=forge_complete,
     )

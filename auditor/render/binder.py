@@ -16,6 +16,7 @@ from auditor.render.views import (
     ReportView,
     RepositoryView,
     WaiverView,
+    identities_text,
     period,
 )
 from auditor.report import Report
@@ -36,6 +37,7 @@ class SourceView:
     review_source: str
     changes: int
     complete: bool
+    identities: str
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,7 @@ def binder(
                 review_source=review_source_text(r.review_source),
                 changes=sum(1 for c in report.changes if c.repo == r.name),
                 complete=r.complete,
+                identities=identities_text(r),
             )
             for r in report.repositories
         ),

@@ -202,7 +202,10 @@ class ChangeViews:
                 )
                 for c in facts.commits
             ),
-            notes=facts.notes,
+            notes=(
+                *facts.notes,
+                *(f"commit {c.sha[:12]}: {note}" for c in facts.commits for note in c.notes),
+            ),
             unresolved=facts.unresolved,
         )
 

@@ -110,6 +110,15 @@ class RepositoryView:
     complete: bool
     incomplete_reasons: tuple[str, ...]
     events: tuple[str, ...]
+    identities: str  # which .mailmap resolved the identities (see identities_text)
+
+
+def identities_text(scope: RepositoryScope) -> str:
+    """Which ``.mailmap`` the repository's identities were resolved by."""
+    at = scope.branches[0].name if scope.branches else "the audited branch"
+    if not scope.mailmap:
+        return f"identities as written: no .mailmap committed at {at}"
+    return f"identities by the .mailmap committed at {at} (blob {scope.mailmap[:12]})"
 
 
 def parameter_text(value: object) -> str:
@@ -362,6 +371,7 @@ class ReportView:
                 complete=r.complete,
                 incomplete_reasons=r.incomplete_reasons,
                 events=_event_text(r),
+                identities=identities_text(r),
             )
             for r in self.report.repositories
         )
