@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
 from auditor.mining import MineResult, Progress, mine
-from auditor.model import Change
+from auditor.model import Change, Commit, CommitSha
 from auditor.period import Period
 from auditor.rows import change_row, commit_row, resource_rows
 from auditor.store import Store
@@ -57,6 +58,23 @@ def period_changes(store: Store, mined: MineResult, options: LedgerOptions) -> l
             mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
         )
     ]
+
+
+def brought_in_commits(
+    store: Store, mined: MineResult, ledger: LedgerOptions
+) -> dict[CommitSha, Sequence[Commit]]:
+    """The commits each change of the period brought in, in chain order, by change."""
+    grouped: dict[CommitSha, list[Commit]] = defaultdict(list)
+    for branch in mined.branches:
+        for commit, link in store.custody_commits_in_period(
+            mined.repo_id,
+            branch.branch,
+            since=ledger.period.since,
+            until=ledger.period.until,
+            bots=ledger.bots,
+        ):
+            grouped[link.change].append(commit)
+    return dict(grouped)
 
 
 def analyse_changes(
