@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
-from auditor.mining import MineResult, Progress, mine
+from auditor.contributors import contributions
+from auditor.mining import MineResult, Progress, mailmap_resolver, mine
 from auditor.model import Change, Commit, CommitSha
 from auditor.period import Period
 from auditor.rows import change_row, commit_row, resource_rows
@@ -101,9 +102,14 @@ def _analysed(
 def change_rows(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
-    """One row per change of the period, per audited branch, oldest first, with categories."""
+    """One row per change of the period, per audited branch, oldest first, with categories
+    and contributors."""
+    brought_in = brought_in_commits(store, mined, options)
+    resolve = mailmap_resolver(mined.path, mined.mailmap)
     for change, analysis in _analysed(store, mined, options):
-        yield change_row(mined.name, change, analysis)
+        written = contributions(brought_in.get(change.sha, ()), change.commit, resolve)
+        contributors = [c.identity for c in written]
+        yield change_row(mined.name, change, analysis, contributors, options.bots)
 
 
 def resource_rows_of(

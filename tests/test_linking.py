@@ -439,6 +439,6 @@ def test_whoever_opened_the_request_is_part_of_the_change(repo: GitRepo) -> None
 
     found = facts(repo, [request])[merge]
 
-    assert keys(found.authors) == ["login:carol", "login:erin"]
+    assert keys(found.authors) == ["login:carol"]  # who wrote it; erin only opened it
     assert [a.independent for a in found.approvals] == [False]
     assert found.request_messages == ((head, "Add VPC"),)
