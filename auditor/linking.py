@@ -255,7 +255,6 @@ class _Facts:
             authors=involved.authors,
             committers=involved.committers,
             merged_by=merged_by,
-            merged_at=change.landed_at if merged_by else None,
             contributors=involved.contributors,
             commits=commits,
             unresolved=involved.unresolved,
