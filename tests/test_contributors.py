@@ -24,6 +24,9 @@ from gitrepo import BASE_TIME, GitRepo
 from pypdf import PdfReader
 
 from auditor.cli import run
+from auditor.commits import DEFAULT_BOTS
+from auditor.contributors import contributions, display, merger
+from auditor.ledger import read_commits
 
 ALICE = ("Alice Admin", "alice@example.com")
 BOB = ("Bob Builder", "bob@example.com")
@@ -237,3 +240,31 @@ def test_the_pdf_sample_names_the_contributors_and_the_merger(audit: Audit) -> N
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     assert f"contributors {who(CAROL)}, merged by {who(DAVE)}" in text
     assert f"contributors {who(BOB)}; {who(ERIN)}" in text
+
+
+def _commits(repo: GitRepo, *shas: str) -> list[Any]:
+    return list(read_commits(repo.path, list(shas), lambda n, e: (n, e), DEFAULT_BOTS))
+
+
+def test_a_merge_that_brought_in_nothing_else_is_written_by_its_author(repo: GitRepo) -> None:
+    old = repo.commit("init", {"a": "1\n"})
+    repo.commit("on main", {"b": "1\n"})
+    env = {"GIT_AUTHOR_NAME": CAROL[0], "GIT_AUTHOR_EMAIL": CAROL[1]}
+    # A merge whose second parent is already on main: it brings in no other commit.
+    merge = repo.git("commit-tree", "HEAD^{tree}", "-p", "HEAD", "-p", old, "-m", "Merge", env=env)
+    (commit,) = _commits(repo, merge)
+    assert [display(c.identity) for c in contributions([commit], commit)] == [who(CAROL)]
+    assert merger(commit) == commit.author.identity
+
+
+def test_co_authors_without_an_email_and_the_forge_identity(repo: GitRepo) -> None:
+    sha = repo.commit(
+        "Edit on the web\n\nCo-authored-by: magreenbaum <magreenbaum>\n"
+        "Co-authored-by: GitHub <noreply@github.com>\nCo-authored-by: Bob Builder\n",
+        author=ALICE,
+        committer=WEB_FLOW,
+    )
+    (commit,) = _commits(repo, sha)
+    found = [display(c.identity) for c in contributions([commit], commit)]
+    assert found == [who(ALICE), "magreenbaum <magreenbaum>", "Bob Builder"]
+    assert merger(commit) is None  # not a merge: git records no merger

@@ -288,6 +288,7 @@ def test_bot_author_with_human_approval(repo: GitRepo) -> None:
 
     assert found.is_bot_change
     assert [(a.reviewer.is_bot, a.independent) for a in found.approvals] == [(False, True)]
+    assert [(c.name, c.email) for c in found.contributors] == [bot]  # not Dave, who merged
 
 
 def test_request_merged_inside_another_counts_its_authors(repo: GitRepo) -> None:
