@@ -295,9 +295,11 @@ def involvement(
         if not person.known:
             unresolved[f"{role}: {identity.name} <{identity.email}>"] = None
 
-    contributors = tuple(contributions)
-    for item in contributors:
+    contributors: list[Identity] = []  # one identity per person: the first seen
+    for item in contributions:
         person = people.identity(item.identity, item.when, login=item.login)
+        if person.key not in authors:
+            contributors.append(item.identity)
         add("author", authors, item.identity, person)
     for commit in commits:
         if commit.sha not in skip and commit.sha not in forge_committed:
@@ -308,7 +310,7 @@ def involvement(
         person = people.identity(committer, rc.committed_at, login=rc.committer_login)
         add("committer", committers, committer, person)
     return Involvement(
-        tuple(c.identity for c in contributors),
+        tuple(contributors),
         tuple(authors.values()),
         tuple(committers.values()),
         tuple(unresolved),

@@ -292,7 +292,8 @@ class ChangeFacts:
     merged_by: Person | None = None
     merged_at: datetime | None = None
     # The authors and co-authors of the commits the change brought in, merges aside (a merge
-    # commit's author merged), as .mailmap resolves them (see auditor/contributors.py).
+    # commit's author merged), as .mailmap resolves them, each person once (their first
+    # identity seen; see auditor/contributors.py).
     contributors: tuple[Identity, ...] = ()
     categories: frozenset[str] = frozenset()
     environments: frozenset[str] = frozenset()
