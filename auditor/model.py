@@ -248,7 +248,8 @@ class Approval:
     independent: bool  # not an author or committer of the change's commits
     source: ReviewEvidence = ReviewEvidence.FORGE
     # A trailer approval: its key as written, and who committed the commit carrying it (it is
-    # independent only when that is not a contributor: a review system or maintainer applied it).
+    # independent only when that is not a contributor: a review system or maintainer applied it;
+    # None when the forge committed it, for a merger Git does not record).
     trailer: str = ""
     applied_by: Person | None = None
 

@@ -114,7 +114,8 @@ def build(repo: GitRepo) -> dict[str, str]:
     _pull(repo, 14, BOB, "queue")
     _pull(repo, 15, ERIN, "batch")
     shas["squash"] = repo.commit(
-        "Open the API port (#16)\n\n* open it\n\nCo-authored-by: erin <erin@old.example>\n",
+        "Open the API port (#16)\n\n* open it\n\n"
+        f"Reviewed-by: {who(CAROL)}\nCo-authored-by: erin <erin@old.example>\n",
         {"network/api.tf": SG.format(name="api")},
         author=BOB,
         committer=WEB_FLOW,
@@ -223,6 +224,15 @@ def test_an_authors_own_trailer_is_no_milder_than_no_trailer(audit: Audit) -> No
     assert "the Reviewed-by trailer naming Bob Builder <bob@example.com>" in reason
     assert "was committed by Alice Admin <alice@example.com>, a contributor" in reason
     assert "attested in the commit message" in reason
+
+
+def test_a_trailer_in_a_commit_the_forge_made_does_not_count(audit: Audit) -> None:
+    found = audit.finding("CHG-02", "squash")
+    assert found["status"] == "unknown"
+    assert (
+        f"the Reviewed-by trailer naming {who(CAROL)} was committed by the forge for a merger "
+        "not recorded"
+    ) in found["reason"]
 
 
 def test_a_trailer_another_committer_applied_counts(audit: Audit) -> None:

@@ -97,7 +97,9 @@ def uncounted_trailers(facts: ChangeFacts) -> str:
     reasons = []
     for item in facts.approvals:
         named = f"the {item.trailer} trailer naming {item.reviewer.display}"
-        if item.applied_by is not None and item.applied_by.key in contributors:
+        if item.applied_by is None:
+            reasons.append(f"{named} was committed by the forge for a merger not recorded")
+        elif item.applied_by.key in contributors:
             reasons.append(f"{named} was committed by {item.applied_by.display}, a contributor")
         else:
             reasons.append(f"{named} names someone who wrote or committed the change")

@@ -8,7 +8,8 @@ rather than the commit time, which would be a guess.
 A trailer is the word of whoever wrote the message. It attests an independent approval only
 when someone other than the change's contributors committed it (a review system, or the
 maintainer who applied the patch): Alice pushing her own commit with ``Reviewed-by: Bob``
-attests nothing Bob did.
+attests nothing Bob did. Nor does a commit the forge committed (a squash merge): it was written
+for whoever clicked Merge, whom Git does not record.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from auditor.contributors import contributions, merger
-from auditor.identities import Involvement, People, involvement
+from auditor.identities import Involvement, People, involvement, is_forge_identity
 from auditor.model import Approval, Change, ChangeFacts, Commit, Identity, Person, ReviewEvidence
 
 APPROVAL_KEYS = ("reviewed-by", "approved-by", "acked-by")
@@ -57,7 +58,12 @@ def trailer_facts(
             unresolved=involved.unresolved,
         )
     number = _GERRIT_NUMBER.search(reviewed_on) if reviewed_on else None
-    applied_by = people.identity(commit.committer.identity, commit.committer.when)
+    committer = commit.committer
+    applied_by = (
+        None
+        if is_forge_identity(committer.identity.raw_email)
+        else people.identity(committer.identity, committer.when)
+    )
     approvals = tuple(
         Approval(
             reviewer=person,
@@ -89,10 +95,12 @@ def trailer_facts(
     )
 
 
-def _independent(reviewer: Person, applied_by: Person, involved: Involvement) -> bool:
-    """Neither a contributor nor a committer approved, and no contributor applied the trailer."""
-    contributors = {p.key for p in involved.authors}
-    return reviewer.key not in involved.keys and applied_by.key not in contributors
+def _independent(reviewer: Person, applied_by: Person | None, involved: Involvement) -> bool:
+    """Neither a contributor nor a committer approved, and someone known, not a contributor,
+    applied the trailer (``applied_by`` None: the forge committed it for an unknown merger)."""
+    if applied_by is None or reviewer.key in involved.keys:
+        return False
+    return applied_by.key not in {p.key for p in involved.authors}
 
 
 def _reviewers(commit: Commit, people: People) -> tuple[tuple[str, Person], ...]:
