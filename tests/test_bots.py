@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,10 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy, bot_patterns
+from auditor.config import load_config
+from auditor.errors import DefinitionError
 from auditor.model import Identity
+from auditor.period import Period
 
 # Identities as these tools really write them into commits.
 AUTOMATION = [
@@ -124,3 +128,30 @@ def test_config_bots_add_and_default_bots_false_replaces(
     rows = csv.DictReader(io.StringIO((out / "csv/changes.csv").read_text(encoding="utf-8")))
     found = {row["author_name"]: row["is_bot"] for row in rows}
     assert {name: found[name] for name in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("audit", "expected"),
+    [
+        ('bots = ["^betajobot$"]', (*DEFAULT_BOT_PATTERNS, "^betajobot$")),
+        ('bots = ["^betajobot$"]\ndefault_bots = false', ("^betajobot$",)),
+        ("", DEFAULT_BOT_PATTERNS),
+    ],
+)
+def test_scheduled_runs_use_the_same_bot_list(
+    tmp_path: Path, repo: GitRepo, audit: str, expected: tuple[str, ...]
+) -> None:
+    path = tmp_path / "auditor.toml"
+    path.write_text(f'[audit]\n{audit}\n\n[[repository]]\npath = "{repo.path}"\n', "utf-8")
+    config = load_config(path)
+    options = config.assess_options(
+        config.repositories[0], as_of=datetime(2026, 1, 1, tzinfo=UTC), period=Period()
+    )
+    assert options.ledger.bot_patterns == expected
+
+
+def test_default_bots_must_be_a_boolean(tmp_path: Path) -> None:
+    path = tmp_path / "auditor.toml"
+    path.write_text('[audit]\ndefault_bots = "no"\n\n[[repository]]\npath = "."\n', "utf-8")
+    with pytest.raises(DefinitionError, match=r"audit\.default_bots.*expected true or false"):
+        load_config(path)
