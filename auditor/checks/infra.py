@@ -354,7 +354,7 @@ def drift_signals(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
         integer(1), 50, "the highest share (%) of sensitive changes one person may contribute to"
     ),
     min_changes=Param(integer(1), 5, "below this many sensitive changes the check does not apply"),
-    exclude_bots=Param(boolean, True, "leave out changes authored only by bots"),
+    exclude_bots=Param(boolean, True, "leave out changes whose contributors are all bots"),
 )
 def knowledge_concentration(params: Params, ctx: CheckContext) -> Outcome:
     return concentration(ctx.changes, params)

@@ -83,7 +83,9 @@ def bot_exempt(facts: ChangeFacts, params: Params) -> Outcome | None:
     return None
 
 
-EXEMPT_BOTS = Param(boolean, True, "leave changes authored only by bots to the bot policy")
+EXEMPT_BOTS = Param(
+    boolean, True, "leave changes whose contributors are all bots to the bot policy"
+)
 
 
 @check(
