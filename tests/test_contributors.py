@@ -27,6 +27,7 @@ from auditor.cli import run
 from auditor.commits import DEFAULT_BOTS
 from auditor.contributors import contributions, display, merger
 from auditor.ledger import read_commits
+from auditor.render.json import evidence_bytes, load_evidence
 
 ALICE = ("Alice Admin", "alice@example.com")
 BOB = ("Bob Builder", "bob@example.com")
@@ -278,3 +279,14 @@ def test_co_authors_without_an_email_and_the_forge_identity(repo: GitRepo) -> No
     found = [display(c.identity) for c in contributions([commit], commit)]
     assert found == [who(ALICE), "magreenbaum <magreenbaum>", "Bob Builder"]
     assert merger(commit) is None  # not a merge: git records no merger
+
+
+def test_evidence_reads_back_with_contributors_and_trailer_approvals(audit: Audit) -> None:
+    path = audit.pack / "evidence.json"
+    report = load_evidence(path)
+    applied = [a for c in report.changes for a in c.approvals if a.applied_by is not None]
+    assert {(a.trailer, a.applied_by.display) for a in applied if a.applied_by} == {
+        ("Reviewed-by", who(ALICE)),
+        ("Reviewed-by", who(CAROL)),
+    }
+    assert evidence_bytes(report) == path.read_bytes()
