@@ -103,12 +103,13 @@ def uncounted_trailers(facts: ChangeFacts) -> str:
             reasons.append(f"{named} was committed by {item.applied_by.display}, a contributor")
         else:
             reasons.append(f"{named} names someone who wrote or committed the change")
+    named = f"names #{facts.request_number}; " if facts.request_unconfirmed else ""
     if not reasons:
-        return "no approval trailer in the commit message, and no other review data"
+        return f"{named}no approval trailer in the commit message, and no other review data"
     return (
-        f"no independent approval: {'; '.join(reasons)}; an approval attested in the commit "
-        "message counts only when someone other than the contributors committed it, and no "
-        "other review data confirms a review"
+        f"{named}no independent approval: {'; '.join(reasons)}; an approval attested in the "
+        "commit message counts only when someone other than the contributors committed it, and "
+        "no other review data confirms a review"
     )
 
 
