@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from auditor.analysis import with_analysis
-from auditor.audit import LedgerOptions, analyse_changes, mine_all, period_changes
+from auditor.audit import (
+    LedgerOptions,
+    analyse_changes,
+    brought_in_commits,
+    mine_all,
+    period_changes,
+)
 from auditor.catalog import Overrides, load_catalog
 from auditor.collect import ForgeOptions, ReviewData, collect
 from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
-from auditor.model import ChangeFacts, Commit, CommitSha, HistoryEvent, ReviewEvidence, Waiver
+from auditor.model import ChangeFacts, HistoryEvent, ReviewEvidence, Waiver
 from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
 from auditor.waivers import load_waivers
@@ -122,7 +127,7 @@ def assess_repository(
     ledger = options.ledger
     changes = period_changes(store, mined, ledger)
     analyses = analyse_changes(store, mined, changes, ledger)
-    brought_in = _brought_in(store, mined, ledger)
+    brought_in = brought_in_commits(store, mined, ledger)
     reviews, facts = [], []
     for branch in mined.branches:
         review = collect(store, mined.repo_id, mined.remote, branch.branch, options.forge)
@@ -163,19 +168,3 @@ def _with_signatures(
         )
         for f in facts
     ]
-
-
-def _brought_in(
-    store: Store, mined: MineResult, ledger: LedgerOptions
-) -> dict[CommitSha, Sequence[Commit]]:
-    grouped: dict[CommitSha, list[Commit]] = defaultdict(list)
-    for branch in mined.branches:
-        for commit, link in store.custody_commits_in_period(
-            mined.repo_id,
-            branch.branch,
-            since=ledger.period.since,
-            until=ledger.period.until,
-            bots=ledger.bots,
-        ):
-            grouped[link.change].append(commit)
-    return dict(grouped)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
-from auditor.mining import MineResult, Progress, mine
-from auditor.model import Change
+from auditor.contributors import contributions
+from auditor.mining import MineResult, Progress, mailmap_resolver, mine
+from auditor.model import Change, Commit, CommitSha
 from auditor.period import Period
 from auditor.rows import change_row, commit_row, resource_rows
 from auditor.store import Store
@@ -59,6 +61,23 @@ def period_changes(store: Store, mined: MineResult, options: LedgerOptions) -> l
     ]
 
 
+def brought_in_commits(
+    store: Store, mined: MineResult, ledger: LedgerOptions
+) -> dict[CommitSha, Sequence[Commit]]:
+    """The commits each change of the period brought in, in chain order, by change."""
+    grouped: dict[CommitSha, list[Commit]] = defaultdict(list)
+    for branch in mined.branches:
+        for commit, link in store.custody_commits_in_period(
+            mined.repo_id,
+            branch.branch,
+            since=ledger.period.since,
+            until=ledger.period.until,
+            bots=ledger.bots,
+        ):
+            grouped[link.change].append(commit)
+    return dict(grouped)
+
+
 def analyse_changes(
     store: Store, mined: MineResult, changes: Sequence[Change], options: LedgerOptions
 ) -> dict[str, ChangeAnalysis]:
@@ -83,9 +102,14 @@ def _analysed(
 def change_rows(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
-    """One row per change of the period, per audited branch, oldest first, with categories."""
+    """One row per change of the period, per audited branch, oldest first, with categories
+    and contributors."""
+    brought_in = brought_in_commits(store, mined, options)
+    resolve = mailmap_resolver(mined.path, mined.mailmap)
     for change, analysis in _analysed(store, mined, options):
-        yield change_row(mined.name, change, analysis)
+        written = contributions(brought_in.get(change.sha, ()), change.commit, resolve)
+        contributors = [c.identity for c in written]
+        yield change_row(mined.name, change, analysis, contributors, options.bots)
 
 
 def resource_rows_of(

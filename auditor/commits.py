@@ -40,16 +40,33 @@ _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
 _GIT_TRAILER_PREFIXES = ("signed-off-by:", "(cherry picked from commit ")
 
 DEFAULT_BOT_PATTERNS = (
-    r"\[bot\]",
-    r"^renovate\b",
-    r"^dependabot\b",
+    r"\[bot\]",  # GitHub Apps: dependabot[bot], renovate[bot], github-actions[bot], ...
+    r"^renovate\b",  # self-hosted Renovate ("Renovate Bot <bot@renovateapp.com>")
+    r"@renovateapp\.com$",
+    r"^renovate@whitesourcesoftware\.com$",
+    r"^dependabot\b",  # dependabot-preview, and "dependabot <support@dependabot.com>"
+    r"^github[- ]actions?\b",  # "github-actions", and "GitHub Action <action@github.com>"
+    r"^action@github\.com$",
+    r"semantic-release",  # "semantic-release-bot <semantic-release-bot@martynus.net>"
+    r"release-please",
+    r"^changesets?[- ]?bot\b",
     r"argocd-image-updater",
-    r"^flux(cd)?[- ]?bot",
-    r"^github-actions\b",
-    r"^gitlab-bot\b",
-    r"^(ci|build|release|deploy)[-_ ]?bot\b",
     r"image[- ]updater",
+    r"^flux(cd)?[- ]?bot",  # Flux image automation ("fluxcdbot")
+    r"^gitlab-bot\b",
+    r"^(?:project|group)_\d+_bot",  # GitLab project and group access tokens
+    r"^(ci|build|release|deploy)[-_ ]?bot\b",
+    r"^snyk-bot\b",
+    r"(?:^|-)(?:ci|merge)-robot\b",  # Prow's k8s-ci-robot, openshift-merge-robot
 )
+"""What counts as a bot author out of the box: the identities common release, update and CI
+automation commits as. ``--bot-pattern`` and config ``bots`` add to it; ``--no-default-bots``
+and config ``default_bots = false`` leave it out."""
+
+
+def bot_patterns(extra: Sequence[str] = (), *, defaults: bool = True) -> tuple[str, ...]:
+    """The patterns in force: the built-in list (unless ``defaults`` is false), then ``extra``."""
+    return tuple(dict.fromkeys((*(DEFAULT_BOT_PATTERNS if defaults else ()), *extra)))
 
 
 @dataclass(frozen=True)

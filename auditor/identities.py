@@ -13,11 +13,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.commits import DEFAULT_BOTS, BotPolicy, Resolver
 from auditor.errors import DefinitionError
 from auditor.model import Commit, Identity, Person
 from auditor.reviews.interface import AccountType, RequestCommit
+
+if TYPE_CHECKING:
+    from auditor.contributors import Contribution
 
 ROSTER_COLUMNS = ("person", "name", "emails", "logins", "start", "end")
 REQUIRED_COLUMNS = ("person",)
@@ -247,19 +251,25 @@ def is_forge_identity(email: str) -> bool:
 
 @dataclass(frozen=True)
 class Involvement:
-    """The authors and committers of a change, and the identities that map to nobody."""
+    """Who wrote a change (its contributors, and the persons they are), who committed it, who
+    else took part (opened its request), and the identities that map to nobody."""
 
+    contributors: tuple[Identity, ...]
     authors: tuple[Person, ...]
     committers: tuple[Person, ...]
     unresolved: tuple[str, ...]
+    opened_by: Person | None = None
 
     @property
     def keys(self) -> frozenset[str]:
-        return frozenset(p.key for p in (*self.authors, *self.committers))
+        """Everyone whose approval of the change is not independent."""
+        opener = (self.opened_by,) if self.opened_by else ()
+        return frozenset(p.key for p in (*self.authors, *self.committers, *opener))
 
 
 def involvement(
     people: People,
+    contributions: Iterable[Contribution],
     commits: Iterable[Commit],
     request_commits: Iterable[RequestCommit] = (),
     *,
@@ -267,11 +277,12 @@ def involvement(
     forge_committed: Collection[str] = (),
     opened_by: Person | None = None,
 ) -> Involvement:
-    """Who wrote and committed ``commits`` (less those in ``skip``) and ``request_commits``.
+    """The persons behind ``contributions``, and who committed ``commits`` (less those in
+    ``skip``) and ``request_commits``.
 
     The forge's own identity is never a committer: it commits on behalf of the user who acted;
     so are the committers of ``forge_committed`` (commits the forge wrote for the user who
-    merged, such as rebased copies). ``opened_by``, who opened the request, is an author.
+    merged, such as rebased copies). ``opened_by`` is who opened the request.
     """
     authors: dict[str, Person] = {}
     committers: dict[str, Person] = {}
@@ -284,20 +295,24 @@ def involvement(
         if not person.known:
             unresolved[f"{role}: {identity.name} <{identity.email}>"] = None
 
+    contributors: list[Identity] = []  # one identity per person: the first seen
+    for item in contributions:
+        person = people.identity(item.identity, item.when, login=item.login)
+        if person.key not in authors:
+            contributors.append(item.identity)
+        add("author", authors, item.identity, person)
     for commit in commits:
-        if commit.sha in skip:
-            continue
-        a, c = commit.author, commit.committer
-        add("author", authors, a.identity, people.identity(a.identity, a.when, bot=commit.is_bot))
-        if commit.sha not in forge_committed:
+        if commit.sha not in skip and commit.sha not in forge_committed:
+            c = commit.committer
             add("committer", committers, c.identity, people.identity(c.identity, c.when))
     for rc in request_commits:
-        author = people.raw(rc.author_name, rc.author_email)
-        person = people.identity(author, rc.authored_at, login=rc.author_login)
-        add("author", authors, author, person)
         committer = people.raw(rc.committer_name, rc.committer_email)
         person = people.identity(committer, rc.committed_at, login=rc.committer_login)
         add("committer", committers, committer, person)
-    if opened_by is not None:
-        authors.setdefault(opened_by.key, opened_by)
-    return Involvement(tuple(authors.values()), tuple(committers.values()), tuple(unresolved))
+    return Involvement(
+        tuple(contributors),
+        tuple(authors.values()),
+        tuple(committers.values()),
+        tuple(unresolved),
+        opened_by,
+    )

@@ -17,6 +17,13 @@ from pathlib import Path
 
 from auditor.approvals import ContentQuery, approvals, content_queries, same_content
 from auditor.commits import DEFAULT_BOTS, BotPolicy, split_message
+from auditor.contributors import (
+    Contribution,
+    contributions,
+    distinct,
+    merger,
+    message_contributions,
+)
 from auditor.identities import People, Roster, involvement, is_forge_identity
 from auditor.mining import mailmap_resolver
 from auditor.model import (
@@ -96,8 +103,9 @@ def build_facts(
     ``mailmap`` is the ``.mailmap`` blob the ledger's identities were resolved by.
     ``request_url`` is a template with ``{number}``, for requests that carry no URL.
     """
+    resolve = mailmap_resolver(repo_path, mailmap) if repo_path is not None else None
     if requests is None:
-        people = People.build(roster, (), bots)
+        people = People.build(roster, (), bots, resolve)
         return [
             trailer_facts(repo, change, _commits(change, brought_in), people) for change in changes
         ]
@@ -114,7 +122,7 @@ def build_facts(
             roster,
             (c for r in requests for c in r.commits),
             bots,
-            mailmap_resolver(repo_path, mailmap) if repo_path is not None else None,
+            resolve,
         ),
         same_content(repo_path, queries),
         request_url,
@@ -144,13 +152,14 @@ class _Facts:
         if request is None:
             return self._unlinked(change, commits, skip, notes)
         copies = _forge_copies(request, commits)
-        merger = (
+        merged_by = (
             self.people.login(request.merged_by, AccountType.UNKNOWN, request.merged_at)
             if request.merged_by
-            else None
+            else self._commit_merger(change)
         )
         involved = involvement(
             self.people,
+            self._contributions(change, commits, request.commits),
             commits,
             request.commits,
             skip=skip,
@@ -178,8 +187,9 @@ class _Facts:
             committers=involved.committers,
             approvals=counted,
             post_merge_approvals=retro,
-            merged_by=merger,
+            merged_by=merged_by,
             merged_at=request.merged_at,
+            contributors=involved.contributors,
             commits=commits,
             unresolved=involved.unresolved,
             notes=tuple(notes),
@@ -192,15 +202,39 @@ class _Facts:
         )
 
     def _opener(self, request: ChangeRequest) -> Person | None:
-        """The account that opened the request: part of the change, like its authors."""
+        """The account that opened the request: part of the change, never an independent
+        reviewer of it."""
         if request.author_login is None:
             return None
         return self.people.login(request.author_login, request.author_type, request.created_at)
 
+    def _contributions(
+        self, change: Change, commits: Sequence[Commit], listed: Sequence[RequestCommit] = ()
+    ) -> tuple[Contribution, ...]:
+        """Who wrote the change: its commits' authors and co-authors, and those of the commits
+        the forge lists for its request (a squash's originals), merges aside."""
+        resolve = self.people.mailmap
+        found = list(contributions(commits, change.commit, resolve))
+        for rc in listed:
+            if len(rc.parents) < 2:
+                found += message_contributions(
+                    rc.author_name, rc.author_email, rc.authored_at, rc.message, resolve,
+                    rc.author_login,
+                )  # fmt: skip
+        return distinct(found)
+
+    def _commit_merger(self, change: Change) -> Person | None:
+        """The merger the landing commit names (a merge commit's author), as a person."""
+        identity = merger(change.commit)
+        return self.people.identity(identity, change.landed_at) if identity else None
+
     def _unlinked(
         self, change: Change, commits: tuple[Commit, ...], skip: Collection[str], notes: list[str]
     ) -> ChangeFacts:
-        involved = involvement(self.people, commits, skip=skip)
+        involved = involvement(
+            self.people, self._contributions(change, commits), commits, skip=skip
+        )
+        merged_by = self._commit_merger(change)
         named = change.request.number if change.request else None
         evidence = ReviewEvidence.FORGE
         if named is not None and named not in self.index.by_number:
@@ -220,6 +254,8 @@ class _Facts:
             request_url=_url(self.request_url, named) if named is not None else "",
             authors=involved.authors,
             committers=involved.committers,
+            merged_by=merged_by,
+            contributors=involved.contributors,
             commits=commits,
             unresolved=involved.unresolved,
             notes=tuple(notes),

@@ -247,6 +247,11 @@ class Approval:
     covers_merged_content: bool | None  # None: cannot tell
     independent: bool  # not an author or committer of the change's commits
     source: ReviewEvidence = ReviewEvidence.FORGE
+    # A trailer approval: its key as written, and who committed the commit carrying it (it is
+    # independent only when that is not a contributor: a review system or maintainer applied it;
+    # None when the forge committed it, for a merger Git does not record).
+    trailer: str = ""
+    applied_by: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -281,12 +286,16 @@ class ChangeFacts:
     request_title: str = ""
     request_body: str = ""
     labels: tuple[str, ...] = ()
-    authors: tuple[Person, ...] = ()  # of the change and of every commit it brought in
+    authors: tuple[Person, ...] = ()  # the contributors, as persons: who wrote the change
     committers: tuple[Person, ...] = ()
     approvals: tuple[Approval, ...] = ()  # latest state per reviewer at or before the merge
     post_merge_approvals: tuple[Approval, ...] = ()  # given after the merge (retrospective)
     merged_by: Person | None = None
     merged_at: datetime | None = None
+    # The authors and co-authors of the commits the change brought in, merges aside (a merge
+    # commit's author merged), as .mailmap resolves them, each person once (their first
+    # identity seen; see auditor/contributors.py).
+    contributors: tuple[Identity, ...] = ()
     categories: frozenset[str] = frozenset()
     environments: frozenset[str] = frozenset()
     commits: tuple[Commit, ...] = ()  # every commit the change brought in, itself included

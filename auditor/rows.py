@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from auditor.commits import BotPolicy
+from auditor.contributors import display, merger
 from auditor.model import (
     Change,
     ChangeFacts,
     Commit,
     CustodyLink,
     Finding,
+    Identity,
     SignatureKind,
     SignatureStatus,
 )
@@ -22,7 +26,7 @@ CHANGE_COLUMNS = (
     "repo", "change_id", "commit", "branch", "authored_at", "author_name", "author_email",
     "committed_at", "committer_name", "committer_email", "landed_at", "subject",
     "files_changed", "lines_added", "lines_deleted", "signature", "signature_kind",
-    "change_request", "change_request_url", "approvers", "merged_by", "categories",
+    "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
     "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
     "commit_notes",
@@ -74,8 +78,17 @@ RESOURCE_COLUMNS = (
 )  # fmt: skip
 
 
-def change_row(repo: str, change: Change, analysis: ChangeAnalysis | None = None) -> dict[str, Any]:
+def change_row(
+    repo: str,
+    change: Change,
+    analysis: ChangeAnalysis | None = None,
+    contributors: Sequence[Identity] = (),
+    bots: BotPolicy | None = None,
+) -> dict[str, Any]:
+    """The ledger's row of a change; ``is_bot`` when ``bots`` match all its ``contributors``
+    (without them, the landing commit's author)."""
     commit = change.commit
+    found = merger(commit)
     return {
         "repo": repo,
         "change_id": change_id(repo, commit.sha),
@@ -90,7 +103,11 @@ def change_row(repo: str, change: Change, analysis: ChangeAnalysis | None = None
         "change_request": change.request.number if change.request else None,
         "change_request_url": "",
         "approvers": [],
-        "merged_by": "",
+        "merged_by": display(found) if found else "",
+        "contributors": [display(c) for c in contributors],
+        "is_bot": bool(contributors) and all(map(bots.matches, contributors))
+        if bots
+        else commit.is_bot,
         "categories": sorted(analysis.categories) if analysis else [],
         "environments": sorted(analysis.environments) if analysis else [],
         "is_merge": commit.is_merge,
@@ -108,6 +125,8 @@ def facts_row(facts: ChangeFacts) -> dict[str, Any]:
         change_request_url=facts.request_url,
         approvers=[a.reviewer.display for a in facts.approvals],
         merged_by=facts.merged_by.display if facts.merged_by else "",
+        contributors=[display(c) for c in facts.contributors],
+        is_bot=facts.is_bot_change,
         categories=sorted(facts.categories),
         environments=sorted(facts.environments),
         review_evidence=facts.evidence.value,

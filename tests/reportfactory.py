@@ -189,6 +189,7 @@ def _change(rng: random.Random, repo: str, index: int, landed: datetime) -> Chan
         approvals=approvals if number else (),
         merged_by=merger if number else None,
         merged_at=landed if number else None,
+        contributors=(_identity(author),),
         categories=frozenset(rng.sample(CATEGORIES, rng.randint(1, 2))),
         environments=frozenset({rng.choice(("prod", "staging"))}),
         commits=(commit,),

@@ -265,7 +265,7 @@ def test_no_self_merge() -> None:
     assert status("no-self-merge", facts(merged_by="bob")) is Status.PASS
     alone = run("no-self-merge", facts(merged_by="bob", approvals=()))
     assert alone.status is Status.FAIL
-    assert alone.reason == "request #42 merged by its author bob with no independent approval"
+    assert alone.reason == "request #42 merged by its contributor bob with no independent approval"
     assert status("no-self-merge", facts(merged_by=None)) is Status.UNKNOWN
     assert status("no-self-merge", facts(evidence=ReviewEvidence.NONE)) is Status.UNKNOWN
     assert status("no-self-merge", facts(request=None)) is Status.NOT_APPLICABLE

@@ -274,7 +274,7 @@ def test_concentration_fails_above_the_share_and_lists_single_person_areas() -> 
     outcome = concentration(changes, params)
     assert outcome.status is Status.FAIL
     assert outcome.reason == (
-        "alice authored 4 of 5 sensitive changes (80%, above 50%); "
+        "alice contributed to 4 of 5 sensitive changes (80%, above 50%); "
         "areas changed by one person only: policy (bob)"
     )
     spread = changes[:2] + [facts(authors=(f"login:p{i}",)) for i in range(3)]
@@ -298,5 +298,5 @@ def test_concentration_as_a_repository_check_sees_the_period() -> None:
     evaluation = evaluate([control], {"acme/infra": changes}, {}, as_of=T0)
     [finding] = evaluation.findings
     assert finding.status is Status.FAIL
-    assert finding.reason.startswith("alice authored 6 of 6 sensitive changes (100%")
+    assert finding.reason.startswith("alice contributed to 6 of 6 sensitive changes (100%")
     assert isinstance(CHECKS["knowledge-concentration"], RepositoryCheck)

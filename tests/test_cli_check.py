@@ -79,7 +79,9 @@ def test_pass_fail_and_waived_findings(
     assert status_of(rows, "CHG-01", change["direct"])["status"] == "fail"
     waived = status_of(rows, "CHG-04", change["#3"])
     assert (waived["status"], waived["waiver_id"]) == ("waived", "W-7")
-    assert waived["reason"] == "request #3 merged by its author erin with no independent approval"
+    assert waived["reason"] == (
+        "request #3 merged by its contributor erin with no independent approval"
+    )
     assert status_of(rows, "CHG-04", change["direct"])["status"] == "not_applicable"
     assert change["root"] not in {r["commit"] for r in rows}, "the period leaves the root out"
 

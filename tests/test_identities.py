@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor.contributors import contributions
 from auditor.errors import DefinitionError
 from auditor.identities import People, Roster, involvement
 from auditor.model import Commit, CommitSha, Identity, SignatureKind, Stamp
@@ -116,9 +117,8 @@ def test_github_noreply_email_names_its_login() -> None:
 
 def test_unresolved_identity_is_reported_and_the_forge_committer_ignored() -> None:
     mallory = identity("Mallory", "mallory@example.net")
-    found = involvement(
-        People.build(None), [commit(mallory, identity("GitHub", "noreply@github.com"))]
-    )
+    commits = [commit(mallory, identity("GitHub", "noreply@github.com"))]
+    found = involvement(People.build(None), contributions(commits, commits[0]), commits)
 
     assert [(p.key, p.known) for p in found.authors] == [("email:mallory@example.net", False)]
     assert found.committers == ()

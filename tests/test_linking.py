@@ -288,6 +288,7 @@ def test_bot_author_with_human_approval(repo: GitRepo) -> None:
 
     assert found.is_bot_change
     assert [(a.reviewer.is_bot, a.independent) for a in found.approvals] == [(False, True)]
+    assert [(c.name, c.email) for c in found.contributors] == [bot]  # not Dave, who merged
 
 
 def test_request_merged_inside_another_counts_its_authors(repo: GitRepo) -> None:
@@ -439,6 +440,6 @@ def test_whoever_opened_the_request_is_part_of_the_change(repo: GitRepo) -> None
 
     found = facts(repo, [request])[merge]
 
-    assert keys(found.authors) == ["login:carol", "login:erin"]
+    assert keys(found.authors) == ["login:carol"]  # who wrote it; erin only opened it
     assert [a.independent for a in found.approvals] == [False]
     assert found.request_messages == ((head, "Add VPC"),)

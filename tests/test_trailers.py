@@ -25,6 +25,7 @@ def test_review_trailers_are_approvals_bound_to_the_landed_commit(repo: GitRepo)
         "Open port 443\n\nReviewed-by: Bob Builder <bob@example.com>\n"
         "Acked-by: Alice Admin <alice@example.com>\n",
         {"fw.tf": "443\n"},
+        committer=("Carol Maintainer", "carol@example.com"),
     )
 
     found = facts(repo, sha)
@@ -37,7 +38,25 @@ def test_review_trailers_are_approvals_bound_to_the_landed_commit(repo: GitRepo)
         ("email:bob@example.com", True, True, None, sha, ReviewEvidence.TRAILERS),
         ("email:alice@example.com", False, True, None, sha, ReviewEvidence.TRAILERS),
     ]
+    assert [(a.trailer, a.applied_by and a.applied_by.key) for a in found.approvals] == [
+        ("Reviewed-by", "email:carol@example.com"),
+        ("Acked-by", "email:carol@example.com"),
+    ]
     assert "reviewer: Bob Builder <bob@example.com>" in found.unresolved
+
+
+def test_a_trailer_the_author_committed_herself_is_not_independent(repo: GitRepo) -> None:
+    sha = repo.commit(
+        "Open port 443\n\nReviewed-by: Bob Builder <bob@example.com>\n", {"fw.tf": "443\n"}
+    )
+
+    found = facts(repo, sha)
+
+    assert [(a.reviewer.key, a.independent) for a in found.approvals] == [
+        ("email:bob@example.com", False)
+    ]
+    assert found.approvals[0].applied_by == found.authors[0]
+    assert found.independent_approvals == ()
 
 
 def test_gerrit_trailers_give_the_change_number_and_url(tmp_path: Path, repo: GitRepo) -> None:

@@ -39,8 +39,16 @@ def names(people: Iterable[Person]) -> str:
 
 
 def approval(item: Approval) -> str:
+    if item.source is ReviewEvidence.TRAILERS:
+        return f"{item.reviewer.display} ({attested(item)})"
     text = f"{item.reviewer.display} at {when(item.at)}"
     return f"{text} on head {short(item.commit)}" if item.commit else text
+
+
+def attested(item: Approval) -> str:
+    """Where a trailer approval is written, and who committed it."""
+    by = f", committed by {item.applied_by.display}" if item.applied_by else ""
+    return f"attested by a {item.trailer or 'review'} trailer in the commit message{by}"
 
 
 def approvals(items: Iterable[Approval]) -> str:
@@ -78,7 +86,31 @@ def review_data_missing(facts: ChangeFacts) -> Outcome | None:
                 f"names #{named}, which the review data lacks; its review cannot be confirmed",
             )
         return Outcome(Status.UNKNOWN, "review data for this change is missing or truncated")
+    if facts.evidence is ReviewEvidence.TRAILERS and not facts.independent_approvals:
+        return Outcome(Status.UNKNOWN, uncounted_trailers(facts))
     return None
+
+
+def uncounted_trailers(facts: ChangeFacts) -> str:
+    """Why the trailers of a change attest no independent approval (it has no other data)."""
+    contributors = {p.key for p in facts.authors}
+    reasons = []
+    for item in facts.approvals:
+        named = f"the {item.trailer} trailer naming {item.reviewer.display}"
+        if item.applied_by is None:
+            reasons.append(f"{named} was committed by the forge for a merger not recorded")
+        elif item.applied_by.key in contributors:
+            reasons.append(f"{named} was committed by {item.applied_by.display}, a contributor")
+        else:
+            reasons.append(f"{named} names someone who wrote or committed the change")
+    named = f"names #{facts.request_number}; " if facts.request_unconfirmed else ""
+    if not reasons:
+        return f"{named}no approval trailer in the commit message, and no other review data"
+    return (
+        f"{named}no independent approval: {'; '.join(reasons)}; an approval attested in the "
+        "commit message counts only when someone other than the contributors committed it, and "
+        "no other review data confirms a review"
+    )
 
 
 def change_paths(facts: ChangeFacts) -> tuple[str, ...]:

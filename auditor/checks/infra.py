@@ -351,18 +351,18 @@ def drift_signals(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
     categories=_categories_param(),
     paths=_paths_param(),
     max_share=Param(
-        integer(1), 50, "the highest share (%) of sensitive changes one person may author"
+        integer(1), 50, "the highest share (%) of sensitive changes one person may contribute to"
     ),
     min_changes=Param(integer(1), 5, "below this many sensitive changes the check does not apply"),
-    exclude_bots=Param(boolean, True, "leave out changes authored only by bots"),
+    exclude_bots=Param(boolean, True, "leave out changes whose contributors are all bots"),
 )
 def knowledge_concentration(params: Params, ctx: CheckContext) -> Outcome:
     return concentration(ctx.changes, params)
 
 
 def concentration(changes: Iterable[ChangeFacts], params: Params) -> Outcome:
-    """The share of the sensitive changes authored by the most frequent author, and the areas
-    (categories) only one person changed."""
+    """The share of the sensitive changes the most frequent contributor (author or co-author
+    of their commits) contributed to, and the areas (categories) only one person changed."""
     chosen = [
         f
         for f in changes
@@ -383,11 +383,12 @@ def concentration(changes: Iterable[ChangeFacts], params: Params) -> Outcome:
         for category in facts.categories & set(params["categories"]):
             areas[category].update(authors)
     if not counts:
-        return Outcome(Status.UNKNOWN, "the authors of the sensitive changes are not recorded")
+        return Outcome(Status.UNKNOWN, "the contributors of the sensitive changes are not recorded")
     key, top = min(counts.items(), key=lambda item: (-item[1], item[0]))
     share = 100 * top / len(chosen)
     figure = (
-        f"{people[key].display} authored {top} of {len(chosen)} sensitive changes ({share:.0f}%"
+        f"{people[key].display} contributed to {top} of {len(chosen)} sensitive changes "
+        f"({share:.0f}%"
     )
     single = [
         f"{area} ({people[next(iter(keys))].display})"

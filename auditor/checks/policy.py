@@ -25,7 +25,7 @@ WINDOWS = list_of(
 @check(
     "ticket-linked",
     pattern=Param(regex, r"\b[A-Z][A-Z0-9]+-\d+\b", "regex of a ticket key"),
-    exempt_bots=Param(boolean, True, "changes authored only by bots need no ticket"),
+    exempt_bots=Param(boolean, True, "changes whose contributors are all bots need no ticket"),
 )
 def ticket_linked(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     if params["exempt_bots"] and facts.is_bot_change:

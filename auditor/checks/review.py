@@ -1,8 +1,8 @@
 """Checks on a change's review: independent approvals, their freshness, timing and the merger.
 
-Changes authored only by bots follow the bot policy (``bot-policy``); with ``exempt_bots`` the
-checks here leave them to it. Approvals given after the merge count towards the number of
-approvals; ``approval-before-merge`` alone judges their timing.
+Changes whose contributors are all bots follow the bot policy (``bot-policy``); with
+``exempt_bots`` the checks here leave them to it. Approvals given after the merge count towards
+the number of approvals; ``approval-before-merge`` alone judges their timing.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def bot_exempt(facts: ChangeFacts, params: Params) -> Outcome | None:
     return None
 
 
-EXEMPT_BOTS = Param(boolean, True, "leave changes authored only by bots to the bot policy")
+EXEMPT_BOTS = Param(
+    boolean, True, "leave changes whose contributors are all bots to the bot policy"
+)
 
 
 @check(
@@ -173,18 +175,18 @@ def no_self_merge(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
     if merger is None:
         return Outcome(Status.UNKNOWN, f"the merger of {ev.request(facts)} is not recorded")
     what = ev.request(facts)
-    if merger.key not in {p.key for p in facts.authors}:
-        return Outcome(Status.PASS, f"{what} merged by {merger.display}, not an author")
+    if merger.key not in {p.key for p in facts.authors}:  # the contributors, as persons
+        return Outcome(Status.PASS, f"{what} merged by {merger.display}, not a contributor")
     independent = ev.distinct_reviewers(facts.independent_approvals)
     if independent:
         return Outcome(
             Status.PASS,
-            f"{what} merged by its author {merger.display} after independent "
+            f"{what} merged by its contributor {merger.display} after independent "
             f"approval by {ev.approvals(independent)}",
         )
     return Outcome(
         Status.FAIL,
-        f"{what} merged by its author {merger.display} with no independent approval",
+        f"{what} merged by its contributor {merger.display} with no independent approval",
     )
 
 

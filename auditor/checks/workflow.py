@@ -119,7 +119,7 @@ def emergency_retro_approval(facts: ChangeFacts, params: Params, ctx: CheckConte
     policy=Param(
         choice("human-approval", "auto-merge-allowed"),
         "human-approval",
-        "what a change authored only by bots needs",
+        "what a change whose contributors are all bots needs",
     ),
 )
 def bot_policy(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:

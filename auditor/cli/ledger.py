@@ -99,8 +99,9 @@ def changes(
 ) -> None:
     """Print or write the change ledger of the period.
 
-    With review data (--forge or --reviews-file), change rows carry each change's request, its
-    URL, approvers and merger."""
+    Change rows name each change's contributors (the authors and co-authors of the commits it
+    brought in) and the merger a merge commit names. With review data (--forge or
+    --reviews-file), they carry each change's request, its URL, approvers and merger."""
     from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
     from auditor.collect import ForgeKind
     from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS, facts_row

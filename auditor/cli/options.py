@@ -62,7 +62,14 @@ def ledger_options(f: F) -> F:
                 "bot_patterns",
                 multiple=True,
                 metavar="REGEX",
-                help="Regex for bot authors (repeatable; replaces the built-in list).",
+                help="Regex for bot authors (repeatable; adds to the built-in list).",
+            ),
+            click.option(
+                "--no-default-bots",
+                "no_default_bots",
+                is_flag=True,
+                help="Leave out the built-in bot list: only --bot-pattern (and config bots) "
+                "count as bots.",
             ),
             click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr."),
         ]
@@ -73,7 +80,7 @@ def ledger_options(f: F) -> F:
 
 def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = (), **kw: Any) -> Any:
     from auditor.audit import LedgerOptions
-    from auditor.commits import DEFAULT_BOT_PATTERNS
+    from auditor.commits import bot_patterns
     from auditor.period import Period, as_of
 
     return LedgerOptions(
@@ -83,7 +90,7 @@ def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = ()
         branches=tuple(kw["branches"]),
         period=Period.parse(kw["since"], kw["until"]),
         jobs=kw["jobs"],
-        bot_patterns=tuple(kw["bot_patterns"]) or DEFAULT_BOT_PATTERNS,
+        bot_patterns=bot_patterns(kw["bot_patterns"], defaults=not kw["no_default_bots"]),
         rule_files=tuple(rule_files),
     )
 
@@ -222,8 +229,8 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
             signers=SignerKeys(allowed_signers, gpg_keys),
         )
     entry = _configured_repository(config, repos)
-    if not kw["bot_patterns"]:
-        kw["bot_patterns"] = config.bots
+    kw["bot_patterns"] = (*config.bots, *kw["bot_patterns"])
+    kw["no_default_bots"] = kw["no_default_bots"] or not config.default_bots
     if entry is not None and not kw["branches"]:
         kw["branches"] = entry.branches
     rules = config.rules + (entry.rules if entry else ())

@@ -31,7 +31,8 @@ _PRESENTATION = frozenset(
 )
 # With --from-evidence, the evidence is rendered as recorded: these would change what it says.
 _ASSESSING = (
-    "store", "branches", "since", "until", "as_of", "jobs", "bot_patterns", "forge", "forge_url",
+    "store", "branches", "since", "until", "as_of", "jobs", "bot_patterns",
+    "no_default_bots", "forge", "forge_url",
     "forge_repo", "reviews_file", "frameworks", "controls_dirs", "waivers", "roster", "sample",
     "seed", "organisation", "config_file",
 )  # fmt: skip

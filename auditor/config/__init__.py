@@ -22,7 +22,7 @@ from auditor.audit import LedgerOptions
 from auditor.catalog import Override
 from auditor.clones import display_url
 from auditor.collect import ForgeOptions
-from auditor.commits import DEFAULT_BOT_PATTERNS
+from auditor.commits import bot_patterns
 from auditor.config.tomllines import KeyPath, key_error
 from auditor.errors import DefinitionError, UsageError
 from auditor.model import Severity
@@ -93,7 +93,8 @@ class Config:
     seed: str | None = None
     fail_on: frozenset[Severity] = frozenset(Severity)
     jobs: int | None = None
-    bots: tuple[str, ...] = DEFAULT_BOT_PATTERNS
+    bots: tuple[str, ...] = ()  # added to the built-in bot list
+    default_bots: bool = True  # false: ``bots`` replaces the built-in list
     overrides: Overrides = field(default_factory=dict)
     lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -123,7 +124,7 @@ class Config:
             branches=repository.branches,
             period=period,
             jobs=jobs or self.jobs,
-            bot_patterns=self.bots,
+            bot_patterns=bot_patterns(self.bots, defaults=self.default_bots),
             rule_files=self.rules + repository.rules,
         )
         return AssessOptions(

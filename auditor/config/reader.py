@@ -32,7 +32,7 @@ TOP_KEYS = ("audit", "repository", "overrides")
 AUDIT_KEYS = (
     "organisation", "period", "since", "until", "frameworks", "formats", "output", "store",
     "waivers", "roster", "controls_dirs", "rules", "header_profile", "sample", "seed",
-    "fail_on", "jobs", "bots", "allowed_signers", "gpg_keys",
+    "fail_on", "jobs", "bots", "default_bots", "allowed_signers", "gpg_keys",
 )  # fmt: skip
 REPOSITORY_KEYS = (
     "path", "url", "name", "branches", "forge", "forge_url", "forge_repo", "reviews_file",
@@ -85,6 +85,7 @@ class Reader:
             fail_on=self.fail_on(audit),
             jobs=self.get(audit, ("audit", "jobs"), _integer(1, 256), None),
             bots=self.get(audit, ("audit", "bots"), _list(_regex), base.bots),
+            default_bots=self.get(audit, ("audit", "default_bots"), _boolean, True),
         )
         catalog = load_catalog(config.controls_dirs)
         repos = data.get("repository")
@@ -301,6 +302,12 @@ def _describe(value: Any) -> str:
 def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(f"expected a string, got {_describe(value)}")
+    return value
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {_describe(value)}")
     return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.contributors import display
 from auditor.model import ChangeFacts, FileChange, Finding, Person
 from auditor.render.text import visible, when
 from auditor.render.views import (
@@ -79,7 +80,7 @@ class ChangeView:
     request: Link
     request_note: str
     request_title: str
-    authors: tuple[str, ...]
+    contributors: tuple[str, ...]  # "Name <email>", as changes.csv spells them
     committers: tuple[str, ...]
     approvers: tuple[str, ...]
     merged_by: str
@@ -116,9 +117,10 @@ def _file(change: FileChange) -> FileView:
 
 def _timeline(facts: ChangeFacts) -> tuple[TimelineEvent, ...]:
     commit = facts.change.commit
+    what = "merge commit " if commit.is_merge else ""  # its author merged; others wrote
     events = [
-        (commit.author.when, "authored", commit.author.identity.name),
-        (commit.committer.when, "committed", commit.committer.identity.name),
+        (commit.author.when, f"{what}authored", commit.author.identity.name),
+        (commit.committer.when, f"{what}committed", commit.committer.identity.name),
     ]
     for approval in facts.approvals:
         if approval.at is not None:
@@ -157,7 +159,7 @@ class ChangeViews:
             request=request_link(scope, facts.request_number, facts.request_url),
             request_note=request_note(facts),
             request_title=facts.request_title,
-            authors=_names(facts.authors) or (commit.author.identity.name,),
+            contributors=tuple(map(display, facts.contributors)),
             committers=_names(facts.committers) or (commit.committer.identity.name,),
             approvers=tuple(a.reviewer.display for a in facts.approvals),
             merged_by=facts.merged_by.display if facts.merged_by else "",
@@ -213,12 +215,11 @@ class ChangeViews:
         """One row of the HTML changes table (made visible here: the browser shows it as text)."""
         findings = self._findings(facts)
         commit = facts.change.commit
-        author = facts.authors[0].display if facts.authors else commit.author.identity.name
         return {
             "id": visible(facts.change_id),
             "repo": visible(facts.repo),
             "at": when(facts.change.landed_at),
-            "author": visible(author),
+            "author": visible("; ".join(c.name for c in facts.contributors)),
             "subject": visible(commit.subject),
             "req": facts.request_number,
             "cats": [visible(c) for c in sorted(facts.categories)],
