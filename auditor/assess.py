@@ -21,6 +21,7 @@ from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
 from auditor.model import ChangeFacts, HistoryEvent, ReviewEvidence, Waiver
+from auditor.period import Period
 from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
 from auditor.waivers import load_waivers
@@ -88,6 +89,25 @@ class Assessment:
     @property
     def complete(self) -> bool:
         return all(r.complete for r in self.repositories)
+
+
+def empty_populations(assessment: Assessment, period: Period) -> tuple[str, ...]:
+    """What a run must say, on stderr and in the pack, when nothing landed in the period: an
+    empty population passes nothing, it only has nothing to test (a mis-set period or branch
+    would otherwise look healthy)."""
+    repos = assessment.repositories
+    during = f"during {period.label()}"
+    if repos and not any(r.facts for r in repos):
+        return (
+            f"the population is empty: no change landed on an audited branch {during}, so no"
+            " control tested anything; check the period and the branches",
+        )
+    return tuple(
+        f"{r.mined.name}: the population is empty: no change landed on"
+        f" {', '.join(b.branch for b in r.mined.branches)} {during}"
+        for r in repos
+        if not r.facts
+    )
 
 
 def assess(store: Store, options: AssessOptions, progress: Progress | None = None) -> Assessment:

@@ -71,6 +71,7 @@ class Report:
     schema_version: int = REPORT_SCHEMA_VERSION
     notes: tuple[str, ...] = field(default_factory=tuple)
     roster: bool = False  # identities were checked against a roster of the organisation's people
+    empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
 
     @property
     def complete(self) -> bool:

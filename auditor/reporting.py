@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auditor import __version__
-from auditor.assess import Assessment, RepoAssessment
+from auditor.assess import Assessment, RepoAssessment, empty_populations
 from auditor.catalog import FRAMEWORKS
 from auditor.collect import ReviewData
 from auditor.errors import UsageError
@@ -63,6 +63,7 @@ def build_report(
         unmatched_waivers=evaluation.unmatched_waivers,
         expired_waivers=evaluation.expired_waivers,
         roster=assessment.roster,
+        empty_populations=empty_populations(assessment, period),
     )
 
 

@@ -73,6 +73,7 @@ class BinderView:
     toc: tuple[TocEntry, ...]
     summary_text: str
     population_text: str
+    empty_populations: tuple[str, ...]
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -223,6 +224,7 @@ def binder(
         toc=_toc(controls, report),
         summary_text=_summary(report),
         population_text=_population(report),
+        empty_populations=report.empty_populations,
         method_text=METHOD,
         sources=tuple(
             SourceView(
