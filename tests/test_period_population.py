@@ -285,3 +285,21 @@ def test_the_ledger_lists_the_rewritten_change_with_its_first_detection_time(
         pushed.dropped: DETECTED_AT,  # the first rewrite found it; the second does not move it
         pushed.replacement: later,
     }
+
+
+def test_the_resource_ledger_keeps_whole_values(repo: GitRepo, tmp_path: Path) -> None:
+    long = "allow " + " ".join(f"10.0.{i}.0/24" for i in range(40))  # 560 characters
+    repo.commit("sg", {"sg.tf": SG % "web"})
+    repo.commit("describe", {"sg.tf": SG.replace("}", f'  description = "{long}"\n}}') % "web"})
+    listed = auditor(
+        "changes", repo.path, "--store", tmp_path / "s", "--level", "resource",
+        "--format", "csv", "--as-of", AS_OF,
+    )  # fmt: skip
+    assert listed.code == ExitCode.OK
+    [row] = [
+        r
+        for r in csv.DictReader(io.StringIO(listed.out))
+        if "description" in r["changed_attributes"]
+    ]
+    assert row["changed_attributes"] == f"description: (absent) → {long}"
+    assert "…" not in listed.out

@@ -63,7 +63,7 @@ class ResourceView:
     address: str
     kind: str
     operation: str
-    attributes: tuple[str, ...]  # "spec.replicas: 3 → 6", shortened values
+    attributes: tuple[str, ...]  # "spec.replicas: 3 → 6", whole values
 
 
 @dataclass(frozen=True)
