@@ -53,9 +53,13 @@ MAX_BLOB = MAX_PARSE_BYTES  # a larger blob is not read: the analysis gets its s
 ANALYSIS_VERSION = "3"  # what an analysis records; a new value re-analyses cached changes
 PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
 _GROUPS_PER_WORKER = 2  # a few groups each, so a worker that finishes early takes another
-NOT_ANALYSED = (
+NOT_ANALYSED_REWRITTEN = (
     "rewritten away from the branch and its file contents are no longer in the repository:"
     " its files are known from the store, what they changed is unknown"
+)
+NOT_ANALYSED_MISSING = (
+    "file contents missing from the repository (incomplete or corrupt; `git fsck --full` lists"
+    " what is missing): what its files changed is unknown"
 )
 
 # One changed file as the workers get it: path, old path, content before and after.
@@ -105,15 +109,15 @@ def analyse(
     """The analysis of each change, from the store where it was done before; ``jobs`` worker
     processes at most for the rest (None: one per core).
 
-    A change rewritten away from its branch whose file contents the repository no longer holds
-    (collected as garbage after the force-push) has no analysis: it is left out, not analysed
-    as if its files were empty."""
+    A change whose file contents the repository does not hold (a change rewritten away from
+    its branch, collected as garbage after the force-push; a corrupt or partial repository)
+    has no analysis: it is left out, not analysed as if its files were empty."""
     cached = store.analyses(repo_id, digest, [c.sha for c in changes])
     result = {sha: decode(data) for sha, data in cached.items()}
     todo = [c for c in changes if c.sha not in result]
     if todo:
         blobs = _read_blobs(repo, _wanted_blobs(todo))
-        todo = [c for c in todo if c.rewritten is None or _readable(c, blobs)]
+        todo = [c for c in todo if _readable(c, blobs)]
     if todo:
         analysed = analyse_many([_work(c, blobs) for c in todo], rules, jobs=jobs)
         with store.transaction():
@@ -249,8 +253,9 @@ def with_analysis(
     out = []
     for item in facts:
         analysis = analyses.get(item.change.sha)
-        if analysis is None:  # rewritten away, its contents gone: the checks say unknown
-            notes = (*item.notes, NOT_ANALYSED)
+        if analysis is None:  # its contents are gone: the checks say unknown
+            why = NOT_ANALYSED_REWRITTEN if item.change.rewritten else NOT_ANALYSED_MISSING
+            notes = (*item.notes, why)
             out.append(replace(item, notes=notes, handles=_handles(item, known)))
             continue
         out.append(

@@ -60,6 +60,22 @@ class RepoAssessment:
             self.mined.completeness.reasons
             + tuple(g for r in self.reviews for g in r.gaps)
             + self._requests_missing()
+            + self._contents_missing()
+        )
+
+    def _contents_missing(self) -> tuple[str, ...]:
+        """Changes on their branch whose file contents the repository lacks (not analysed)."""
+        ids = [
+            f.change_id
+            for f in self.facts
+            if f.change.files and not f.infra_files and f.change.rewritten is None
+        ]
+        if not ids:
+            return ()
+        shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+        return (
+            f"the repository is incomplete or corrupt: the file contents of {len(ids)} change(s)"
+            f" are missing, so what they changed is unknown: {shown}",
         )
 
     def _requests_missing(self) -> tuple[str, ...]:

@@ -103,7 +103,7 @@ def _analysed(
     changes = period_changes(store, mined, options)
     analyses = analyse_changes(store, mined, changes, options)
     for change in changes:
-        yield change, analyses.get(change.sha)  # None: rewritten away, contents gone
+        yield change, analyses.get(change.sha)  # None: its file contents are not in the repo
 
 
 def change_rows(

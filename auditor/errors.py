@@ -39,6 +39,10 @@ class IncompleteEvidenceError(AuditorError):
     exit_code = 4
 
 
+class MissingObjectError(IncompleteEvidenceError):
+    """The repository lacks an object its history needs: it is incomplete or corrupt."""
+
+
 class ForgeError(IncompleteEvidenceError):
     """A forge could not be reached, refused us, or stopped mid-pagination."""
 

@@ -303,3 +303,50 @@ def test_the_resource_ledger_keeps_whole_values(repo: GitRepo, tmp_path: Path) -
     ]
     assert row["changed_attributes"] == f"description: (absent) → {long}"
     assert "…" not in listed.out
+
+
+# -- a repository missing objects ---------------------------------------------------------------
+
+
+def _remove_object(repo: GitRepo, sha: str) -> None:
+    (repo.path / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+
+
+def test_a_missing_commit_says_the_repository_is_incomplete_or_corrupt(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    commits = history(repo)
+    _remove_object(repo, commits[1])
+    result = auditor("mine", repo.path, "--store", tmp_path / "s", "--as-of", AS_OF)
+    assert result.code == ExitCode.INCOMPLETE
+    [line] = result.err.strip().splitlines()
+    assert "the repository is incomplete or corrupt" in line and commits[1] in line
+    assert "no evidence is taken from it" in line and "git fsck --full" in line
+
+
+def test_file_contents_missing_after_mining_are_unknown_and_incomplete(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    commits = history(repo)
+    assert auditor("mine", repo.path, "--store", tmp_path / "s", "--as-of", AS_OF).code == 0
+    _remove_object(repo, repo.git("rev-parse", f"{commits[1]}:sg.tf"))
+    out = tmp_path / "pack"
+    made = auditor(
+        "report", repo.path, "--store", tmp_path / "s", "--as-of", AS_OF, "--out", out,
+        "--format", "csv",
+    )  # fmt: skip
+    assert made.code == ExitCode.INCOMPLETE
+    damaged = f"{repo.path.name}@{commits[1][:12]}"
+    after = f"{repo.path.name}@{commits[2][:12]}"  # the blob is also the next change's before
+    assert "the repository is incomplete or corrupt: the file contents of 2 change(s)" in made.err
+    assert f"{damaged}, {after}" in made.err
+    assert f"{repo.path.name}@{commits[0][:12]}" not in made.err
+    changes = {r["change_id"]: r for r in rows(out / "csv" / "changes.csv")}
+    assert changes[damaged]["categories"] == ""  # unknown, not analysed as an empty file
+    assert changes[damaged]["rewritten"] == ""
+    [sec] = [
+        r
+        for r in rows(out / "csv" / "findings.csv")
+        if r["change_id"] == damaged and r["control_id"] == "SEC-01"
+    ]
+    assert sec["status"] == "unknown"
