@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from auditor.analysis import with_analysis
@@ -20,7 +21,14 @@ from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
-from auditor.model import ChangeFacts, HistoryEvent, ReviewEvidence, Waiver
+from auditor.model import (
+    BranchName,
+    ChangeFacts,
+    CommitSha,
+    HistoryEvent,
+    ReviewEvidence,
+    Waiver,
+)
 from auditor.period import Period
 from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
@@ -42,6 +50,17 @@ class AssessOptions:
 
 
 @dataclass(frozen=True)
+class BranchHead:
+    """A branch at the end of the period (or ``--as-of``, if earlier): the last change that had
+    landed on it by then, and its tip as mined now."""
+
+    branch: BranchName
+    commit: CommitSha | None  # None: nothing had landed by then
+    landed_at: datetime | None
+    tip: CommitSha
+
+
+@dataclass(frozen=True)
 class RepoAssessment:
     """One repository as assessed: what was mined and where its review data came from."""
 
@@ -49,6 +68,7 @@ class RepoAssessment:
     reviews: tuple[ReviewData, ...]
     facts: tuple[ChangeFacts, ...]
     events: tuple[HistoryEvent, ...]
+    heads: tuple[BranchHead, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -186,7 +206,24 @@ def assess_repository(
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
-    return RepoAssessment(mined, tuple(reviews), tuple(facts), events)
+    return RepoAssessment(
+        mined, tuple(reviews), tuple(facts), events, _heads(store, mined, ledger)
+    )
+
+
+def period_end(period: Period, as_of: datetime) -> datetime:
+    """The time the pack describes the branches at: the period's end, or ``as_of`` if earlier."""
+    return period.until if period.until is not None and period.until < as_of else as_of
+
+
+def _heads(store: Store, mined: MineResult, ledger: LedgerOptions) -> tuple[BranchHead, ...]:
+    end = period_end(ledger.period, ledger.as_of)
+    heads = []
+    for branch in mined.branches:
+        found = store.head_at(mined.repo_id, branch.branch, end)
+        commit, landed = found if found else (None, None)
+        heads.append(BranchHead(branch.branch, commit, landed, branch.tip))
+    return tuple(heads)
 
 
 def _with_signatures(

@@ -710,6 +710,29 @@ class Store:
             commit = commit_from_columns(row[:-1], bots)
             yield commit, CustodyLink(commit=commit.sha, change=CommitSha(row[-1]))
 
+    def head_at(
+        self, repo_id: int, branch: str, when: datetime
+    ) -> tuple[CommitSha, datetime] | None:
+        """The last change that had landed on a branch at ``when``, and when it landed: the
+        latest of its chain at or before then, or of those rewritten away after then; None
+        when nothing had landed."""
+        at = int(when.timestamp())
+        found = self.db.execute(
+            """SELECT sha, t FROM (
+                SELECT ch.sha AS sha, c.committer_time AS t, ch.position AS p, 1 AS kept
+                FROM chain ch JOIN commits c ON c.repo_id = ch.repo_id AND c.sha = ch.sha
+                WHERE ch.repo_id = ? AND ch.branch = ? AND c.committer_time <= ?
+                UNION ALL
+                SELECT rw.change_sha, c.committer_time, rw.position, 0
+                FROM rewritten rw JOIN commits c ON c.repo_id = rw.repo_id
+                     AND c.sha = rw.change_sha
+                WHERE rw.repo_id = ? AND rw.branch = ? AND c.committer_time <= ?
+                  AND rw.detected_at > ?
+            ) ORDER BY t DESC, kept DESC, p DESC LIMIT 1""",
+            (repo_id, branch, at, repo_id, branch, at, at),
+        ).fetchone()
+        return (CommitSha(found[0]), _utc(found[1])) if found else None
+
     def custody_commits_in_period(
         self,
         repo_id: int,

@@ -350,3 +350,64 @@ def test_file_contents_missing_after_mining_are_unknown_and_incomplete(
         if r["change_id"] == damaged and r["control_id"] == "SEC-01"
     ]
     assert sec["status"] == "unknown"
+
+
+# -- the head a pack describes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "head", "end"),
+    [
+        (("--as-of", "2025-01-03T12:00:00Z"), 1, "2025-01-03T12:00:00Z"),
+        (("--until", "2025-01-02", "--as-of", AS_OF), 0, "2025-01-02T23:59:59Z"),
+    ],
+    ids=["past-as-of", "period-end"],
+)
+def test_the_cover_shows_the_head_as_of_the_period_end(
+    repo: GitRepo, tmp_path: Path, window: tuple[str, ...], head: int, end: str
+) -> None:
+    commits = history(repo)  # landed 2025-01-02, -03 and -04 at 00:00
+    out = tmp_path / "pack"
+    made = auditor(
+        "report", repo.path, "--store", tmp_path / "s", *window, "--out", out,
+        "--format", "pdf,html,json",
+    )  # fmt: skip
+    assert made.code in (ExitCode.OK, ExitCode.CONTROLS_FAILED)
+    [branch] = json.loads((out / "evidence.json").read_text(encoding="utf-8"))["repositories"][0][
+        "branches"
+    ]
+    assert (branch["head"], branch["tip"]) == (commits[head], commits[2])
+    assert branch["head_at"].startswith(end.removesuffix("Z"))
+    text = pdf_text(out / "report.pdf")
+    cover = text.split("Repositories", 1)[1].split("Contents", 1)[0]
+    landed = f"2025-01-0{head + 2}T00:00:00Z"
+    assert f"the last change at or before {end}, which landed {landed}" in cover
+    squeezed = cover.replace(" ", "")  # the PDF's text breaks long SHAs
+    assert f"main{commits[head]}thelastchange" in squeezed
+    assert f"tipwhenmined:{commits[2]}" in squeezed
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert (
+        f"<code>{commits[head]}</code>" in index and f"tip when mined: <code>{commits[2]}" in index
+    )
+
+
+def test_the_head_is_the_tip_when_the_period_reaches_it(repo: GitRepo, tmp_path: Path) -> None:
+    commits = history(repo)
+    out = tmp_path / "pack"
+    auditor(
+        "report", repo.path, "--store", tmp_path / "s", "--as-of", AS_OF, "--out", out,
+        "--format", "html",
+    )  # fmt: skip
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f"<code>{commits[2]}</code>" in index and "tip when mined" not in index
+
+
+def test_the_head_at_the_period_end_may_be_a_change_rewritten_away_since(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    pushed = force_pushed(repo, tmp_path / "s")  # landed 2025-01-06, rewritten away 2025-02-01
+    _, out = _report(repo, tmp_path, "--until", "2025-01-06")
+    [branch] = json.loads((out / "evidence.json").read_text(encoding="utf-8"))["repositories"][0][
+        "branches"
+    ]
+    assert (branch["head"], branch["tip"]) == (pushed.dropped, pushed.replacement)
