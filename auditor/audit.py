@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,7 +59,14 @@ def period_changes(store: Store, mined: MineResult, options: LedgerOptions) -> l
             found += read(
                 mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
             )
-    return found
+    return [_as_of(change, options.as_of) for change in found]
+
+
+def _as_of(change: Change, as_of: datetime) -> Change:
+    """A change rewritten away only after ``as_of`` was still on its branch then."""
+    if change.rewritten is not None and change.rewritten > as_of:
+        return replace(change, rewritten=None)
+    return change
 
 
 def period_custody(

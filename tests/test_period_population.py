@@ -208,6 +208,9 @@ def test_a_change_force_pushed_away_stays_in_the_population_marked_rewritten(
     [int02] = [r for r in rows(out / "csv" / "findings.csv") if r["control_id"] == "INT-02"]
     assert int02["status"] == "fail" and "history-rewritten on main" in int02["reason"]
     assert "1 commit dropped" in int02["reason"]
+    assert int02["reason"].endswith(
+        f"changes of the period rewritten away (kept in the population): {dropped_id}"
+    )
     on_dropped = [r for r in rows(out / "csv" / "findings.csv") if r["change_id"] == dropped_id]
     assert on_dropped, "the rewritten change is evaluated like any other"
 
@@ -411,3 +414,19 @@ def test_the_head_at_the_period_end_may_be_a_change_rewritten_away_since(
         "branches"
     ]
     assert (branch["head"], branch["tip"]) == (pushed.dropped, pushed.replacement)
+
+
+def test_a_pack_as_of_before_the_rewrite_shows_the_change_on_its_branch(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    pushed = force_pushed(repo, tmp_path / "s")
+    _report(repo, tmp_path)  # the rewrite is detected at DETECTED_AT
+    out = tmp_path / "before"
+    auditor(
+        "report", repo.path, "--store", tmp_path / "s", "--as-of", "2025-01-20T00:00:00Z",
+        "--out", out, "--format", "csv",
+    )  # fmt: skip
+    changes = {r["commit"]: r["rewritten"] for r in rows(out / "csv" / "changes.csv")}
+    assert changes[pushed.dropped] == ""  # it was on the branch as of then
+    [int02] = [r for r in rows(out / "csv" / "findings.csv") if r["control_id"] == "INT-02"]
+    assert int02["status"] == "pass"
