@@ -58,8 +58,8 @@ class Period:
         if self.since is None or self.since <= as_of:
             return None
         return (
-            f"the period starts at {_stamp(self.since)}, after --as-of {_stamp(as_of)}"
-            " (default: now): nothing can have landed in it yet"
+            f"the period starts at {_stamp(self.since)}, after --as-of {_stamp(as_of)}:"
+            " nothing can have landed in it yet"
         )
 
     def require_started(self, as_of: datetime, *, option: str = "--since") -> Period:
