@@ -206,9 +206,7 @@ def assess_repository(
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
-    return RepoAssessment(
-        mined, tuple(reviews), tuple(facts), events, _heads(store, mined, ledger)
-    )
+    return RepoAssessment(mined, tuple(reviews), tuple(facts), events, _heads(store, mined, ledger))
 
 
 def period_end(period: Period, as_of: datetime) -> datetime:

@@ -53,9 +53,7 @@ def build_report(
         since=period.since,
         until=period.until,
         frameworks=frameworks,
-        repositories=tuple(
-            _scope(r, period_end(period, as_of)) for r in assessment.repositories
-        ),
+        repositories=tuple(_scope(r, period_end(period, as_of)) for r in assessment.repositories),
         changes=tuple(f for r in assessment.repositories for f in r.facts),
         findings=evaluation.findings,
         controls=evaluation.results,
@@ -91,9 +89,7 @@ def _branches(repo: RepoAssessment, end: datetime) -> tuple[BranchScope, ...]:
     """Each branch as the period left it: the last change landed by ``end``, and its tip now."""
     if not repo.heads:  # assessed without heads: the tips as mined
         return tuple(BranchScope(b.branch, b.tip, tip=b.tip) for b in repo.mined.branches)
-    return tuple(
-        BranchScope(h.branch, h.commit or "", h.landed_at, h.tip, end) for h in repo.heads
-    )
+    return tuple(BranchScope(h.branch, h.commit or "", h.landed_at, h.tip, end) for h in repo.heads)
 
 
 def _review_source(repo: RepoAssessment) -> str:
