@@ -50,9 +50,17 @@ from auditor.model import Change, ChangeFacts, FileChange
 from auditor.store import Store
 
 MAX_BLOB = MAX_PARSE_BYTES  # a larger blob is not read: the analysis gets its size
-ANALYSIS_VERSION = "2"  # what an analysis records; a new value re-analyses cached changes
+ANALYSIS_VERSION = "3"  # what an analysis records; a new value re-analyses cached changes
 PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
 _GROUPS_PER_WORKER = 2  # a few groups each, so a worker that finishes early takes another
+NOT_ANALYSED_REWRITTEN = (
+    "rewritten away from the branch and its file contents are no longer in the repository:"
+    " its files are known from the store, what they changed is unknown"
+)
+NOT_ANALYSED_MISSING = (
+    "file contents missing from the repository (incomplete or corrupt; `git fsck --full` lists"
+    " what is missing): what its files changed is unknown"
+)
 
 # One changed file as the workers get it: path, old path, content before and after.
 _FileWork = tuple[str, "str | None", Content, Content]
@@ -99,12 +107,18 @@ def analyse(
     jobs: int | None = None,
 ) -> dict[str, ChangeAnalysis]:
     """The analysis of each change, from the store where it was done before; ``jobs`` worker
-    processes at most for the rest (None: one per core)."""
+    processes at most for the rest (None: one per core).
+
+    A change whose file contents the repository does not hold (a change rewritten away from
+    its branch, collected as garbage after the force-push; a corrupt or partial repository)
+    has no analysis: it is left out, not analysed as if its files were empty."""
     cached = store.analyses(repo_id, digest, [c.sha for c in changes])
     result = {sha: decode(data) for sha, data in cached.items()}
     todo = [c for c in changes if c.sha not in result]
     if todo:
         blobs = _read_blobs(repo, _wanted_blobs(todo))
+        todo = [c for c in todo if _readable(c, blobs)]
+    if todo:
         analysed = analyse_many([_work(c, blobs) for c in todo], rules, jobs=jobs)
         with store.transaction():
             store.add_analyses(
@@ -112,6 +126,11 @@ def analyse(
             )
         result.update((c.sha, a) for c, (a, _) in zip(todo, analysed, strict=True))
     return result
+
+
+def _readable(change: Change, blobs: Mapping[str, bytes | int]) -> bool:
+    """Whether every text blob of the change's files was read."""
+    return all(b in blobs for b in _wanted_blobs((change,)))
 
 
 def _text_file(f: FileChange) -> bool:
@@ -233,7 +252,12 @@ def with_analysis(
     known = _roster_handles(roster)
     out = []
     for item in facts:
-        analysis = analyses[item.change.sha]
+        analysis = analyses.get(item.change.sha)
+        if analysis is None:  # its contents are gone: the checks say unknown
+            why = NOT_ANALYSED_REWRITTEN if item.change.rewritten else NOT_ANALYSED_MISSING
+            notes = (*item.notes, why)
+            out.append(replace(item, notes=notes, handles=_handles(item, known)))
+            continue
         out.append(
             replace(
                 item,

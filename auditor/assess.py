@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from auditor.analysis import with_analysis
@@ -20,7 +21,15 @@ from auditor.evaluate import Evaluation, evaluate
 from auditor.identities import Roster
 from auditor.linking import build_facts
 from auditor.mining import MineResult, Progress
-from auditor.model import ChangeFacts, HistoryEvent, ReviewEvidence, Waiver
+from auditor.model import (
+    BranchName,
+    ChangeFacts,
+    CommitSha,
+    HistoryEvent,
+    ReviewEvidence,
+    Waiver,
+)
+from auditor.period import Period
 from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
 from auditor.waivers import load_waivers
@@ -41,6 +50,17 @@ class AssessOptions:
 
 
 @dataclass(frozen=True)
+class BranchHead:
+    """A branch at the end of the period (or ``--as-of``, if earlier): the last change that had
+    landed on it by then, and its tip as mined now."""
+
+    branch: BranchName
+    commit: CommitSha | None  # None: nothing had landed by then
+    landed_at: datetime | None
+    tip: CommitSha
+
+
+@dataclass(frozen=True)
 class RepoAssessment:
     """One repository as assessed: what was mined and where its review data came from."""
 
@@ -48,6 +68,7 @@ class RepoAssessment:
     reviews: tuple[ReviewData, ...]
     facts: tuple[ChangeFacts, ...]
     events: tuple[HistoryEvent, ...]
+    heads: tuple[BranchHead, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -59,6 +80,22 @@ class RepoAssessment:
             self.mined.completeness.reasons
             + tuple(g for r in self.reviews for g in r.gaps)
             + self._requests_missing()
+            + self._contents_missing()
+        )
+
+    def _contents_missing(self) -> tuple[str, ...]:
+        """Changes on their branch whose file contents the repository lacks (not analysed)."""
+        ids = [
+            f.change_id
+            for f in self.facts
+            if f.change.files and not f.infra_files and f.change.rewritten is None
+        ]
+        if not ids:
+            return ()
+        shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+        return (
+            f"the repository is incomplete or corrupt: the file contents of {len(ids)} change(s)"
+            f" are missing, so what they changed is unknown: {shown}",
         )
 
     def _requests_missing(self) -> tuple[str, ...]:
@@ -88,6 +125,25 @@ class Assessment:
     @property
     def complete(self) -> bool:
         return all(r.complete for r in self.repositories)
+
+
+def empty_populations(assessment: Assessment, period: Period) -> tuple[str, ...]:
+    """What a run must say, on stderr and in the pack, when nothing landed in the period: an
+    empty population passes nothing, it only has nothing to test (a mis-set period or branch
+    would otherwise look healthy)."""
+    repos = assessment.repositories
+    during = f"during {period.label()}"
+    if repos and not any(r.facts for r in repos):
+        return (
+            f"the population is empty: no change landed on an audited branch {during}, so no"
+            " control tested anything; check the period and the branches",
+        )
+    return tuple(
+        f"{r.mined.name}: the population is empty: no change landed on"
+        f" {', '.join(b.branch for b in r.mined.branches)} {during}"
+        for r in repos
+        if not r.facts
+    )
 
 
 def assess(store: Store, options: AssessOptions, progress: Progress | None = None) -> Assessment:
@@ -150,7 +206,22 @@ def assess_repository(
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
-    return RepoAssessment(mined, tuple(reviews), tuple(facts), events)
+    return RepoAssessment(mined, tuple(reviews), tuple(facts), events, _heads(store, mined, ledger))
+
+
+def period_end(period: Period, as_of: datetime) -> datetime:
+    """The time the pack describes the branches at: the period's end, or ``as_of`` if earlier."""
+    return period.until if period.until is not None and period.until < as_of else as_of
+
+
+def _heads(store: Store, mined: MineResult, ledger: LedgerOptions) -> tuple[BranchHead, ...]:
+    end = period_end(ledger.period, ledger.as_of)
+    heads = []
+    for branch in mined.branches:
+        found = store.head_at(mined.repo_id, branch.branch, end)
+        commit, landed = found if found else (None, None)
+        heads.append(BranchHead(branch.branch, commit, landed, branch.tip))
+    return tuple(heads)
 
 
 def _with_signatures(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy
 from auditor.contributors import contributions
 from auditor.mining import MineResult, Progress, mailmap_resolver, mine
-from auditor.model import Change, Commit, CommitSha
+from auditor.model import Change, Commit, CommitSha, CustodyLink
 from auditor.period import Period
 from auditor.rows import change_row, commit_row, resource_rows
 from auditor.store import Store
@@ -50,15 +50,36 @@ def mine_all(
 
 
 def period_changes(store: Store, mined: MineResult, options: LedgerOptions) -> list[Change]:
-    """The changes of the period on every audited branch, oldest first per branch."""
+    """The changes of the period on every audited branch, oldest first per branch, then those
+    that landed in the period and were later rewritten away from the branch (marked so)."""
     period = options.period
-    return [
-        change
-        for branch in _branches(mined)
-        for change in store.changes(
-            mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
-        )
-    ]
+    found: list[Change] = []
+    for branch in _branches(mined):
+        for read in (store.changes, store.rewritten_changes):
+            found += read(
+                mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
+            )
+    return [_as_of(change, options.as_of) for change in found]
+
+
+def _as_of(change: Change, as_of: datetime) -> Change:
+    """A change rewritten away only after ``as_of`` was still on its branch then."""
+    if change.rewritten is not None and change.rewritten > as_of:
+        return replace(change, rewritten=None)
+    return change
+
+
+def period_custody(
+    store: Store, mined: MineResult, options: LedgerOptions
+) -> Iterator[tuple[str, Commit, CustodyLink]]:
+    """(branch, commit, link) for every commit a change of :func:`period_changes` brought in."""
+    period = options.period
+    for branch in _branches(mined):
+        for read in (store.custody_commits_in_period, store.rewritten_custody_in_period):
+            for commit, link in read(
+                mined.repo_id, branch, since=period.since, until=period.until, bots=options.bots
+            ):
+                yield branch, commit, link
 
 
 def brought_in_commits(
@@ -66,15 +87,8 @@ def brought_in_commits(
 ) -> dict[CommitSha, Sequence[Commit]]:
     """The commits each change of the period brought in, in chain order, by change."""
     grouped: dict[CommitSha, list[Commit]] = defaultdict(list)
-    for branch in mined.branches:
-        for commit, link in store.custody_commits_in_period(
-            mined.repo_id,
-            branch.branch,
-            since=ledger.period.since,
-            until=ledger.period.until,
-            bots=ledger.bots,
-        ):
-            grouped[link.change].append(commit)
+    for _, commit, link in period_custody(store, mined, ledger):
+        grouped[link.change].append(commit)
     return dict(grouped)
 
 
@@ -92,11 +106,11 @@ def analyse_changes(
 
 def _analysed(
     store: Store, mined: MineResult, options: LedgerOptions
-) -> Iterator[tuple[Change, ChangeAnalysis]]:
+) -> Iterator[tuple[Change, ChangeAnalysis | None]]:
     changes = period_changes(store, mined, options)
     analyses = analyse_changes(store, mined, changes, options)
     for change in changes:
-        yield change, analyses[change.sha]
+        yield change, analyses.get(change.sha)  # None: its file contents are not in the repo
 
 
 def change_rows(
@@ -117,22 +131,16 @@ def resource_rows_of(
 ) -> Iterator[dict[str, Any]]:
     """One row per resource change of the period."""
     for change, analysis in _analysed(store, mined, options):
-        yield from resource_rows(mined.name, change, analysis)
+        if analysis is not None:
+            yield from resource_rows(mined.name, change, analysis)
 
 
 def commit_rows(
     store: Store, mined: MineResult, options: LedgerOptions
 ) -> Iterator[dict[str, Any]]:
     """One row per commit brought in by a change of the period: the chain of custody."""
-    for branch in _branches(mined):
-        for commit, link in store.custody_commits_in_period(
-            mined.repo_id,
-            branch,
-            since=options.period.since,
-            until=options.period.until,
-            bots=options.bots,
-        ):
-            yield commit_row(mined.name, branch, commit, link)
+    for branch, commit, link in period_custody(store, mined, options):
+        yield commit_row(mined.name, branch, commit, link)
 
 
 def _branches(mined: MineResult) -> Sequence[str]:

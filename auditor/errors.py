@@ -22,9 +22,17 @@ class DefinitionError(AuditorError):
 
 
 class RepositoryError(AuditorError):
-    """Not a Git repository, empty repository, missing branch, corrupt object."""
+    """Not a Git repository, empty repository, missing branch (a missing or corrupt object:
+    :class:`MissingObjectError`)."""
 
     exit_code = 2
+
+
+class MissingObjectError(RepositoryError):
+    """The repository lacks an object its history needs: it is incomplete or corrupt, so the
+    evidence is incomplete (exit 4), not a usage error."""
+
+    exit_code = 4
 
 
 class StoreError(AuditorError):

@@ -8,6 +8,7 @@ one place.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
-from auditor.errors import RepositoryError
+from auditor.errors import MissingObjectError, RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness
 
 # Options that make git's output independent of the user's configuration, and make git read
@@ -57,7 +58,7 @@ def run(repo: Path, *args: str, input: bytes | None = None, check: bool = True) 
         _command(repo, args), input=input, capture_output=True, env=git_env(), check=False
     )
     if check and proc.returncode != 0:
-        raise RepositoryError(f"{repo}: git {args[0]} failed: {_first_line(proc.stderr)}")
+        raise _failure(repo, args[0], proc.stderr)
     return proc.stdout
 
 
@@ -94,7 +95,7 @@ def stream(repo: Path, *args: str, stdin_lines: Iterable[str] | None = None) -> 
             feeder.join()
         drain.join()
     if proc.wait() != 0:
-        raise RepositoryError(f"{repo}: git {args[0]} failed: {_first_line(b''.join(stderr))}")
+        raise _failure(repo, args[0], b"".join(stderr))
 
 
 def _feed(proc: subprocess.Popen[bytes], lines: Iterable[str]) -> None:
@@ -105,6 +106,30 @@ def _feed(proc: subprocess.Popen[bytes], lines: Iterable[str]) -> None:
         proc.stdin.close()
     except BrokenPipeError:
         pass
+
+
+# How git says an object it needs is not in the repository (or cannot be inflated).
+_MISSING_OBJECT = re.compile(
+    r"(?i)(?:unable to read|could not read|cannot read \w+ object|bad object|missing \w+|"
+    r"bad tree object|object file \S+ is empty|loose object|packed object)\W+([0-9a-f]{40,64})"
+)
+
+
+def _failure(repo: Path, command: str, stderr: bytes) -> RepositoryError | MissingObjectError:
+    """The error of a failed git command: a missing object says what that means."""
+    found = _MISSING_OBJECT.search(stderr.decode(errors="replace"))
+    if found is not None:
+        return missing_object(repo, found[1])
+    return RepositoryError(f"{repo}: git {command} failed: {_first_line(stderr)}")
+
+
+def missing_object(repo: Path, sha: str, what: str = "object") -> MissingObjectError:
+    """A missing object, said with what it means for the evidence."""
+    return MissingObjectError(
+        f"{repo}: the repository is incomplete or corrupt: {what} {sha} is missing, so its"
+        " history cannot be read in full and no evidence is taken from it; restore it from a"
+        " complete clone (`git fsck --full` lists every missing object)"
+    )
 
 
 def _first_line(stderr: bytes) -> str:

@@ -158,8 +158,7 @@ def _commit_objects(repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, byte
 def _batch_header(repo: Path, header: bytes) -> tuple[str, str, int]:
     parts = header.decode("ascii", errors="replace").split()
     if len(parts) != 3:
-        missing = parts[0] if parts else "?"
-        raise RepositoryError(f"{repo}: object {missing} is missing or corrupt")
+        raise git.missing_object(repo, parts[0] if parts else "?", "commit")
     return parts[0], parts[1], int(parts[2])
 
 

@@ -178,6 +178,8 @@ def _mine_branch(
 
     owners = ledger.custody(chain, graph)
     with store.transaction():
+        if event is not None and event.kind == "history-rewritten":
+            store.keep_rewritten(repo_id, branch, event)  # before the chain is replaced
         store.update_branch(repo_id, branch, tip, chain, owners, append=append, mined_at=now)
         if event is not None:
             store.add_event(repo_id, event)

@@ -160,6 +160,9 @@ class Change:
     files: tuple[FileChange, ...]
     request: RequestRef | None
     branch: BranchName = BranchName("")
+    # when mining found the change rewritten away from the branch (a force-push dropped it
+    # after it landed); None while it is on the branch
+    rewritten: datetime | None = None
 
     @property
     def sha(self) -> CommitSha:

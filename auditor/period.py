@@ -52,6 +52,27 @@ class Period:
 
         return f"{day(self.since, 'beginning')}..{day(self.until, 'now')}"
 
+    def unstarted(self, as_of: datetime) -> str | None:
+        """Why the period cannot be audited at ``as_of``: it starts after it (nothing can
+        have landed in it yet, and every control would read ``not_applicable``); else None."""
+        if self.since is None or self.since <= as_of:
+            return None
+        return (
+            f"the period starts at {_stamp(self.since)}, after --as-of {_stamp(as_of)}:"
+            " nothing can have landed in it yet"
+        )
+
+    def require_started(self, as_of: datetime, *, option: str = "--since") -> Period:
+        """This period, or :class:`UsageError` naming ``option`` when it starts after ``as_of``."""
+        why = self.unstarted(as_of)
+        if why is not None:
+            raise UsageError(f"{option}: {why}")
+        return self
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def as_of(text: str | None) -> datetime:
     """The time written into outputs: ``--as-of`` or now, to the second, in UTC."""

@@ -19,7 +19,10 @@ REPORT_SCHEMA_VERSION = 2  # 2: findings no longer repeat their control's framew
 @dataclass(frozen=True)
 class BranchScope:
     name: str
-    head: str  # the tip commit SHA mined
+    head: str  # the last change landed by the end of the period (or --as-of); "" if none
+    head_landed_at: datetime | None = None
+    tip: str = ""  # the branch's tip as mined, which a past --as-of may not describe
+    head_at: datetime | None = None  # the time ``head`` describes the branch at
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Report:
     schema_version: int = REPORT_SCHEMA_VERSION
     notes: tuple[str, ...] = field(default_factory=tuple)
     roster: bool = False  # identities were checked against a roster of the organisation's people
+    empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
 
     @property
     def complete(self) -> bool:

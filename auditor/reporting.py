@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from auditor import __version__
-from auditor.assess import Assessment, RepoAssessment
+from auditor.assess import Assessment, RepoAssessment, empty_populations, period_end
 from auditor.catalog import FRAMEWORKS
 from auditor.collect import ReviewData
 from auditor.errors import UsageError
@@ -53,7 +53,7 @@ def build_report(
         since=period.since,
         until=period.until,
         frameworks=frameworks,
-        repositories=tuple(_scope(r) for r in assessment.repositories),
+        repositories=tuple(_scope(r, period_end(period, as_of)) for r in assessment.repositories),
         changes=tuple(f for r in assessment.repositories for f in r.facts),
         findings=evaluation.findings,
         controls=evaluation.results,
@@ -63,17 +63,18 @@ def build_report(
         unmatched_waivers=evaluation.unmatched_waivers,
         expired_waivers=evaluation.expired_waivers,
         roster=assessment.roster,
+        empty_populations=empty_populations(assessment, period),
     )
 
 
-def _scope(repo: RepoAssessment) -> RepositoryScope:
+def _scope(repo: RepoAssessment, end: datetime) -> RepositoryScope:
     mined = repo.mined
     commit_url, request_url = _links(mined.remote, repo.reviews)
     return RepositoryScope(
         name=mined.name,
         path=str(mined.path),
         remote=_without_credentials(mined.remote),
-        branches=tuple(BranchScope(b.branch, b.tip) for b in mined.branches),
+        branches=_branches(repo, end),
         review_source=_review_source(repo),
         complete=repo.complete,
         incomplete_reasons=repo.gaps,
@@ -82,6 +83,13 @@ def _scope(repo: RepoAssessment) -> RepositoryScope:
         events=repo.events,
         mailmap=mined.mailmap,
     )
+
+
+def _branches(repo: RepoAssessment, end: datetime) -> tuple[BranchScope, ...]:
+    """Each branch as the period left it: the last change landed by ``end``, and its tip now."""
+    if not repo.heads:  # assessed without heads: the tips as mined
+        return tuple(BranchScope(b.branch, b.tip, tip=b.tip) for b in repo.mined.branches)
+    return tuple(BranchScope(h.branch, h.commit or "", h.landed_at, h.tip, end) for h in repo.heads)
 
 
 def _review_source(repo: RepoAssessment) -> str:

@@ -29,7 +29,7 @@ CHANGE_COLUMNS = (
     "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
     "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
-    "commit_notes",
+    "commit_notes", "rewritten",
 )  # fmt: skip
 
 COMMIT_COLUMNS = (
@@ -113,6 +113,7 @@ def change_row(
         "is_merge": commit.is_merge,
         "co_authors": list(commit.trailer_values("Co-authored-by")),
         "paths": [f.path for f in change.files],
+        "rewritten": iso_utc(change.rewritten),  # when found rewritten away; empty: on the branch
     }
 
 

@@ -33,7 +33,7 @@ from auditor.model import (
 )
 from auditor.schedule.records import RepositoryRecord, RunRecord
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -171,6 +171,21 @@ _MIGRATIONS: dict[int, str] = {
     7: """
     ALTER TABLE commits ADD COLUMN notes TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE branches ADD COLUMN checked TEXT NOT NULL DEFAULT '';
+    """,
+    # A change rewritten away from its branch (a force-push) stays in the populations of the
+    # periods it landed in: where it stood on the chain, when the rewrite was found, and the
+    # commits it had brought in that the rewrite made unreachable.
+    8: """
+    CREATE TABLE rewritten (
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, change_sha TEXT NOT NULL,
+        position INTEGER NOT NULL, detected_at INTEGER NOT NULL,
+        PRIMARY KEY (repo_id, branch, change_sha)
+    );
+    CREATE TABLE rewritten_custody (
+        repo_id INTEGER NOT NULL, branch TEXT NOT NULL, commit_sha TEXT NOT NULL,
+        change_sha TEXT NOT NULL,
+        PRIMARY KEY (repo_id, branch, commit_sha)
+    );
     """,
 }
 
@@ -446,6 +461,34 @@ class Store:
             ),
         )
 
+    def keep_rewritten(self, repo_id: int, branch: str, event: HistoryEvent) -> int:
+        """Keep the changes of the branch's current chain that ``event`` made unreachable, with
+        the commits they brought in that it lost, before the chain is replaced; returns how
+        many. A change kept by an earlier rewrite keeps its first detection time."""
+        lost = set(event.lost)
+        rows = self.db.execute(
+            "SELECT position, sha FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch)
+        )
+        dropped = {sha: position for position, sha in rows if sha in lost}
+        detected = int(event.detected_at.timestamp())
+        self.db.executemany(
+            "INSERT OR IGNORE INTO rewritten VALUES (?,?,?,?,?)",
+            ((repo_id, branch, sha, pos, detected) for sha, pos in dropped.items()),
+        )
+        custody = self.db.execute(
+            "SELECT commit_sha, change_sha FROM custody WHERE repo_id = ? AND branch = ?",
+            (repo_id, branch),
+        )
+        self.db.executemany(
+            "INSERT OR IGNORE INTO rewritten_custody VALUES (?,?,?,?)",
+            (
+                (repo_id, branch, commit, change)
+                for commit, change in custody
+                if change in dropped and commit in lost
+            ),
+        )
+        return len(dropped)
+
     def events(self, repo_id: int) -> list[HistoryEvent]:
         rows = self.db.execute(
             "SELECT kind, branch, detected_at, old_tip, new_tip, lost FROM events"
@@ -614,6 +657,81 @@ class Store:
             yield Change(
                 commit=commit, files=files, request=_request(commit), branch=BranchName(branch)
             )
+
+    def rewritten_changes(
+        self,
+        repo_id: int,
+        branch: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bots: BotPolicy = DEFAULT_BOTS,
+    ) -> Iterator[Change]:
+        """The changes that landed on a branch within ``[since, until]`` and were later rewritten
+        away from it (and are not back on it), in the order they stood on it."""
+        query = f"""SELECT {_COMMIT_COLUMNS}, d.files, rw.detected_at FROM rewritten rw
+            JOIN commits c ON c.repo_id = rw.repo_id AND c.sha = rw.change_sha
+            JOIN changes d ON d.repo_id = rw.repo_id AND d.sha = rw.change_sha
+            WHERE rw.repo_id = ? AND rw.branch = ? {_period_sql(since, until)}
+              AND NOT EXISTS (SELECT 1 FROM chain ch WHERE ch.repo_id = rw.repo_id
+                              AND ch.branch = rw.branch AND ch.sha = rw.change_sha)
+            ORDER BY rw.detected_at, rw.position"""
+        for row in self.db.execute(query, (repo_id, branch, *_period_args(since, until))):
+            commit = commit_from_columns(row[:-2], bots)
+            yield Change(
+                commit=commit,
+                files=tuple(_file_from_row(f) for f in json.loads(row[-2])),
+                request=_request(commit),
+                branch=BranchName(branch),
+                rewritten=_utc(row[-1]),
+            )
+
+    def rewritten_custody_in_period(
+        self,
+        repo_id: int,
+        branch: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bots: BotPolicy = DEFAULT_BOTS,
+    ) -> Iterator[tuple[Commit, CustodyLink]]:
+        """Every commit a rewritten-away change of the period had brought in (as
+        :meth:`rewritten_changes` lists them), with that change."""
+        query = f"""SELECT {_COMMIT_COLUMNS}, rc.change_sha FROM rewritten rw
+            JOIN commits x ON x.repo_id = rw.repo_id AND x.sha = rw.change_sha
+            JOIN rewritten_custody rc ON rc.repo_id = rw.repo_id AND rc.branch = rw.branch
+                 AND rc.change_sha = rw.change_sha
+            JOIN commits c ON c.repo_id = rc.repo_id AND c.sha = rc.commit_sha
+            WHERE rw.repo_id = ? AND rw.branch = ? {_period_sql(since, until, alias="x")}
+              AND NOT EXISTS (SELECT 1 FROM chain ch WHERE ch.repo_id = rw.repo_id
+                              AND ch.branch = rw.branch AND ch.sha = rw.change_sha)
+            ORDER BY rw.detected_at, rw.position, c.committer_time, c.sha"""
+        for row in self.db.execute(query, (repo_id, branch, *_period_args(since, until))):
+            commit = commit_from_columns(row[:-1], bots)
+            yield commit, CustodyLink(commit=commit.sha, change=CommitSha(row[-1]))
+
+    def head_at(
+        self, repo_id: int, branch: str, when: datetime
+    ) -> tuple[CommitSha, datetime] | None:
+        """The last change that had landed on a branch at ``when``, and when it landed: the
+        latest of its chain at or before then, or of those rewritten away after then; None
+        when nothing had landed."""
+        at = int(when.timestamp())
+        found = self.db.execute(
+            """SELECT sha, t FROM (
+                SELECT ch.sha AS sha, c.committer_time AS t, ch.position AS p, 1 AS kept
+                FROM chain ch JOIN commits c ON c.repo_id = ch.repo_id AND c.sha = ch.sha
+                WHERE ch.repo_id = ? AND ch.branch = ? AND c.committer_time <= ?
+                UNION ALL
+                SELECT rw.change_sha, c.committer_time, rw.position, 0
+                FROM rewritten rw JOIN commits c ON c.repo_id = rw.repo_id
+                     AND c.sha = rw.change_sha
+                WHERE rw.repo_id = ? AND rw.branch = ? AND c.committer_time <= ?
+                  AND rw.detected_at > ?
+            ) ORDER BY t DESC, kept DESC, p DESC LIMIT 1""",
+            (repo_id, branch, at, repo_id, branch, at, at),
+        ).fetchone()
+        return (CommitSha(found[0]), _utc(found[1])) if found else None
 
     def custody_commits_in_period(
         self,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from auditor.infra import (
     Category,
     FileAnalysis,
@@ -8,6 +10,7 @@ from auditor.infra import (
     ResourceChange,
     ResourceKind,
     analyse_file,
+    kubernetes,
 )
 
 DEPLOY = """apiVersion: apps/v1
@@ -142,7 +145,10 @@ def test_kustomization_image_change() -> None:
     after = before.replace("1.4.0", "1.5.0")
     result = analyse(before, after, "overlays/prod/kustomization.yaml")
     change = result.changes[0]
-    assert (result.kind, change.address) == (FileKind.KUSTOMIZE, "Kustomization//")
+    assert (result.kind, change.address) == (
+        FileKind.KUSTOMIZE,
+        "Kustomization overlays/prod/kustomization.yaml",  # it has no name: its file says which
+    )
     assert attrs(change) == {"images[name=shop/web].newTag": ("1.4.0", "1.5.0")}
     assert result.categories == {Category.COMPUTE}
     assert result.environment == "prod"
@@ -225,3 +231,17 @@ def test_load_documents_reads_exactly_what_safe_load_all_reads() -> None:
         for text in YAML_STREAMS:
             expected = list(yaml.safe_load_all(text))
             assert same(load_documents(text), expected), text
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("Deployment/shop/web", "Deployment/shop/web"),
+        ("Namespace//shop", "Namespace//shop"),
+        ("Kustomization//", "Kustomization k/kustomization.yaml"),
+        ("ConfigMap/shop/", "ConfigMap/shop k/kustomization.yaml"),
+        ("document[2]", "document[2]"),
+    ],
+)
+def test_an_unnamed_object_is_addressed_by_its_file(address: str, expected: str) -> None:
+    assert kubernetes.located(address, "k/kustomization.yaml") == expected

@@ -20,6 +20,13 @@ def test_wheel_contains_catalog_rules_and_templates(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr
     [wheel] = tmp_path.glob("auditor-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    [metadata] = [n for n in names if n.endswith(".dist-info/METADATA")]
+    extras = {
+        line.split(":", 1)[1].strip()
+        for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+        if line.startswith("Provides-Extra:")
+    }
+    assert {"pdf", "oscal"} <= extras  # '.[oscal]' is a known extra, with nothing to install
     shipped_controls = {f"auditor/_controls/{p.name}" for p in (ROOT / "controls").glob("*.yaml")}
     assert shipped_controls and shipped_controls <= names
     assert "auditor/infra/rules.yaml" in names

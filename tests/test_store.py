@@ -11,7 +11,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor import mining
-from auditor.errors import RepositoryError, StoreError
+from auditor.errors import MissingObjectError, RepositoryError, StoreError
 from auditor.mining import Progress, mine
 from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
@@ -118,13 +118,15 @@ def test_bad_repositories_raise_one_line_errors(repo: GitRepo, tmp_path: Path) -
             mine(store, repo.path, ["release"], now=NOW)
 
 
-def test_corrupt_object_is_a_repository_error(repo: GitRepo, tmp_path: Path) -> None:
+def test_corrupt_object_is_incomplete_evidence(repo: GitRepo, tmp_path: Path) -> None:
     shas = linear(repo, 3)
     obj = repo.path / ".git" / "objects" / shas[1][:2] / shas[1][2:]
     obj.chmod(0o644)
     obj.write_bytes(b"garbage")
-    with Store.open(tmp_path / "s") as store, pytest.raises(RepositoryError):
+    with Store.open(tmp_path / "s") as store, pytest.raises(MissingObjectError) as raised:
         mine(store, repo.path, now=NOW)
+    assert raised.value.exit_code == 4
+    assert "incomplete or corrupt" in str(raised.value) and shas[1] in str(raised.value)
 
 
 def test_store_from_newer_schema_is_refused(tmp_path: Path) -> None:

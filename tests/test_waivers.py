@@ -94,3 +94,16 @@ def test_errors_name_file_and_key(tmp_path: Path, old: str, new: str, message: s
 def test_not_a_waivers_file(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError, match="expected a mapping with one key, waivers"):
         load_waivers(write(tmp_path, "- id: W-1\n"))
+
+
+def test_the_readme_example_is_a_valid_waivers_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### Waivers", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    [waiver] = load_waivers(write(tmp_path, example))
+    assert (waiver.id, waiver.control) == ("WVR-2026-007", "CHG-02")
+    assert waiver.change == "infra-live@3f2a9c1d0b7e"
+    assert waiver.approved_by == "Dana Whitfield (CISO)"
+    assert waiver.expires == datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
+    for key in ("approved_by", "expires", "owner", "ticket", "reason"):  # the keys it documents
+        assert f"`{key}`" in section.split("### ", 1)[0]

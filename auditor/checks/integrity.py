@@ -115,7 +115,14 @@ def history_integrity(params: Params, ctx: CheckContext) -> Outcome:
     if not events:
         return Outcome(Status.PASS, "no rewrite of an audited branch detected in the period")
     events.sort(key=lambda e: (e.detected_at, e.branch))
-    return Outcome(Status.FAIL, "; ".join(_event(e) for e in events))
+    reason = "; ".join(_event(e) for e in events)
+    dropped = [f.change_id for f in ctx.changes if f.change.rewritten is not None]
+    if dropped:
+        listed = ", ".join(dropped[:5]) + (
+            f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+        )
+        reason += f"; changes of the period rewritten away (kept in the population): {listed}"
+    return Outcome(Status.FAIL, reason)
 
 
 def _event(event: HistoryEvent) -> str:

@@ -42,7 +42,7 @@ def check(
     **kw: Any,
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.assess import assess
+    from auditor.assess import assess, empty_populations
     from auditor.evaluate import exit_status
     from auditor.rows import FINDING_COLUMNS, finding_row
     from auditor.store import Store
@@ -62,6 +62,8 @@ def check(
     for repo in result.repositories:
         for gap in repo.gaps:
             click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+    for note in empty_populations(result, options.ledger.period):
+        click.echo(f"warning: {note}", err=True)
     sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
 
 

@@ -83,12 +83,13 @@ def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = ()
     from auditor.commits import bot_patterns
     from auditor.period import Period, as_of
 
+    when = as_of(kw["as_of"])
     return LedgerOptions(
         store=kw["store"],
         repos=repos,
-        as_of=as_of(kw["as_of"]),
+        as_of=when,
         branches=tuple(kw["branches"]),
-        period=Period.parse(kw["since"], kw["until"]),
+        period=Period.parse(kw["since"], kw["until"]).require_started(when),
         jobs=kw["jobs"],
         bot_patterns=bot_patterns(kw["bot_patterns"], defaults=not kw["no_default_bots"]),
         rule_files=tuple(rule_files),
@@ -236,7 +237,7 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
     rules = config.rules + (entry.rules if entry else ())
     ledger = ledger_options_of(repos, rule_files=rules + tuple(kw.pop("rule_files", ())), **kw)
     if kw["since"] is None and kw["until"] is None:
-        ledger = replace(ledger, period=config.period.at(ledger.as_of).period)
+        ledger = replace(ledger, period=config.period_at(ledger.as_of).period)
     if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
         forge = entry.forge
     return AssessOptions(

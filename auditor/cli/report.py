@@ -190,7 +190,7 @@ def _assess(
     quiet: bool,
     kw: dict[str, Any],
 ) -> Report:
-    from auditor.assess import assess
+    from auditor.assess import assess, empty_populations
     from auditor.reporting import ReportOptions, build_report, redact_command
     from auditor.store import Store
 
@@ -204,6 +204,8 @@ def _assess(
     for repo in result.repositories:
         for gap in repo.gaps:
             click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+    for note in empty_populations(result, options.ledger.period):
+        click.echo(f"warning: {note}", err=True)
     for waiver in result.evaluation.unmatched_waivers:
         click.echo(f"warning: waiver {waiver} matched nothing", err=True)
     for waiver in result.evaluation.expired_waivers:

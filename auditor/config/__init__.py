@@ -98,6 +98,16 @@ class Config:
     overrides: Overrides = field(default_factory=dict)
     lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
+    def period_at(self, as_of: datetime) -> NamedPeriod:
+        """The configured period as of ``as_of``; a :class:`DefinitionError` naming the key when
+        it starts after ``as_of`` (a calendar period still to come, a ``since`` in the future)."""
+        named = self.period.at(as_of)
+        why = named.period.unstarted(as_of)
+        if why is not None:
+            key = "period" if self.period.name is not None else "since"
+            raise self.error(("audit", key), why)
+        return named
+
     def error(self, key: KeyPath, message: str) -> DefinitionError:
         """An error about the value at ``key``, naming this file and its line."""
         return key_error(self.path, self.lines, key, message)

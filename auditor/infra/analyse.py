@@ -157,6 +157,7 @@ def analyse_file(
                 signals = terraform.signals(kind, *maps, changes)
             elif file_format is _OBJECTS:
                 signals = kubernetes.signals(maps[1], changes)
+                changes, signals = _located(changes, signals, path)
             if kind is FileKind.TERRAFORM and new_text is not None:
                 references += pins.terraform_references(path, maps[1], changes, new_text)
         if new_text is not None and kind in _LINE_REFERENCES:
@@ -173,6 +174,16 @@ def analyse_file(
         errors=tuple(errors),
         environment=rules.environments.environment_of(path),
         references=tuple(references),
+    )
+
+
+def _located(
+    changes: tuple[ResourceChange, ...], signals: tuple[Signal, ...], path: str
+) -> tuple[tuple[ResourceChange, ...], tuple[Signal, ...]]:
+    """Unnamed objects addressed by their file's path (see :func:`kubernetes.located`)."""
+    return (
+        tuple(replace(c, address=kubernetes.located(c.address, path)) for c in changes),
+        tuple(replace(s, address=kubernetes.located(s.address, path)) for s in signals),
     )
 
 

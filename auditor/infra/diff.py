@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from auditor.infra.model import AttributeChange
 
-MAX_SHOWN = 80
 _MAX_DEPTH = 40
 _MAX_LIST_MATCH = 500
 _REDACTED = "<redacted>"
@@ -95,7 +94,8 @@ def _names(items: list[object]) -> list[str] | None:
 
 
 def show(value: object, hide: bool = False) -> str | None:
-    """A one-line display of a parsed value, at most MAX_SHOWN characters; None when absent."""
+    """A parsed value as one line of text, whole (the resource ledger is evidence: a display
+    shortens it where it must, never the record); None when absent."""
     if value is _ABSENT:
         return None
     if (
@@ -112,5 +112,4 @@ def show(value: object, hide: bool = False) -> str | None:
         text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
     else:
         text = str(value)
-    text = text.replace("\n", "\\n")
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return text.replace("\n", "\\n")

@@ -148,6 +148,16 @@ def _object(kind: FileKind, document: dict[str, object], index: int) -> Entity:
     return Entity(ResourceKind.OBJECT, address, type_, document, sensitive)
 
 
+def located(address: str, path: str) -> str:
+    """An object's address with the file's path where the object has no name: a
+    ``kustomization.yaml`` names none, and ``Kustomization//`` would say nothing of which."""
+    head, _, name = address.rpartition("/")
+    if name or not head:
+        return address
+    kind, _, namespace = head.partition("/")
+    return f"{kind}/{namespace} {path}" if namespace else f"{kind} {path}"
+
+
 def _secret_field(path: str) -> bool:
     return path.startswith(_SECRET_FIELDS) or sensitive_name(path)
 

@@ -125,7 +125,7 @@ class SecretKind(Enum):
 
 @dataclass(frozen=True)
 class AttributeChange:
-    """One changed field: a dotted path and shortened display values (None: absent)."""
+    """One changed field: a dotted path and its values as one line each (None: absent)."""
 
     path: str
     before: str | None

@@ -58,6 +58,17 @@ class SampleView:
 
 
 @dataclass(frozen=True)
+class RewrittenView:
+    """A change of the population that a later rewrite made unreachable from its branch."""
+
+    change_id: str
+    branch: str
+    landed_at: str
+    rewritten: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class BinderView:
     organisation: str
     period: str
@@ -73,6 +84,8 @@ class BinderView:
     toc: tuple[TocEntry, ...]
     summary_text: str
     population_text: str
+    empty_populations: tuple[str, ...]
+    rewritten: tuple[RewrittenView, ...]
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -223,6 +236,18 @@ def binder(
         toc=_toc(controls, report),
         summary_text=_summary(report),
         population_text=_population(report),
+        empty_populations=report.empty_populations,
+        rewritten=tuple(
+            RewrittenView(
+                change_id=c.change_id,
+                branch=c.change.branch,
+                landed_at=when(c.change.landed_at),
+                rewritten=when(c.change.rewritten),
+                subject=c.change.commit.subject,
+            )
+            for c in report.changes
+            if c.change.rewritten is not None
+        ),
         method_text=METHOD,
         sources=tuple(
             SourceView(

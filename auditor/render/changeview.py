@@ -63,7 +63,7 @@ class ResourceView:
     address: str
     kind: str
     operation: str
-    attributes: tuple[str, ...]  # "spec.replicas: 3 → 6", shortened values
+    attributes: tuple[str, ...]  # "spec.replicas: 3 → 6", whole values
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class ChangeView:
     approvers: tuple[str, ...]
     merged_by: str
     landed_at: str
+    rewritten: str  # when a rewrite of the branch was found to have dropped it; "" if not
     categories: tuple[str, ...]
     environments: tuple[str, ...]
     labels: tuple[str, ...]
@@ -164,6 +165,7 @@ class ChangeViews:
             approvers=tuple(a.reviewer.display for a in facts.approvals),
             merged_by=facts.merged_by.display if facts.merged_by else "",
             landed_at=when(change.landed_at),
+            rewritten=when(change.rewritten),
             categories=tuple(sorted(facts.categories)),
             environments=tuple(sorted(facts.environments)),
             labels=facts.labels,

@@ -133,6 +133,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             waivers=tuple(view.waiver(w) for w in report.waivers),
             notes=report.notes,
             coverage=coverage(report),
+            empty_populations=report.empty_populations,
             totals={
                 "changes": len(report.changes),
                 "commits": sum(len(c.commits) or 1 for c in report.changes),

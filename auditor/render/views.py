@@ -11,7 +11,7 @@ from functools import cache, cached_property
 from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
-from auditor.report import Report, RepositoryScope
+from auditor.report import BranchScope, Report, RepositoryScope
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
@@ -101,11 +101,21 @@ class FrameworkView:
 
 
 @dataclass(frozen=True)
+class BranchView:
+    """A branch as the period left it: its head then, and its tip when mined if that differs."""
+
+    name: str
+    head: str  # "" when nothing had landed by then
+    head_text: str  # what ``head`` is: "last change landed at or before …"
+    tip: str  # "" when the same as ``head``
+
+
+@dataclass(frozen=True)
 class RepositoryView:
     name: str
     remote: str
     path: str
-    branches: tuple[tuple[str, str], ...]
+    branches: tuple[BranchView, ...]
     review_source: str
     complete: bool
     incomplete_reasons: tuple[str, ...]
@@ -366,7 +376,7 @@ class ReportView:
                 name=r.name,
                 remote=r.remote,
                 path=r.path,
-                branches=tuple((b.name, b.head) for b in r.branches),
+                branches=tuple(_branch(b) for b in r.branches),
                 review_source=review_source_text(r.review_source),
                 complete=r.complete,
                 incomplete_reasons=r.incomplete_reasons,
@@ -375,6 +385,20 @@ class ReportView:
             )
             for r in self.report.repositories
         )
+
+
+def _branch(branch: BranchScope) -> BranchView:
+    if branch.head_at is None:  # a report from before heads were dated: the tip as mined
+        return BranchView(branch.name, branch.head, "the tip as mined", "")
+    landed = f", which landed {when(branch.head_landed_at)}" if branch.head_landed_at else ""
+    text = (
+        f"the last change at or before {when(branch.head_at)}{landed}"
+        if branch.head
+        else f"nothing had landed by {when(branch.head_at)}"
+    )
+    return BranchView(
+        branch.name, branch.head, text, branch.tip if branch.tip != branch.head else ""
+    )
 
 
 RESOURCES_SHOWN = 5

@@ -70,7 +70,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     """Audit every repository of the config and write a new pack into its ``output``."""
     config = options.config
     progress = progress or Progress()
-    named = config.period.at(options.as_of)
+    named = config.period_at(options.as_of)
     started = datetime.now(UTC).replace(microsecond=0)
     # Definitions are read before any work, so that a bad file fails the run at once.
     catalog = load_catalog(config.controls_dirs, frameworks=config.frameworks)
