@@ -1,4 +1,4 @@
-"""Ledger records → flat rows with the contract's columns (``changes.csv``, ``commits.csv``)."""
+"""Ledger records → flat rows, keyed by the columns of :mod:`auditor.columns`."""
 
 from __future__ import annotations
 
@@ -21,23 +21,6 @@ from auditor.tabular import iso_utc
 
 if TYPE_CHECKING:
     from auditor.analysis import ChangeAnalysis
-
-CHANGE_COLUMNS = (
-    "repo", "change_id", "commit", "branch", "authored_at", "author_name", "author_email",
-    "committed_at", "committer_name", "committer_email", "landed_at", "subject",
-    "files_changed", "lines_added", "lines_deleted", "signature", "signature_kind",
-    "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
-    "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
-    "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
-    "commit_notes", "rewritten",
-)  # fmt: skip
-
-COMMIT_COLUMNS = (
-    "repo", "commit", "change_id", "change_commit", "branch", "parents", "authored_at",
-    "author_name", "author_email", "committed_at", "committer_name", "committer_email",
-    "subject", "signature", "signature_kind", "is_bot", "author_raw_name", "author_raw_email",
-    "committer_raw_name", "committer_raw_email", "trailers", "commit_notes",
-)  # fmt: skip
 
 
 def change_id(repo: str, sha: str) -> str:
@@ -69,13 +52,6 @@ def _people(commit: Commit) -> dict[str, Any]:
         "trailers": [f"{t.key}: {t.value}" for t in commit.trailers],
         "commit_notes": list(commit.notes),
     }
-
-
-RESOURCE_COLUMNS = (
-    "repo", "change_id", "commit", "landed_at", "author_name", "author_email", "path",
-    "file_kind", "environment", "address", "resource_kind", "type", "operation",
-    "changed_attributes", "categories",
-)  # fmt: skip
 
 
 def change_row(
@@ -173,12 +149,6 @@ def resource_rows(repo: str, change: Change, analysis: ChangeAnalysis) -> list[d
         }
         for file, resource in analysis.resources
     ]
-
-
-FINDING_COLUMNS = (
-    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request",
-    "status", "reason", "waiver_id", "severity",
-)  # fmt: skip
 
 
 def finding_row(finding: Finding) -> dict[str, Any]:

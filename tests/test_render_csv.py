@@ -7,17 +7,17 @@ import pytest
 from contract import CONTRACT_CHANGE_COLUMNS
 from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
 
-from auditor.model import Status
-from auditor.render.csv import (
+from auditor.columns import (
     CHANGES_COLUMNS,
+    COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
-    tables,
     title_header,
 )
+from auditor.model import Status
+from auditor.render.csv import tables
 from auditor.render.interface import HeaderProfile
 from auditor.report import Report
-from auditor.rows import COMMIT_COLUMNS
 from auditor.tabular import csv_cell
 
 CONTRACT_FINDINGS = [

@@ -44,7 +44,8 @@ def check(
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
     from auditor.assess import assess, empty_populations
     from auditor.evaluate import exit_status
-    from auditor.rows import FINDING_COLUMNS, finding_row
+    from auditor.columns import CHECK_FINDING_COLUMNS
+    from auditor.rows import finding_row
     from auditor.store import Store
     from auditor.tabular import write_csv, write_json
 
@@ -54,7 +55,7 @@ def check(
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     evaluation = result.evaluation
     if fmt == "csv":
-        write_csv(sys.stdout, FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
+        write_csv(sys.stdout, CHECK_FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
     elif fmt == "json":
         write_json(sys.stdout, [finding_row(f) for f in evaluation.findings])
     else:

@@ -9,28 +9,17 @@ from typing import Any
 from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 from auditor.report import Report
-from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, commit_row, facts_row
+from auditor.columns import (
+    CHANGES_COLUMNS,
+    COMMIT_COLUMNS,
+    CONTROL_COLUMNS,
+    FINDING_COLUMNS,
+    SAMPLE_COLUMNS,
+    title_header,
+)
+from auditor.rows import commit_row, facts_row
 from auditor.tabular import iso_utc, to_text, write_csv
 
-CHANGES_COLUMNS = (*CHANGE_COLUMNS, "environments", "review_evidence")
-FINDING_COLUMNS = (
-    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request", "status",
-    "reason", "waiver_id", "severity", "landed_at", "change_request_url", "control_title",
-)  # fmt: skip
-CONTROL_COLUMNS = (
-    "control_id", "title", "framework_refs", "population", "passed", "failed", "unknown",
-    "not_applicable", "waived", "status", "severity", "check",
-)  # fmt: skip
-SAMPLE_COLUMNS = (
-    "control_id", "index", "change_id", "repo", "commit", "landed_at", "subject",
-    "change_request", "change_request_url", "status", "reason", "waiver_id",
-)  # fmt: skip
-_TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
-
-
-def title_header(column: str) -> str:
-    """``change_request_url`` → ``Change Request URL``."""
-    return " ".join(_TITLE_WORDS.get(w, w.capitalize()) for w in column.split("_"))
 
 
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
