@@ -15,9 +15,8 @@ CHANGE_COLUMNS = (
     "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
     "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
-    "commit_notes", "rewritten",
+    "commit_notes", "rewritten", "review_evidence",
 )  # fmt: skip
-CHANGES_COLUMNS = (*CHANGE_COLUMNS, "environments", "review_evidence")
 
 COMMIT_COLUMNS = (
     "repo", "commit", "change_id", "change_commit", "branch", "parents", "authored_at",
@@ -32,10 +31,6 @@ RESOURCE_COLUMNS = (
     "changed_attributes", "categories",
 )  # fmt: skip
 
-CHECK_FINDING_COLUMNS = (
-    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request",
-    "status", "reason", "waiver_id", "severity",
-)  # fmt: skip
 FINDING_COLUMNS = (
     "control_id", "framework_refs", "repo", "change_id", "commit", "change_request", "status",
     "reason", "waiver_id", "severity", "landed_at", "change_request_url", "control_title",
@@ -55,3 +50,15 @@ _TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
 def title_header(column: str) -> str:
     """``change_request_url`` → ``Change Request URL``."""
     return " ".join(_TITLE_WORDS.get(w, w.capitalize()) for w in column.split("_"))
+
+
+# Every table by the name the README gives it: the pack's csv/<name>.csv, and ``resources``,
+# which only ``auditor changes --level resource`` writes.
+TABLES: dict[str, tuple[str, ...]] = {
+    "changes": CHANGE_COLUMNS,
+    "commits": COMMIT_COLUMNS,
+    "resources": RESOURCE_COLUMNS,
+    "findings": FINDING_COLUMNS,
+    "controls": CONTROL_COLUMNS,
+    "sample": SAMPLE_COLUMNS,
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from auditor.commits import BotPolicy
@@ -11,6 +11,7 @@ from auditor.model import (
     Change,
     ChangeFacts,
     Commit,
+    ControlResult,
     CustodyLink,
     Finding,
     Identity,
@@ -151,16 +152,42 @@ def resource_rows(repo: str, change: Change, analysis: ChangeAnalysis) -> list[d
     ]
 
 
-def finding_row(finding: Finding) -> dict[str, Any]:
-    return {
-        "control_id": finding.control_id,
-        "framework_refs": [str(r) for r in finding.framework_refs],
-        "repo": finding.repo,
-        "change_id": finding.change_id,
-        "commit": finding.commit,
-        "change_request": finding.change_request,
-        "status": finding.status.value,
-        "reason": finding.reason,
-        "waiver_id": finding.waiver_id,
-        "severity": finding.severity.value,
-    }
+def finding_rows(
+    findings: Iterable[Finding],
+    changes: Iterable[ChangeFacts],
+    results: Iterable[ControlResult],
+) -> Iterator[dict[str, Any]]:
+    """The ``findings.csv`` rows of ``findings``, completed from their changes and controls."""
+    by_id = {f.change_id: f for f in changes}
+    titles = {r.control.id: r.control.title for r in results}
+    # A control's references, spelled once: found by the identity of the reference records
+    # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
+    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
+    landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
+    for finding in findings:
+        key = tuple(map(id, finding.framework_refs))
+        known = refs.get(key)
+        if known is None:
+            spelled = ";".join(str(r) for r in finding.framework_refs)
+            known = refs[key] = (finding.framework_refs, spelled)
+        change = landed.get(finding.change_id)
+        if change is None:
+            facts = by_id.get(finding.change_id)
+            change = landed[finding.change_id] = (
+                (iso_utc(facts.change.landed_at), facts.request_url) if facts else ("", "")
+            )
+        yield {
+            "control_id": finding.control_id,
+            "framework_refs": known[1],  # joined as csv_cell joins a list
+            "repo": finding.repo,
+            "change_id": finding.change_id,
+            "commit": finding.commit,
+            "change_request": finding.change_request,
+            "status": finding.status.value,
+            "reason": finding.reason,
+            "waiver_id": finding.waiver_id,
+            "severity": finding.severity.value,
+            "landed_at": change[0],
+            "change_request_url": change[1],
+            "control_title": titles.get(finding.control_id, ""),
+        }

@@ -18,6 +18,7 @@ from forgerepo import GITHUB_REPO, GITLAB_PROJECT, PERIOD_START, ForgeRepo, buil
 from gitrepo import GitRepo
 
 from auditor.cli import run
+from auditor.columns import FINDING_COLUMNS
 from auditor.exitcodes import ExitCode
 
 WAIVERS = """\
@@ -199,6 +200,7 @@ def test_csv_and_json_findings_have_the_contract_columns(
     assert out.count("\r\n") == out.count("\n"), "RFC 4180 line ends"
     table = list(csv.DictReader(io.StringIO(out)))
     assert set(CONTRACT_FINDING_COLUMNS) <= set(table[0])
+    assert out.split("\r\n", 1)[0].split(",") == list(FINDING_COLUMNS), "findings.csv's layout"
     rows = findings(capsys, history)
     assert len(rows) == len(table)
     per_control = Counter(r["control_id"] for r in rows)

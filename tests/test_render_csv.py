@@ -8,7 +8,7 @@ from contract import CONTRACT_CHANGE_COLUMNS
 from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
 
 from auditor.columns import (
-    CHANGES_COLUMNS,
+    CHANGE_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
@@ -65,7 +65,7 @@ def test_contract_columns_are_present(report: Report) -> None:
     assert set(CONTRACT_CHANGE_COLUMNS) <= set(headers["csv/changes.csv"])
     assert set(CONTRACT_FINDINGS) <= set(headers["csv/findings.csv"])
     assert set(CONTRACT_CONTROLS) <= set(headers["csv/controls.csv"])
-    assert headers["csv/changes.csv"] == list(CHANGES_COLUMNS)
+    assert headers["csv/changes.csv"] == list(CHANGE_COLUMNS)
     assert headers["csv/commits.csv"] == list(COMMIT_COLUMNS)
     assert headers["csv/findings.csv"] == list(FINDING_COLUMNS)
     assert headers["csv/controls.csv"] == list(CONTROL_COLUMNS)

@@ -43,9 +43,9 @@ def check(
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
     from auditor.assess import assess, empty_populations
+    from auditor.columns import FINDING_COLUMNS
     from auditor.evaluate import exit_status
-    from auditor.columns import CHECK_FINDING_COLUMNS
-    from auditor.rows import finding_row
+    from auditor.rows import finding_rows
     from auditor.store import Store
     from auditor.tabular import write_csv, write_json
 
@@ -54,10 +54,12 @@ def check(
     with Store.open(options.ledger.store) as store:
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     evaluation = result.evaluation
+    changes = [facts for repo in result.repositories for facts in repo.facts]
+    rows = finding_rows(evaluation.findings, changes, evaluation.results)
     if fmt == "csv":
-        write_csv(sys.stdout, CHECK_FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
+        write_csv(sys.stdout, FINDING_COLUMNS, rows)
     elif fmt == "json":
-        write_json(sys.stdout, [finding_row(f) for f in evaluation.findings])
+        write_json(sys.stdout, list(rows))
     else:
         _print_summary(result, sample, seed)
     for repo in result.repositories:

@@ -6,20 +6,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.model import CustodyLink
-from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
-from auditor.report import Report
 from auditor.columns import (
-    CHANGES_COLUMNS,
+    CHANGE_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
     SAMPLE_COLUMNS,
     title_header,
 )
-from auditor.rows import commit_row, facts_row
+from auditor.model import CustodyLink
+from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
+from auditor.report import Report
+from auditor.rows import commit_row, facts_row, finding_rows
 from auditor.tabular import iso_utc, to_text, write_csv
-
 
 
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
@@ -35,39 +34,7 @@ def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
 
 
 def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
-    by_id = {f.change_id: f for f in report.changes}
-    titles = {c.control.id: c.control.title for c in report.controls}
-    # A control's references, spelled once: found by the identity of the reference records
-    # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
-    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
-    landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
-    for finding in report.findings:
-        key = tuple(map(id, finding.framework_refs))
-        known = refs.get(key)
-        if known is None:
-            spelled = ";".join(str(r) for r in finding.framework_refs)
-            known = refs[key] = (finding.framework_refs, spelled)
-        change = landed.get(finding.change_id)
-        if change is None:
-            facts = by_id.get(finding.change_id)
-            change = landed[finding.change_id] = (
-                (iso_utc(facts.change.landed_at), facts.request_url) if facts else ("", "")
-            )
-        yield {
-            "control_id": finding.control_id,
-            "framework_refs": known[1],  # joined as csv_cell joins a list
-            "repo": finding.repo,
-            "change_id": finding.change_id,
-            "commit": finding.commit,
-            "change_request": finding.change_request,
-            "status": finding.status.value,
-            "reason": finding.reason,
-            "waiver_id": finding.waiver_id,
-            "severity": finding.severity.value,
-            "landed_at": change[0],
-            "change_request_url": change[1],
-            "control_title": titles.get(finding.control_id, ""),
-        }
+    return finding_rows(report.findings, report.changes, report.controls)
 
 
 def controls_rows(report: Report) -> Iterator[dict[str, Any]]:
@@ -130,7 +97,7 @@ def table_names(report: Report) -> tuple[str, ...]:
 def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict[str, bytes]:
     """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` only with a sample)."""
     documents = {
-        "csv/changes.csv": _csv_bytes(CHANGES_COLUMNS, changes_rows(report), profile),
+        "csv/changes.csv": _csv_bytes(CHANGE_COLUMNS, changes_rows(report), profile),
         "csv/commits.csv": _csv_bytes(COMMIT_COLUMNS, commits_rows(report), profile),
         "csv/findings.csv": _csv_bytes(FINDING_COLUMNS, findings_rows(report), profile),
         "csv/controls.csv": _csv_bytes(CONTROL_COLUMNS, controls_rows(report), profile),
