@@ -40,8 +40,13 @@ CONTROL_COLUMNS = (
     "not_applicable", "waived", "status", "severity", "check",
 )  # fmt: skip
 SAMPLE_COLUMNS = (
-    "control_id", "index", "change_id", "repo", "commit", "landed_at", "subject",
+    "control_id", "position", "change_id", "repo", "commit", "landed_at", "subject",
     "change_request", "change_request_url", "status", "reason", "waiver_id",
+)  # fmt: skip
+
+POPULATION_COLUMNS = (
+    "control_id", "change_id", "position", "draw_key", "sampled", "status", "repo", "commit",
+    "landed_at",
 )  # fmt: skip
 
 _TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
@@ -61,4 +66,5 @@ TABLES: dict[str, tuple[str, ...]] = {
     "findings": FINDING_COLUMNS,
     "controls": CONTROL_COLUMNS,
     "sample": SAMPLE_COLUMNS,
+    "populations": POPULATION_COLUMNS,
 }

@@ -13,7 +13,9 @@ from auditor.model import (
     Waiver,
 )
 
-REPORT_SCHEMA_VERSION = 2  # 2: findings no longer repeat their control's framework references
+# 2: findings no longer repeat their control's framework references; 3: sample items carry
+# their 1-based position by draw key (``position``, was the 0-based ``index``)
+REPORT_SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class SampleItem:
 
     control_id: str
     change_id: str
-    index: int  # the position drawn from the population, for re-performance
+    position: int  # 1-based rank by draw key in the population (see auditor.sampling); 0: unknown
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Report:
     controls: tuple[ControlResult, ...]
     sample: tuple[SampleItem, ...] = ()
     sample_seed: str = ""
+    sample_size: int | None = None  # as requested (per control); None: by the size table
     waivers: tuple[Waiver, ...] = ()
     unmatched_waivers: tuple[str, ...] = ()  # waiver ids that matched nothing
     expired_waivers: tuple[str, ...] = ()

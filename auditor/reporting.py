@@ -59,6 +59,7 @@ def build_report(
         controls=evaluation.results,
         sample=draw(evaluation.findings, seed=seed, size=options.sample_size) if sampled else (),
         sample_seed=seed,
+        sample_size=options.sample_size,
         waivers=assessment.waivers,
         unmatched_waivers=evaluation.unmatched_waivers,
         expired_waivers=evaluation.expired_waivers,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-import random
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,9 +249,11 @@ def test_sample_is_deterministic_and_re_performable(
             {r["change_id"] for r in rows if r["control_id"] == control
              and r["change_id"] and r["status"] != "not_applicable"}
         )  # fmt: skip
-        count = min(2, len(population))
-        indices = sorted(random.Random(f"q3-audit:{control}").sample(range(len(population)), count))
-        expected = [[control, f"#{i}", population[i]] for i in indices]
+        keyed = sorted(
+            (hashlib.sha256(f"q3-audit:{control}:{change}".encode()).hexdigest(), change)
+            for change in population
+        )
+        expected = [[control, f"#{n}", change] for n, (_, change) in enumerate(keyed[:2], 1)]
         assert [d for d in drawn if d[0] == control] == expected, control
     assert section[0] == f"{len(drawn)} items):"
 

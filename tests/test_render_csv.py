@@ -57,7 +57,8 @@ def _rows(data: bytes) -> list[dict[str, str]]:
 def test_contract_columns_are_present(report: Report) -> None:
     documents = tables(report)
     assert set(documents) == {
-        f"csv/{n}.csv" for n in ("changes", "commits", "findings", "controls", "sample")
+        f"csv/{n}.csv"
+        for n in ("changes", "commits", "findings", "controls", "sample", "populations")
     }
     headers = {
         name: data.split(b"\r\n", 1)[0].decode().split(",") for name, data in documents.items()
@@ -126,7 +127,8 @@ def test_commits_and_sample(report: Report) -> None:
 
 
 def test_no_sample_no_sample_csv() -> None:
-    assert "csv/sample.csv" not in tables(build_report(changes=20, sample=0))
+    documents = tables(build_report(changes=20, sample=0))
+    assert "csv/sample.csv" not in documents and "csv/populations.csv" not in documents
 
 
 def test_title_header_profile(report: Report) -> None:

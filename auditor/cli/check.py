@@ -98,4 +98,4 @@ def _print_summary(result: Any, sample: int | None, seed: str) -> None:
         items = draw(evaluation.findings, seed=seed, size=sample)
         click.echo(f"\nsample (seed {seed!r}, {len(items)} items):")
         for item in items:
-            click.echo(f"  {item.control_id:<8} #{item.index:<5} {item.change_id}")
+            click.echo(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

@@ -20,6 +20,7 @@ from auditor.render.views import (
     period,
 )
 from auditor.report import Report
+from auditor.sampling import pipeline, ranked
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class SourceView:
 class SampleView:
     number: int
     control_id: str
-    index: int
+    position: int  # 1-based rank by draw key; 0: unknown (drawn by an earlier version)
     change: ChangeView
     status: str
     reason: str
@@ -66,6 +67,16 @@ class RewrittenView:
     landed_at: str
     rewritten: str
     subject: str
+
+
+@dataclass(frozen=True)
+class DrawView:
+    """How to redo one control's draw: its population, sample size and the shell pipeline."""
+
+    control_id: str
+    population: int
+    size: int
+    pipeline: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class BinderView:
     waivers: tuple[WaiverView, ...]
     sample: tuple[SampleView, ...]
     sample_text: str
+    draws: tuple[DrawView, ...]
     evidence: tuple[tuple[str, str], ...]
     evidence_pages: str
     attachments: tuple[tuple[str, str], ...]
@@ -186,7 +198,7 @@ def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
             SampleView(
                 number=number,
                 control_id=item.control_id,
-                index=item.index,
+                position=item.position,
                 change=change,
                 status=finding.status.value if finding else Status.NOT_APPLICABLE.value,
                 reason=finding.reason if finding else "no result for this control",
@@ -196,6 +208,46 @@ def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
             )
         )
     return tuple(items)
+
+
+DRAW_TEXT = (
+    "The draw can be re-performed with standard tools. Each member of a control's population"
+    " (every change with a result other than not applicable, listed in csv/populations.csv, also"
+    " attached) has a draw key: the SHA-256 of the text seed:control_id:change_id. Members are"
+    " ranked by draw key, lowest first; an item's position (#) is its 1-based rank, and the"
+    " sample is positions 1 to the sample size. Each pipeline below, run in the pack's directory"
+    " (sha256sum from GNU coreutils; elsewhere shasum -a 256), prints the draw key and change id"
+    " of one control's sample, in position order."
+)
+
+
+def _sample_text(report: Report) -> str:
+    seed = f"“{report.sample_seed}”" if report.sample_seed else "“” (empty)"
+    size = (
+        f"{report.sample_size} per control, or the whole population where smaller"
+        if report.sample_size is not None
+        else "per control by the size table for the population (see the README)"
+    )
+    drawn = f"{len(report.sample)} items drawn with seed {seed}, {size}."
+    if any(item.position < 1 for item in report.sample):
+        return (
+            f"{drawn} This sample was drawn by an earlier version of auditor, whose method its"
+            " README describes; it is reproduced here as recorded, without positions."
+        )
+    return f"{drawn} {DRAW_TEXT}"
+
+
+def _draws(report: Report) -> tuple[DrawView, ...]:
+    if not report.sample or any(item.position < 1 for item in report.sample):
+        return ()
+    members = Counter(m.control_id for m in ranked(report.findings, seed=report.sample_seed))
+    sizes = Counter(item.control_id for item in report.sample)
+    return tuple(
+        DrawView(
+            control_id, members[control_id], size, pipeline(report.sample_seed, control_id, size)
+        )
+        for control_id, size in sorted(sizes.items())
+    )
 
 
 def _toc(controls: tuple[ControlView, ...], report: Report) -> tuple[TocEntry, ...]:
@@ -267,11 +319,8 @@ def binder(
         frameworks=view.frameworks,
         waivers=tuple(view.waiver(w) for w in report.waivers),
         sample=_sample(report, view),
-        sample_text=(
-            f"{len(report.sample)} items drawn with seed {report.sample_seed or 'not recorded'}."
-            " Each item names its control and its position in the population, so the draw can"
-            " be re-performed from changes.csv."
-        ),
+        sample_text=_sample_text(report),
+        draws=_draws(report),
         evidence=tuple((p, d) for p, d in context.evidence if not p.startswith(SITE_PAGES)),
         evidence_pages=_site_pages(context),
         attachments=attachments,

@@ -1,4 +1,4 @@
-"""The population CSVs: changes, commits, findings, controls and the sample."""
+"""The population CSVs: changes, commits, findings, controls, the sample and its populations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from auditor.columns import (
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
+    POPULATION_COLUMNS,
     SAMPLE_COLUMNS,
     title_header,
 )
@@ -18,6 +19,7 @@ from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 from auditor.report import Report
 from auditor.rows import commit_row, facts_row, finding_rows
+from auditor.sampling import POPULATIONS_FILE, ranked
 from auditor.tabular import iso_utc, to_text, write_csv
 
 
@@ -64,7 +66,7 @@ def sample_rows(report: Report) -> Iterator[dict[str, Any]]:
         finding = results.get((item.control_id, item.change_id))
         yield {
             "control_id": item.control_id,
-            "index": item.index,
+            "position": item.position or None,  # 0: drawn by an earlier version, unknown
             "change_id": item.change_id,
             "repo": facts.repo if facts else "",
             "commit": facts.change.sha if facts else "",
@@ -76,6 +78,33 @@ def sample_rows(report: Report) -> Iterator[dict[str, Any]]:
             "reason": finding.reason if finding else "",
             "waiver_id": finding.waiver_id if finding else "",
         }
+
+
+def populations_rows(report: Report) -> Iterator[dict[str, Any]]:
+    """Every member of each control's population, ranked by draw key as the sample was drawn."""
+    by_id = {f.change_id: f for f in report.changes}
+    statuses = {(f.control_id, f.change_id): f.status for f in report.findings}
+    drawn = {(item.control_id, item.change_id) for item in report.sample}
+    for member in ranked(report.findings, seed=report.sample_seed, size=report.sample_size):
+        facts = by_id.get(member.change_id)
+        status = statuses.get((member.control_id, member.change_id))
+        yield {
+            "control_id": member.control_id,
+            "change_id": member.change_id,
+            "position": member.position,
+            "draw_key": member.draw_key,
+            "sampled": (member.control_id, member.change_id) in drawn,
+            "status": status.value if status else "",
+            "repo": facts.repo if facts else "",
+            "commit": facts.change.sha if facts else "",
+            "landed_at": iso_utc(facts.change.landed_at) if facts else "",
+        }
+
+
+def _ranked_sample(report: Report) -> bool:
+    """Whether the sample was drawn by draw key (a pack of schema 2 or earlier read back with
+    ``--from-evidence`` holds a sample drawn otherwise, without positions)."""
+    return bool(report.sample) and all(item.position > 0 for item in report.sample)
 
 
 def _csv_bytes(
@@ -91,11 +120,14 @@ def _csv_bytes(
 def table_names(report: Report) -> tuple[str, ...]:
     """The pack-relative paths of :func:`tables`, without making them."""
     names = ("csv/changes.csv", "csv/commits.csv", "csv/findings.csv", "csv/controls.csv")
+    if _ranked_sample(report):
+        return (*names, "csv/sample.csv", POPULATIONS_FILE)
     return (*names, "csv/sample.csv") if report.sample else names
 
 
 def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict[str, bytes]:
-    """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` only with a sample)."""
+    """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` and ``populations.csv``
+    only with a sample)."""
     documents = {
         "csv/changes.csv": _csv_bytes(CHANGE_COLUMNS, changes_rows(report), profile),
         "csv/commits.csv": _csv_bytes(COMMIT_COLUMNS, commits_rows(report), profile),
@@ -104,6 +136,9 @@ def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict
     }
     if report.sample:
         documents["csv/sample.csv"] = _csv_bytes(SAMPLE_COLUMNS, sample_rows(report), profile)
+    if _ranked_sample(report):
+        rows = populations_rows(report)
+        documents[POPULATIONS_FILE] = _csv_bytes(POPULATION_COLUMNS, rows, profile)
     return documents
 
 
