@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from auditor.model import (
     ChangeFacts,
@@ -14,7 +16,8 @@ from auditor.model import (
 )
 
 # 2: findings no longer repeat their control's framework references; 3: sample items carry
-# their 1-based position by draw key (``position``, was the 0-based ``index``)
+# their 1-based position by draw key (``position``, was the 0-based ``index``), and the report
+# records the parameter overrides and the config
 REPORT_SCHEMA_VERSION = 3
 
 
@@ -54,6 +57,29 @@ class SampleItem:
 
 
 @dataclass(frozen=True)
+class ParameterScope:
+    """An override: the parameters a control takes for some repositories and/or paths (globs;
+    none given: every one), the rest staying the control's defaults."""
+
+    control_id: str
+    parameters: Mapping[str, Any]  # only the keys the override sets
+    repositories: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    changes: int = 0  # changes of the control's population it matched
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """The config file the run read: its name, the SHA-256 of its bytes as read, its text with
+    credentials removed (the pack's ``config.toml``)."""
+
+    name: str
+    sha256: str
+    text: str
+    redacted: bool = False  # whether credentials were removed from ``text``
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything an audit pack shows, already computed: renderers only lay it out."""
 
@@ -78,6 +104,8 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     roster: bool = False  # identities were checked against a roster of the organisation's people
     empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
+    overrides: tuple[ParameterScope, ...] = ()  # by control id, in the config's order
+    config: ConfigRecord | None = None
 
     @property
     def complete(self) -> bool:

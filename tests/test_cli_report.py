@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
-from auditor.reporting import redact_command
+from auditor.reporting import redact_command, redact_text
 from auditor.sampling import pipeline
 
 AS_OF = "2026-04-01T00:00:00Z"
@@ -394,6 +394,38 @@ def test_report_needs_a_repository_or_evidence(
 ) -> None:
     result = report(capsys, "--out", tmp_path / "pack")
     assert result.code == ExitCode.USAGE and "--from-evidence" in result.err
+
+
+def test_the_recorded_command_carries_the_as_of_the_run_took(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, tmp_path: Path
+) -> None:
+    export = history.write_export(tmp_path / "reviews.json")
+    pack = tmp_path / "pack"
+    result = report(capsys, history.path, "--store", tmp_path / "s", "--reviews-file", export,
+                    "--out", pack, "--format", "json")  # fmt: skip
+    assert result.code == ExitCode.CONTROLS_FAILED, result.err
+    document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    generated = document["generated_at"].replace("+00:00", "Z")
+    assert document["command"] == (
+        f"auditor report {history.path} --as-of {generated} --reviews-file {export}"
+    )
+    assert document["config"] is None and document["overrides"] == []
+
+
+def test_a_config_copy_has_its_credentials_removed() -> None:
+    environ = {"GITHUB_TOKEN": "ghp_s3cr3tvalue"}
+    text = (
+        '[[repository]]\nurl = "https://ci:${TOKEN}@git.example/acme/infra.git"\n'
+        'forge_url = "https://ghe.example/api/v3?access_token=abc&per_page=5"\n'
+        "# pasted by mistake: ghp_s3cr3tvalue\n"
+    )
+    assert redact_text(text, environ) == (
+        '[[repository]]\nurl = "https://git.example/acme/infra.git"\n'
+        'forge_url = "https://ghe.example/api/v3?access_token=***&per_page=5"\n'
+        "# pasted by mistake: ***\n"
+    )
+    clean = '[audit]\norganisation = "Acme"\n[[repository]]\npath = "../infra"\n'
+    assert redact_text(clean, environ) == clean
 
 
 def test_recorded_command_never_carries_a_credential() -> None:

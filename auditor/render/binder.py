@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
 from auditor.render.coverage import Coverage, coverage, review_source_text
-from auditor.render.interface import MANIFEST_FILE, PDF_FILE, RenderContext
+from auditor.render.interface import CONFIG_FILE, MANIFEST_FILE, PDF_FILE, RenderContext
 from auditor.render.text import when
 from auditor.render.views import (
     ControlView,
@@ -97,6 +97,7 @@ class BinderView:
     population_text: str
     empty_populations: tuple[str, ...]
     rewritten: tuple[RewrittenView, ...]
+    config_text: str
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -181,6 +182,25 @@ def _population(report: Report) -> str:
         " directly, counted once at the time it landed (the merge time for merged requests, the"
         f" commit time for direct pushes). {len(report.changes)} changes brought in {commits}"
         " commits."
+    )
+
+
+def _config(report: Report) -> str:
+    overridden = Counter(o.control_id for o in report.overrides)
+    listed = ", ".join(f"{control} ({n})" for control, n in sorted(overridden.items()))
+    overrides = (
+        f" Parameter overrides in force, per control: {listed}; each control's section gives its"
+        " defaults and every override with the repositories and paths it concerns."
+        if overridden
+        else " No control parameter was overridden: every control ran with its defaults."
+    )
+    config = report.config
+    if config is None:
+        return f"No config file was read.{overrides}"
+    removed = ", credentials removed" if config.redacted else ""
+    return (
+        f"Config file {config.name}, SHA-256 {config.sha256} (of the file as read), copied into"
+        f" the pack as {CONFIG_FILE}{removed}.{overrides}"
     )
 
 
@@ -300,6 +320,7 @@ def binder(
             for c in report.changes
             if c.change.rewritten is not None
         ),
+        config_text=_config(report),
         method_text=METHOD,
         sources=tuple(
             SourceView(

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
-from auditor.catalog import load_catalog
+from auditor.catalog import Overrides, load_catalog
 from auditor.clones import display_url
-from auditor.config import Config, RepositoryConfig
+from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
 from auditor.evaluate import ControlItem, exit_status, expand, settle
@@ -34,10 +34,11 @@ from auditor.period import NamedPeriod
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
 from auditor.report import Report, RepositoryScope
-from auditor.reporting import ReportOptions, build_report
+from auditor.reporting import ReportOptions, build_report, config_record, shown_path
 from auditor.schedule.records import RepositoryRecord, RunRecord
 from auditor.schedule.workers import RepoOutcome, RepoTask, plan, run_locally
 from auditor.store import Store
+from auditor.tabular import iso_utc
 from auditor.waivers import load_waivers
 
 
@@ -143,6 +144,7 @@ class _Gathered:
     urls: dict[str, str]  # name → URL, for repositories read from a mirror
     missing: tuple[tuple[str, str], ...]
     rewrites: tuple[str, ...]
+    overrides: Overrides  # the config's, and each audited repository's made to concern it only
 
 
 def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
@@ -153,6 +155,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
     missing: list[tuple[str, str]] = []
     rewrites: list[str] = []
     named: dict[str, int] = {}
+    overrides = [config.overrides]
     for outcome in outcomes:
         repo = config.repositories[outcome.index]
         if outcome.assessment is None:
@@ -161,7 +164,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
             missing.append((name, outcome.error))
             scopes[outcome.index] = RepositoryScope(
                 name=name,
-                path=repo.source,
+                path=repo.source if repo.url else shown_path(repo.source, config.path.parent),
                 remote=repo.source if repo.url is not None else "",
                 branches=(),
                 review_source="none",
@@ -185,6 +188,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
         )
         rewrites += lines
         repos.append(assessed)
+        overrides.append(restrict(repo.overrides, name))
         records.append(
             RepositoryRecord(
                 name=name,
@@ -196,7 +200,15 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
                 rewrites=lines,
             )
         )
-    return _Gathered(tuple(repos), tuple(records), scopes, urls, tuple(missing), tuple(rewrites))
+    return _Gathered(
+        tuple(repos),
+        tuple(records),
+        scopes,
+        urls,
+        tuple(missing),
+        tuple(rewrites),
+        merge_overrides(*overrides),
+    )
 
 
 def _fallback_name(repo: RepositoryConfig) -> str:
@@ -229,10 +241,13 @@ def _report(
         period=named.period,
         options=ReportOptions(
             organisation=config.organisation,
-            command=f"auditor run --config {config.path.name}",
+            command=f"auditor run --config {config.path.name} --as-of {iso_utc(as_of)}",
             frameworks=config.frameworks,
             sample_size=config.sample,
             sample_seed=config.seed,
+            overrides=gathered.overrides,
+            config=config_record(config),
+            base=config.path.resolve().parent,
         ),
     )
     audited = iter(report.repositories)
