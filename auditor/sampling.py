@@ -113,12 +113,20 @@ def draw(
 def pipeline(seed: str, control_id: str, size: int) -> str:
     """The draw of ``control_id`` as one POSIX shell pipeline run in the pack's directory: it
     prints the draw key and change id of the sampled changes, in position order."""
+    return " ".join(pipeline_lines(seed, control_id, size))
+
+
+def pipeline_lines(seed: str, control_id: str, size: int) -> tuple[str, ...]:
+    """:func:`pipeline` cut where a line break changes nothing for the shell (after ``|`` or
+    ``do``), so that it can be printed on several lines and copied back from them."""
     prefix = _single_quoted(f"{seed}:{control_id}:")
     return (
         f"awk -F, -v c={_single_quoted(control_id)} 'NR > 1 && $1 == c {{ print $2 }}' "
-        f"{POPULATIONS_FILE} | while read -r id; do "
-        f'printf \'%s %s\\n\' "$(printf \'%s\' {prefix}"$id" | sha256sum | cut -c1-64)" "$id"; '
-        f"done | LC_ALL=C sort | head -n {size}"
+        f"{POPULATIONS_FILE} |",
+        "while read -r id; do",
+        f"printf '%s %s\\n' \"$(printf '%s' {prefix}\"$id\" |",
+        'sha256sum | cut -c1-64)" "$id"; done |',
+        f"LC_ALL=C sort | head -n {size}",
     )
 
 

@@ -14,7 +14,15 @@ from auditor.errors import UsageError
 from auditor.model import Finding, Status
 from auditor.render.csv import tables
 from auditor.report import Report
-from auditor.sampling import POPULATIONS_FILE, draw, draw_key, pipeline, population, sample_size
+from auditor.sampling import (
+    POPULATIONS_FILE,
+    draw,
+    draw_key,
+    pipeline,
+    pipeline_lines,
+    population,
+    sample_size,
+)
 
 
 def findings(control: str, count: int, status: Status = Status.PASS) -> list[Finding]:
@@ -90,11 +98,16 @@ def _redraw(report: Report, where: Path) -> dict[str, list[str]]:
         sizes[item.control_id] = sizes.get(item.control_id, 0) + 1
     drawn = {}
     for control, size in sizes.items():
-        command = pipeline(report.sample_seed, control, size)
-        run = subprocess.run(
-            ["sh", "-c", command], cwd=where, capture_output=True, text=True, check=True
-        )
-        drawn[control] = [line.split(" ", 1)[1] for line in run.stdout.splitlines()]
+        one_line = pipeline(report.sample_seed, control, size)
+        as_printed = "\n".join(pipeline_lines(report.sample_seed, control, size))  # the PDF's
+        outputs = {
+            subprocess.run(
+                ["sh", "-c", command], cwd=where, capture_output=True, text=True, check=True
+            ).stdout
+            for command in (one_line, as_printed)
+        }
+        assert len(outputs) == 1, "copied from the PDF's lines, the pipeline draws the same"
+        drawn[control] = [line.split(" ", 1)[1] for line in outputs.pop().splitlines()]
     return drawn
 
 

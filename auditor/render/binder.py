@@ -20,7 +20,7 @@ from auditor.render.views import (
     period,
 )
 from auditor.report import Report
-from auditor.sampling import pipeline, ranked
+from auditor.sampling import pipeline_lines, ranked
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class DrawView:
     control_id: str
     population: int
     size: int
-    pipeline: str
+    pipeline: tuple[str, ...]  # lines, each ending where the shell takes a line break as a space
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,10 @@ def _draws(report: Report) -> tuple[DrawView, ...]:
     sizes = Counter(item.control_id for item in report.sample)
     return tuple(
         DrawView(
-            control_id, members[control_id], size, pipeline(report.sample_seed, control_id, size)
+            control_id,
+            members[control_id],
+            size,
+            pipeline_lines(report.sample_seed, control_id, size),
         )
         for control_id, size in sorted(sizes.items())
     )
