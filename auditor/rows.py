@@ -156,20 +156,23 @@ def finding_rows(
     findings: Iterable[Finding],
     changes: Iterable[ChangeFacts],
     results: Iterable[ControlResult],
+    *,
+    joined: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """The ``findings.csv`` rows of ``findings``, completed from their changes and controls."""
+    """The ``findings.csv`` rows of ``findings``, completed from their changes and controls;
+    ``framework_refs`` joined with ``;`` as a CSV cell, or (not ``joined``) a list, for JSON."""
     by_id = {f.change_id: f for f in changes}
     titles = {r.control.id: r.control.title for r in results}
     # A control's references, spelled once: found by the identity of the reference records
     # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
-    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
+    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str | list[str]]] = {}
     landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
     for finding in findings:
         key = tuple(map(id, finding.framework_refs))
         known = refs.get(key)
         if known is None:
-            spelled = ";".join(str(r) for r in finding.framework_refs)
-            known = refs[key] = (finding.framework_refs, spelled)
+            names = [str(r) for r in finding.framework_refs]
+            known = refs[key] = (finding.framework_refs, ";".join(names) if joined else names)
         change = landed.get(finding.change_id)
         if change is None:
             facts = by_id.get(finding.change_id)
@@ -178,7 +181,7 @@ def finding_rows(
             )
         yield {
             "control_id": finding.control_id,
-            "framework_refs": known[1],  # joined as csv_cell joins a list
+            "framework_refs": known[1],  # joined as csv_cell would join the list
             "repo": finding.repo,
             "change_id": finding.change_id,
             "commit": finding.commit,

@@ -203,6 +203,8 @@ def test_csv_and_json_findings_have_the_contract_columns(
     assert out.split("\r\n", 1)[0].split(",") == list(FINDING_COLUMNS), "findings.csv's layout"
     rows = findings(capsys, history)
     assert len(rows) == len(table)
+    assert all(set(r) == set(FINDING_COLUMNS) for r in rows), "the same columns in JSON"
+    assert all(isinstance(r["framework_refs"], list) for r in rows), "a list, not a CSV cell"
     per_control = Counter(r["control_id"] for r in rows)
     assert set(per_control.values()) <= {1, 4}, "each change once per control, or the repository"
     assert per_control["INT-02"] == 1 and per_control["CHG-01"] == 4

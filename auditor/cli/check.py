@@ -54,12 +54,12 @@ def check(
     with Store.open(options.ledger.store) as store:
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     evaluation = result.evaluation
+    findings, results = evaluation.findings, evaluation.results
     changes = [facts for repo in result.repositories for facts in repo.facts]
-    rows = finding_rows(evaluation.findings, changes, evaluation.results)
     if fmt == "csv":
-        write_csv(sys.stdout, FINDING_COLUMNS, rows)
+        write_csv(sys.stdout, FINDING_COLUMNS, finding_rows(findings, changes, results))
     elif fmt == "json":
-        write_json(sys.stdout, list(rows))
+        write_json(sys.stdout, list(finding_rows(findings, changes, results, joined=False)))
     else:
         _print_summary(result, sample, seed)
     for repo in result.repositories:
