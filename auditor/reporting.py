@@ -92,14 +92,11 @@ def _locations(assessment: Assessment, options: ReportOptions) -> tuple[str, ...
 
 
 def shown_path(path: str | Path, base: Path | None) -> str:
-    """``path`` as a pack writes it: relative to ``base`` when it lies below it (a config's
-    directory), otherwise as given; POSIX separators either way."""
+    """``path`` as a pack writes it: an absolute path relative to ``base`` (a config's
+    directory, which the config's own paths are relative to), any other as given."""
     given = Path(path)
     if base is not None and given.is_absolute():
-        try:
-            return given.relative_to(base.resolve()).as_posix()
-        except ValueError:
-            pass
+        return Path(os.path.relpath(given, base.resolve())).as_posix()
     return given.as_posix()
 
 

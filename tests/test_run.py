@@ -100,6 +100,8 @@ def test_two_runs_write_two_packs_and_two_records(
     assert document["config"]["sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
     assert (output / PACK / "config.toml").read_bytes() == config.read_bytes(), "no credentials"
     assert [r["name"] for r in document["repositories"]] == ["alpha", "beta"]
+    # given as an absolute path and as ../beta: both written relative to the config
+    assert [r["path"] for r in document["repositories"]] == ["../alpha", "../beta"]
     assert {r["repo"] for r in rows(output / PACK, "changes.csv")} == {"alpha", "beta"}
     assert len(rows(output / PACK, "changes.csv")) == 5
 
