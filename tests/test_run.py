@@ -154,8 +154,12 @@ def test_failing_repositories_are_reported_and_the_others_audited(
         assert scopes[name]["complete"] is False
         (reason,) = scopes[name]["incomplete_reasons"]
         assert reason.startswith("not audited: ")
-    assert "no such directory" in scopes["gone"]["incomplete_reasons"][0]
+    assert scopes["gone"]["incomplete_reasons"][0] == "not audited: ../gone: no such directory"
+    assert scopes["gone"]["path"] == "../gone" and scopes["corrupt"]["path"] == "../corrupt"
     assert middle in scopes["corrupt"]["incomplete_reasons"][0]
+    document = evidence(pack)
+    assert str(tmp_path) in document.pop("config")["text"], "the config as the user wrote it"
+    assert str(tmp_path) not in json.dumps(document), "every other path as the pack writes it"
     assert "git clone failed" in scopes["acme/unreachable"]["incomplete_reasons"][0]
     assert evidence(pack)["complete"] is False
     assert {r["repo"] for r in rows(pack, "changes.csv")} == {"alpha"}

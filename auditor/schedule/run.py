@@ -156,22 +156,26 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
     rewrites: list[str] = []
     named: dict[str, int] = {}
     overrides = [config.overrides]
+    base = config.path.parent
     for outcome in outcomes:
         repo = config.repositories[outcome.index]
         if outcome.assessment is None:
             name = repo.name or _fallback_name(repo)
-            reason = f"not audited: {outcome.error}"
-            missing.append((name, outcome.error))
+            where = repo.source if repo.url is not None else shown_path(repo.source, base)
+            error = outcome.error.replace(repo.source, where)  # the path as the pack writes it
+            reason = f"not audited: {error}"
+            missing.append((name, error))
             scopes[outcome.index] = RepositoryScope(
                 name=name,
-                path=repo.source if repo.url else shown_path(repo.source, config.path.parent),
+                path=where,
                 remote=repo.source if repo.url is not None else "",
                 branches=(),
                 review_source="none",
                 complete=False,
                 incomplete_reasons=(reason,),
             )
-            records.append(RepositoryRecord(name, repo.source, complete=False, reasons=(reason,)))
+            recorded = f"not audited: {outcome.error}"
+            records.append(RepositoryRecord(name, repo.source, complete=False, reasons=(recorded,)))
             continue
         assessed = outcome.assessment  # under the config's name: the worker renamed it
         name = assessed.mined.name
