@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ FRAMEWORKS = {
 REQUIRED = ("id", "title", "description", "procedure", "check", "severity", "frameworks")
 OPTIONAL = ("parameters", "scope")
 SCOPE = {"paths": path_globs, "branches": list_of(text), "repositories": list_of(text)}
+SHIPPED = "controls"  # how a shipped control's source is named: controls/CHG-01-via-request.yaml
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 
@@ -146,10 +147,12 @@ def load_catalog(
     in turn, restricted to controls mapping to one of ``frameworks`` (all when empty)."""
     wanted = set(check_frameworks(frameworks))
     by_id: dict[str, Control] = {}
-    for directory in ([controls_dir()] if shipped else []) + list(dirs):
+    for directory, is_shipped in [(controls_dir(), True)] * shipped + [(d, False) for d in dirs]:
         controls, errors = _read_dir(directory)
         if errors:
             raise DefinitionError(errors[0])
+        if is_shipped:  # named as shipped, never by this machine's install path
+            controls = [replace(c, source=f"{SHIPPED}/{Path(c.source).name}") for c in controls]
         by_id.update((c.id, c) for c in controls)
     return tuple(
         c

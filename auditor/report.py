@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from auditor.model import (
     ChangeFacts,
@@ -13,7 +15,10 @@ from auditor.model import (
     Waiver,
 )
 
-REPORT_SCHEMA_VERSION = 2  # 2: findings no longer repeat their control's framework references
+# 2: findings no longer repeat their control's framework references; 3: sample items carry
+# their 1-based position by draw key (``position``, was the 0-based ``index``), and the report
+# records the parameter overrides and the config
+REPORT_SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,30 @@ class SampleItem:
 
     control_id: str
     change_id: str
-    index: int  # the position drawn from the population, for re-performance
+    position: int  # 1-based rank by draw key in the population (see auditor.sampling); 0: unknown
+
+
+@dataclass(frozen=True)
+class ParameterScope:
+    """An override: the parameters a control takes for some repositories and/or paths (globs;
+    none given: every one), the rest staying the control's defaults."""
+
+    control_id: str
+    parameters: Mapping[str, Any]  # only the keys the override sets
+    repositories: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    changes: int = 0  # changes of the control's population it matched
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """The config file the run read: its name, the SHA-256 of its bytes as read, its text with
+    credentials removed (the pack's ``config.toml``)."""
+
+    name: str
+    sha256: str
+    text: str
+    redacted: bool = False  # whether credentials were removed from ``text``
 
 
 @dataclass(frozen=True)
@@ -68,6 +96,7 @@ class Report:
     controls: tuple[ControlResult, ...]
     sample: tuple[SampleItem, ...] = ()
     sample_seed: str = ""
+    sample_size: int | None = None  # as requested (per control); None: by the size table
     waivers: tuple[Waiver, ...] = ()
     unmatched_waivers: tuple[str, ...] = ()  # waiver ids that matched nothing
     expired_waivers: tuple[str, ...] = ()
@@ -75,6 +104,8 @@ class Report:
     notes: tuple[str, ...] = field(default_factory=tuple)
     roster: bool = False  # identities were checked against a roster of the organisation's people
     empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
+    overrides: tuple[ParameterScope, ...] = ()  # by control id, in the config's order
+    config: ConfigRecord | None = None
 
     @property
     def complete(self) -> bool:

@@ -10,19 +10,25 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment, empty_populations, period_end
-from auditor.catalog import FRAMEWORKS
+from auditor.catalog import FRAMEWORKS, Overrides
+from auditor.checks.evidence import change_paths
 from auditor.collect import ReviewData
 from auditor.errors import UsageError
-from auditor.model import ReviewEvidence
+from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.period import Period
-from auditor.report import BranchScope, Report, RepositoryScope
+from auditor.report import BranchScope, ConfigRecord, ParameterScope, Report, RepositoryScope
 from auditor.reviews.interface import parse_remote_url
 from auditor.sampling import draw
+
+if TYPE_CHECKING:
+    from auditor.config import Config
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class ReportOptions:
     frameworks: tuple[str, ...] = ()  # empty: every framework the evaluated controls map to
     sample_size: int | None = None
     sample_seed: str | None = None  # None and no size: no sample (the contract's "when requested")
+    overrides: Overrides = field(default_factory=dict)  # the parameter overrides evaluated
+    config: ConfigRecord | None = None  # the config file read, when one was
+    locations: tuple[str, ...] = ()  # each repository as the user gave it, in order
+    base: Path | None = None  # the config's directory: paths below it are written relative to it
 
 
 def build_report(
@@ -53,26 +63,98 @@ def build_report(
         since=period.since,
         until=period.until,
         frameworks=frameworks,
-        repositories=tuple(_scope(r, period_end(period, as_of)) for r in assessment.repositories),
+        repositories=tuple(
+            _scope(r, location, options.base, period_end(period, as_of))
+            for r, location in zip(
+                assessment.repositories, _locations(assessment, options), strict=True
+            )
+        ),
         changes=tuple(f for r in assessment.repositories for f in r.facts),
         findings=evaluation.findings,
-        controls=evaluation.results,
+        controls=tuple(_sourced(r, options.base) for r in evaluation.results),
         sample=draw(evaluation.findings, seed=seed, size=options.sample_size) if sampled else (),
         sample_seed=seed,
+        sample_size=options.sample_size,
         waivers=assessment.waivers,
         unmatched_waivers=evaluation.unmatched_waivers,
         expired_waivers=evaluation.expired_waivers,
         roster=assessment.roster,
         empty_populations=empty_populations(assessment, period),
+        overrides=parameter_scopes(assessment, options.overrides),
+        config=options.config,
     )
 
 
-def _scope(repo: RepoAssessment, end: datetime) -> RepositoryScope:
+def _locations(assessment: Assessment, options: ReportOptions) -> tuple[str, ...]:
+    if len(options.locations) == len(assessment.repositories):
+        return options.locations
+    return tuple(str(r.mined.path) for r in assessment.repositories)
+
+
+def shown_path(path: str | Path, base: Path | None) -> str:
+    """``path`` as a pack writes it: an absolute path relative to ``base`` (a config's
+    directory, which the config's own paths are relative to), any other as given."""
+    given = Path(path)
+    if base is not None and given.is_absolute():
+        return Path(os.path.relpath(given, base.resolve())).as_posix()
+    return given.as_posix()
+
+
+def _sourced(result: ControlResult, base: Path | None) -> ControlResult:
+    """``result`` with its control's source file as :func:`shown_path` writes it."""
+    source = shown_path(result.control.source, base) if result.control.source else ""
+    if source == result.control.source:
+        return result
+    return replace(result, control=replace(result.control, source=source))
+
+
+def parameter_scopes(assessment: Assessment, overrides: Overrides) -> tuple[ParameterScope, ...]:
+    """Every override of an evaluated control, with how many changes of its population (every
+    change with a result other than not applicable) it matched."""
+    population: dict[str, set[str]] = {}
+    for finding in assessment.evaluation.findings:
+        if finding.change_id and finding.status is not Status.NOT_APPLICABLE:
+            population.setdefault(finding.control_id, set()).add(finding.change_id)
+    changes = [
+        (facts.change_id, facts.repo, change_paths(facts))
+        for repo in assessment.repositories
+        for facts in repo.facts
+    ]
+    evaluated = {r.control.id for r in assessment.evaluation.results}
+    scopes = []
+    for control_id in sorted(set(overrides) & evaluated):
+        members = population.get(control_id, set())
+        for override in overrides[control_id]:
+            matched = sum(
+                1 for change, repo, paths in changes
+                if change in members and override.applies(repo, paths)
+            )  # fmt: skip
+            scopes.append(
+                ParameterScope(
+                    control_id,
+                    dict(override.parameters),
+                    override.repositories,
+                    override.paths,
+                    matched,
+                )
+            )
+    return tuple(scopes)
+
+
+def config_record(config: Config, environ: Mapping[str, str] | None = None) -> ConfigRecord:
+    """What the pack records of ``config``: its name, SHA-256 and text without credentials."""
+    text = redact_text(config.text, environ)
+    return ConfigRecord(config.path.name, config.sha256, text, redacted=text != config.text)
+
+
+def _scope(
+    repo: RepoAssessment, location: str, base: Path | None, end: datetime
+) -> RepositoryScope:
     mined = repo.mined
     commit_url, request_url = _links(mined.remote, repo.reviews)
     return RepositoryScope(
         name=mined.name,
-        path=str(mined.path),
+        path=shown_path(location, base),
         remote=_without_credentials(mined.remote),
         branches=_branches(repo, end),
         review_source=_review_source(repo),
@@ -144,18 +226,39 @@ _SECRET_QUERY = re.compile(
 REDACTED = "***"
 
 
+def _secrets(environ: Mapping[str, str] | None) -> list[str]:
+    """The values of the token variables, longest first (too short ones are no secret)."""
+    environ = os.environ if environ is None else environ
+    return sorted(
+        (v for v in (environ.get(name, "") for name in TOKEN_VARIABLES) if len(v) >= 4),
+        key=len,
+        reverse=True,
+    )
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)
+
+
+def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``text`` (a config file) with every credential removed, as :func:`redact_command` does
+    for each word: URL user information, secret-looking query values, token variables' values."""
+    for secret in _secrets(environ):
+        text = text.replace(secret, REDACTED)
+    return _URL.sub(
+        lambda m: _SECRET_QUERY.sub(
+            lambda q: q.group(1) + REDACTED, _without_credentials(m.group(0))
+        ),
+        text,
+    )
+
+
 def redact_command(words: Iterable[str], environ: Mapping[str, str] | None = None) -> str:
     """``words`` as one shell-quoted line with no credential left in it.
 
     URL user information and secret-looking query parameters are removed, and any occurrence of
     the value of a token variable (``GITHUB_TOKEN``, ``GITLAB_TOKEN``) is replaced by ``***``.
     """
-    environ = os.environ if environ is None else environ
-    secrets = sorted(
-        (v for v in (environ.get(name, "") for name in TOKEN_VARIABLES) if len(v) >= 4),
-        key=len,
-        reverse=True,
-    )
+    secrets = _secrets(environ)
     cleaned = []
     for word in words:
         for secret in secrets:

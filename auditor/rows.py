@@ -1,8 +1,8 @@
-"""Ledger records → flat rows with the contract's columns (``changes.csv``, ``commits.csv``)."""
+"""Ledger records → flat rows, keyed by the columns of :mod:`auditor.columns`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from auditor.commits import BotPolicy
@@ -11,6 +11,7 @@ from auditor.model import (
     Change,
     ChangeFacts,
     Commit,
+    ControlResult,
     CustodyLink,
     Finding,
     Identity,
@@ -21,23 +22,6 @@ from auditor.tabular import iso_utc
 
 if TYPE_CHECKING:
     from auditor.analysis import ChangeAnalysis
-
-CHANGE_COLUMNS = (
-    "repo", "change_id", "commit", "branch", "authored_at", "author_name", "author_email",
-    "committed_at", "committer_name", "committer_email", "landed_at", "subject",
-    "files_changed", "lines_added", "lines_deleted", "signature", "signature_kind",
-    "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
-    "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
-    "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
-    "commit_notes", "rewritten",
-)  # fmt: skip
-
-COMMIT_COLUMNS = (
-    "repo", "commit", "change_id", "change_commit", "branch", "parents", "authored_at",
-    "author_name", "author_email", "committed_at", "committer_name", "committer_email",
-    "subject", "signature", "signature_kind", "is_bot", "author_raw_name", "author_raw_email",
-    "committer_raw_name", "committer_raw_email", "trailers", "commit_notes",
-)  # fmt: skip
 
 
 def change_id(repo: str, sha: str) -> str:
@@ -69,13 +53,6 @@ def _people(commit: Commit) -> dict[str, Any]:
         "trailers": [f"{t.key}: {t.value}" for t in commit.trailers],
         "commit_notes": list(commit.notes),
     }
-
-
-RESOURCE_COLUMNS = (
-    "repo", "change_id", "commit", "landed_at", "author_name", "author_email", "path",
-    "file_kind", "environment", "address", "resource_kind", "type", "operation",
-    "changed_attributes", "categories",
-)  # fmt: skip
 
 
 def change_row(
@@ -175,22 +152,45 @@ def resource_rows(repo: str, change: Change, analysis: ChangeAnalysis) -> list[d
     ]
 
 
-FINDING_COLUMNS = (
-    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request",
-    "status", "reason", "waiver_id", "severity",
-)  # fmt: skip
-
-
-def finding_row(finding: Finding) -> dict[str, Any]:
-    return {
-        "control_id": finding.control_id,
-        "framework_refs": [str(r) for r in finding.framework_refs],
-        "repo": finding.repo,
-        "change_id": finding.change_id,
-        "commit": finding.commit,
-        "change_request": finding.change_request,
-        "status": finding.status.value,
-        "reason": finding.reason,
-        "waiver_id": finding.waiver_id,
-        "severity": finding.severity.value,
-    }
+def finding_rows(
+    findings: Iterable[Finding],
+    changes: Iterable[ChangeFacts],
+    results: Iterable[ControlResult],
+    *,
+    joined: bool = True,
+) -> Iterator[dict[str, Any]]:
+    """The ``findings.csv`` rows of ``findings``, completed from their changes and controls;
+    ``framework_refs`` joined with ``;`` as a CSV cell, or (not ``joined``) a list, for JSON."""
+    by_id = {f.change_id: f for f in changes}
+    titles = {r.control.id: r.control.title for r in results}
+    # A control's references, spelled once: found by the identity of the reference records
+    # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
+    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str | list[str]]] = {}
+    landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
+    for finding in findings:
+        key = tuple(map(id, finding.framework_refs))
+        known = refs.get(key)
+        if known is None:
+            names = [str(r) for r in finding.framework_refs]
+            known = refs[key] = (finding.framework_refs, ";".join(names) if joined else names)
+        change = landed.get(finding.change_id)
+        if change is None:
+            facts = by_id.get(finding.change_id)
+            change = landed[finding.change_id] = (
+                (iso_utc(facts.change.landed_at), facts.request_url) if facts else ("", "")
+            )
+        yield {
+            "control_id": finding.control_id,
+            "framework_refs": known[1],  # joined as csv_cell would join the list
+            "repo": finding.repo,
+            "change_id": finding.change_id,
+            "commit": finding.commit,
+            "change_request": finding.change_request,
+            "status": finding.status.value,
+            "reason": finding.reason,
+            "waiver_id": finding.waiver_id,
+            "severity": finding.severity.value,
+            "landed_at": change[0],
+            "change_request_url": change[1],
+            "control_title": titles.get(finding.control_id, ""),
+        }

@@ -34,7 +34,8 @@ from auditor.model import (
     Trailer,
     Waiver,
 )
-from auditor.report import BranchScope, Report, RepositoryScope, SampleItem
+from auditor.report import BranchScope, Report, RepositoryScope
+from auditor.sampling import draw
 
 XSS_SUBJECT = "<script>window.__xss = 1</script> fix ingress"
 XSS_AUTHOR = '<img src=x onerror="window.__xss = 1">Mallory'
@@ -317,7 +318,6 @@ def build_report(changes: int = 300, seed: int = 7, sample: int = 25) -> Report:
     )
     controls = _controls()
     findings = _findings(rng, controls, facts)
-    drawn = sorted(rng.sample(range(len(facts)), min(sample, len(facts))))
     return Report(
         organisation="Acme Corp <Infra & Platform>",
         generated_at=GENERATED_AT,
@@ -330,8 +330,9 @@ def build_report(changes: int = 300, seed: int = 7, sample: int = 25) -> Report:
         changes=facts,
         findings=findings,
         controls=_results(controls, findings),
-        sample=tuple(SampleItem("CHG-01", facts[i].change_id, i) for i in drawn),
+        sample=draw(findings, seed=str(seed), size=sample) if sample else (),
         sample_seed=str(seed),
+        sample_size=sample or None,
         waivers=_waivers(),
         unmatched_waivers=(),
         expired_waivers=("WVR-002",),

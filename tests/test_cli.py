@@ -15,6 +15,7 @@ from contract import CONTRACT_CHANGE_COLUMNS
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import cli, run
+from auditor.columns import CHANGE_COLUMNS
 from auditor.exitcodes import ExitCode
 
 DAY = 86400
@@ -51,6 +52,7 @@ def test_changes_csv_has_contract_columns_and_neutralises_formulas(
     assert raw.count(b"\r\n") == 4
     rows = list(csv.DictReader(io.StringIO(raw.decode())))
     assert set(CONTRACT_CHANGE_COLUMNS) <= set(rows[0])
+    assert raw.split(b"\r\n", 1)[0].decode().split(",") == list(CHANGE_COLUMNS), "the pack's"
     assert rows[0]["subject"].startswith("'=HYPERLINK")
     assert rows[0]["landed_at"] == "2025-01-01T00:00:00Z"
     assert rows[1]["change_request"] == "4"

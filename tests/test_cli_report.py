@@ -22,7 +22,8 @@ from pypdf import PdfReader
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
-from auditor.reporting import redact_command
+from auditor.reporting import redact_command, redact_text
+from auditor.sampling import pipeline
 
 AS_OF = "2026-04-01T00:00:00Z"
 HOSTILE = '=HYPERLINK("http://evil") <script>window.__xss = 1</script>'
@@ -169,6 +170,34 @@ def test_manifest_checks_with_sha256sum_and_verify(
     result = verify(capsys, full.one)
     assert (result.code, result.out) == (ExitCode.OK, "")
     assert "intact" in result.err
+
+
+def test_the_sample_is_redrawn_by_the_printed_shell_pipeline(full: Packs) -> None:
+    sample = rows(full.one, "sample")
+    assert sample and all(int(r["position"]) >= 1 for r in sample)
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(full.one / "report.pdf").pages).split()
+    )
+    controls = sorted({r["control_id"] for r in sample})
+    for control in controls:
+        drawn = [r for r in sample if r["control_id"] == control]
+        command = pipeline("s1", control, len(drawn))
+        assert " ".join(command.split()) in text, f"the PDF prints the pipeline of {control}"
+        run = subprocess.run(
+            ["sh", "-c", command], cwd=full.one, capture_output=True, text=True, check=False
+        )
+        assert run.returncode == 0, run.stderr
+        lines = [line.split(" ") for line in run.stdout.splitlines()]
+        assert [change for _, change in lines] == [r["change_id"] for r in drawn], control
+        assert [int(r["position"]) for r in drawn] == list(range(1, len(drawn) + 1))
+        listed = [r for r in rows(full.one, "populations") if r["control_id"] == control]
+        assert [r["draw_key"] for r in listed][: len(drawn)] == [key for key, _ in lines]
+    assert len(controls) > 3
+
+
+def test_the_readme_pipeline_is_the_one_the_pack_prints() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert pipeline("Q1", "CHG-01", 25) in readme.splitlines()
 
 
 def test_pdf_cover_records_the_command_without_paths_of_the_output(full: Packs) -> None:
@@ -365,6 +394,38 @@ def test_report_needs_a_repository_or_evidence(
 ) -> None:
     result = report(capsys, "--out", tmp_path / "pack")
     assert result.code == ExitCode.USAGE and "--from-evidence" in result.err
+
+
+def test_the_recorded_command_carries_the_as_of_the_run_took(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, tmp_path: Path
+) -> None:
+    export = history.write_export(tmp_path / "reviews.json")
+    pack = tmp_path / "pack"
+    result = report(capsys, history.path, "--store", tmp_path / "s", "--reviews-file", export,
+                    "--out", pack, "--format", "json")  # fmt: skip
+    assert result.code == ExitCode.CONTROLS_FAILED, result.err
+    document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    generated = document["generated_at"].replace("+00:00", "Z")
+    assert document["command"] == (
+        f"auditor report {history.path} --as-of {generated} --reviews-file {export}"
+    )
+    assert document["config"] is None and document["overrides"] == []
+
+
+def test_a_config_copy_has_its_credentials_removed() -> None:
+    environ = {"GITHUB_TOKEN": "ghp_s3cr3tvalue"}
+    text = (
+        '[[repository]]\nurl = "https://ci:${TOKEN}@git.example/acme/infra.git"\n'
+        'forge_url = "https://ghe.example/api/v3?access_token=abc&per_page=5"\n'
+        "# pasted by mistake: ghp_s3cr3tvalue\n"
+    )
+    assert redact_text(text, environ) == (
+        '[[repository]]\nurl = "https://git.example/acme/infra.git"\n'
+        'forge_url = "https://ghe.example/api/v3?access_token=***&per_page=5"\n'
+        "# pasted by mistake: ***\n"
+    )
+    clean = '[audit]\norganisation = "Acme"\n[[repository]]\npath = "../infra"\n'
+    assert redact_text(clean, environ) == clean
 
 
 def test_recorded_command_never_carries_a_credential() -> None:

@@ -7,17 +7,17 @@ import pytest
 from contract import CONTRACT_CHANGE_COLUMNS
 from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
 
-from auditor.model import Status
-from auditor.render.csv import (
-    CHANGES_COLUMNS,
+from auditor.columns import (
+    CHANGE_COLUMNS,
+    COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
-    tables,
     title_header,
 )
+from auditor.model import Status
+from auditor.render.csv import tables
 from auditor.render.interface import HeaderProfile
 from auditor.report import Report
-from auditor.rows import COMMIT_COLUMNS
 from auditor.tabular import csv_cell
 
 CONTRACT_FINDINGS = [
@@ -57,7 +57,8 @@ def _rows(data: bytes) -> list[dict[str, str]]:
 def test_contract_columns_are_present(report: Report) -> None:
     documents = tables(report)
     assert set(documents) == {
-        f"csv/{n}.csv" for n in ("changes", "commits", "findings", "controls", "sample")
+        f"csv/{n}.csv"
+        for n in ("changes", "commits", "findings", "controls", "sample", "populations")
     }
     headers = {
         name: data.split(b"\r\n", 1)[0].decode().split(",") for name, data in documents.items()
@@ -65,7 +66,7 @@ def test_contract_columns_are_present(report: Report) -> None:
     assert set(CONTRACT_CHANGE_COLUMNS) <= set(headers["csv/changes.csv"])
     assert set(CONTRACT_FINDINGS) <= set(headers["csv/findings.csv"])
     assert set(CONTRACT_CONTROLS) <= set(headers["csv/controls.csv"])
-    assert headers["csv/changes.csv"] == list(CHANGES_COLUMNS)
+    assert headers["csv/changes.csv"] == list(CHANGE_COLUMNS)
     assert headers["csv/commits.csv"] == list(COMMIT_COLUMNS)
     assert headers["csv/findings.csv"] == list(FINDING_COLUMNS)
     assert headers["csv/controls.csv"] == list(CONTROL_COLUMNS)
@@ -126,7 +127,8 @@ def test_commits_and_sample(report: Report) -> None:
 
 
 def test_no_sample_no_sample_csv() -> None:
-    assert "csv/sample.csv" not in tables(build_report(changes=20, sample=0))
+    documents = tables(build_report(changes=20, sample=0))
+    assert "csv/sample.csv" not in documents and "csv/populations.csv" not in documents
 
 
 def test_title_header_profile(report: Report) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
 from auditor.render.views import request_note, worst
-from auditor.report import Report
+from auditor.report import ConfigRecord, ParameterScope, Report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -249,3 +250,26 @@ def test_request_note_says_direct_push_only_when_forge_data_links_no_request() -
     assert direct[ReviewEvidence.FORGE] == "none (direct push)"
     others = {v for e, v in direct.items() if e is not ReviewEvidence.FORGE}
     assert others == {"none named; no review data to tell a direct push from a rebase merge"}
+
+
+def test_overrides_and_the_config_are_shown_escaped(report: Report, tmp_path: Path) -> None:
+    hostile = "apps/<script>window.__xss = 1</script>/**"
+    overridden = dataclasses.replace(
+        report,
+        overrides=(
+            ParameterScope("CHG-01", {"allow": ["^bot@x$"]}, ("infra-live",), (hostile,), 7),
+        ),
+        config=ConfigRecord("auditor.toml", "ab" * 32, 'organisation = "<b>Acme</b>"\n'),
+    )
+    options = RenderOptions(formats=(Format.HTML, Format.JSON))
+    pack = write_pack(overridden, tmp_path / "pack", options).path
+    page = (pack / "controls" / "CHG-01.html").read_text(encoding="utf-8")
+    assert "Override for repositories infra-live; changes touching apps/&lt;script&gt;" in page
+    assert "<script>window" not in page
+    assert "<code>allow = [&#34;^bot@x$&#34;]</code>" in page and "matched 7 changes" in page
+    assert (pack / "config.toml").read_text(encoding="utf-8") == 'organisation = "<b>Acme</b>"\n'
+    manifest = (pack / "MANIFEST.sha256").read_text(encoding="utf-8")
+    assert "  config.toml\n" in manifest, "the copy is covered by the manifest"
+    document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    assert document["config"]["sha256"] == "ab" * 32
+    assert document["overrides"][0]["paths"] == [hostile]

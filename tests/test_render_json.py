@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -10,6 +12,7 @@ from reportfactory import build_report
 
 from auditor.errors import RenderError
 from auditor.model import Finding
+from auditor.render.csv import tables
 from auditor.render.json import encode, evidence_bytes, load_evidence
 from auditor.report import REPORT_SCHEMA_VERSION, Report
 
@@ -123,7 +126,7 @@ def test_odd_parameters_keep_the_bytes_and_findings_leave_references_to_controls
     parameters = document["controls"][0]["control"]["parameters"]
     assert parameters["10"] == "ten" and parameters["set"] == ["a", "b"]
     assert parameters["when"] == "2026-01-02"
-    assert document["schema_version"] == 2
+    assert document["schema_version"] == 3
     assert all("framework_refs" not in f for f in document["findings"])
     assert document["controls"][0]["control"]["frameworks"]
 
@@ -156,9 +159,28 @@ def test_a_schema_1_document_with_references_in_every_finding_is_read(tmp_path: 
     refs = {r["control"]["id"]: r["control"]["frameworks"] for r in document["controls"]}
     for finding in document["findings"]:
         finding["framework_refs"] = refs[finding["control_id"]]
+    for item in document["sample"]:
+        item["index"] = item.pop("position") - 1
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    assert load_evidence(path) == report
+    unranked = tuple(dataclasses.replace(item, position=0) for item in report.sample)
+    assert load_evidence(path) == dataclasses.replace(report, sample=unranked)
+
+
+def test_a_schema_2_sample_is_kept_as_drawn_without_positions(tmp_path: Path) -> None:
+    report = build_report(changes=20, sample=3)
+    document = json.loads(evidence_bytes(report))
+    document["schema_version"] = 2
+    for item in document["sample"]:
+        item["index"] = item.pop("position") - 1  # as version 2 spelled it
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    loaded = load_evidence(path)
+    assert [i.change_id for i in loaded.sample] == [i.change_id for i in report.sample]
+    assert {i.position for i in loaded.sample} == {0}, "its positions were of another draw"
+    assert "csv/populations.csv" not in tables(loaded)
+    sample = tables(loaded)["csv/sample.csv"].decode()
+    assert {r["position"] for r in csv.DictReader(io.StringIO(sample))} == {""}
 
 
 def test_loaded_references_are_one_object_per_value(tmp_path: Path) -> None:

@@ -95,9 +95,13 @@ def test_two_runs_write_two_packs_and_two_records(
     assert files(output / packs[0]) == files(output / packs[1])  # same as-of, same bytes
     document = evidence(output / PACK)
     assert document["organisation"] == "Acme" and document["command"] == (
-        "auditor run --config auditor.toml"
+        f"auditor run --config auditor.toml --as-of {AS_OF}"
     )
+    assert document["config"]["sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
+    assert (output / PACK / "config.toml").read_bytes() == config.read_bytes(), "no credentials"
     assert [r["name"] for r in document["repositories"]] == ["alpha", "beta"]
+    # given as an absolute path and as ../beta: both written relative to the config
+    assert [r["path"] for r in document["repositories"]] == ["../alpha", "../beta"]
     assert {r["repo"] for r in rows(output / PACK, "changes.csv")} == {"alpha", "beta"}
     assert len(rows(output / PACK, "changes.csv")) == 5
 
@@ -150,8 +154,12 @@ def test_failing_repositories_are_reported_and_the_others_audited(
         assert scopes[name]["complete"] is False
         (reason,) = scopes[name]["incomplete_reasons"]
         assert reason.startswith("not audited: ")
-    assert "no such directory" in scopes["gone"]["incomplete_reasons"][0]
+    assert scopes["gone"]["incomplete_reasons"][0] == "not audited: ../gone: no such directory"
+    assert scopes["gone"]["path"] == "../gone" and scopes["corrupt"]["path"] == "../corrupt"
     assert middle in scopes["corrupt"]["incomplete_reasons"][0]
+    document = evidence(pack)
+    assert str(tmp_path) in document.pop("config")["text"], "the config as the user wrote it"
+    assert str(tmp_path) not in json.dumps(document), "every other path as the pack writes it"
     assert "git clone failed" in scopes["acme/unreachable"]["incomplete_reasons"][0]
     assert evidence(pack)["complete"] is False
     assert {r["repo"] for r in rows(pack, "changes.csv")} == {"alpha"}
@@ -315,6 +323,75 @@ def test_per_repository_overrides_and_environments(
     assert [s for c, s in chg07.items() if c.startswith("other@")] == ["fail"]
     environments = {r["repo"]: r["environments"] for r in rows(pack, "changes.csv")}
     assert environments == {"ops-repo": "blue", "other": ""}
+
+
+def _workspace(root: Path) -> Path:
+    """A config beside its repository and a control directory of its own, paths relative."""
+    build(root, "infra", ("one", "ops7 two", "three"))
+    ours = root / "ours"
+    ours.mkdir()
+    shipped = Path(__file__).resolve().parent.parent / "controls" / "CHG-07-ticket-linked.yaml"
+    text = shipped.read_text(encoding="utf-8").replace("id: CHG-07", "id: OWN-07")
+    (ours / "OWN-07-ticket-linked.yaml").write_text(text, encoding="utf-8")
+    config = root / "auditor.toml"
+    config.write_text(
+        '[audit]\norganisation = "Acme"\nperiod = "last-quarter"\ncontrols_dirs = ["ours"]\n'
+        'formats = ["pdf", "html", "csv", "json"]\n'
+        '[[repository]]\npath = "infra"\n'
+        '[[overrides."CHG-07"]]\nrepositories = ["infra"]\npaths = ["stacks/blue/1.tf"]\n'
+        "parameters = { pattern = 'ops\\d+' }\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_a_pack_is_the_same_bytes_from_two_checkout_locations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packs = {}
+    for place in ("here", "elsewhere/deeper"):
+        root = tmp_path / place
+        config = _workspace(root)
+        assert auditor("run", "--config", str(config), "--as-of", AS_OF, "--jobs", "1") in (0, 1)
+        monkeypatch.chdir(root)
+        code = auditor("report", "infra", "--config", "auditor.toml", "--as-of", AS_OF,
+                       "--out", "pack", "--sample", "2", "--seed", "q3", "-q")  # fmt: skip
+        assert code in (0, 1), capsys.readouterr().err
+        packs[place] = {
+            "run": files(root / "audit-packs" / PACK),
+            "report": files(root / "pack"),
+        }
+        for kind, written in packs[place].items():
+            assert "config.toml" in written and "report.pdf" in written, kind
+            for name, data in written.items():
+                for absolute in {str(tmp_path), str(tmp_path.resolve())}:
+                    assert absolute.encode() not in data, f"{kind}: {name} names {absolute}"
+    assert packs["here"] == packs["elsewhere/deeper"]
+
+    pack = tmp_path / "here" / "pack"
+    document = evidence(pack)
+    assert document["command"] == (
+        f"auditor report infra --as-of {AS_OF} --config auditor.toml --sample 2 --seed q3"
+    )
+    sources = {r["control"]["id"]: r["control"]["source"] for r in document["controls"]}
+    assert sources["OWN-07"] == "ours/OWN-07-ticket-linked.yaml"
+    assert sources["CHG-07"] == "controls/CHG-07-ticket-linked.yaml"
+    assert [r["path"] for r in document["repositories"]] == ["infra"]
+    assert document["overrides"] == [
+        {"control_id": "CHG-07", "parameters": {"pattern": "ops\\d+"}, "repositories": ["infra"],
+         "paths": ["stacks/blue/1.tf"], "changes": 1}
+    ]  # fmt: skip
+    html = (pack / "controls" / "CHG-07.html").read_text(encoding="utf-8")
+    assert "Override for repositories infra; changes touching stacks/blue/1.tf" in html
+    assert "<code>pattern = ops\\d+</code>" in html and "matched 1 change of" in html
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pack / "report.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    flat = " ".join(text.split())
+    assert "pattern = ops\\d+" in flat and "Override for" in flat
+    assert f"SHA-256 {document['config']['sha256']}" in flat
+    assert "copied into the pack as config.toml" in flat
 
 
 def test_config_errors_exit_2_with_file_line_and_key(

@@ -43,8 +43,9 @@ def check(
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
     from auditor.assess import assess, empty_populations
+    from auditor.columns import FINDING_COLUMNS
     from auditor.evaluate import exit_status
-    from auditor.rows import FINDING_COLUMNS, finding_row
+    from auditor.rows import finding_rows
     from auditor.store import Store
     from auditor.tabular import write_csv, write_json
 
@@ -53,10 +54,12 @@ def check(
     with Store.open(options.ledger.store) as store:
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     evaluation = result.evaluation
+    findings, results = evaluation.findings, evaluation.results
+    changes = [facts for repo in result.repositories for facts in repo.facts]
     if fmt == "csv":
-        write_csv(sys.stdout, FINDING_COLUMNS, (finding_row(f) for f in evaluation.findings))
+        write_csv(sys.stdout, FINDING_COLUMNS, finding_rows(findings, changes, results))
     elif fmt == "json":
-        write_json(sys.stdout, [finding_row(f) for f in evaluation.findings])
+        write_json(sys.stdout, list(finding_rows(findings, changes, results, joined=False)))
     else:
         _print_summary(result, sample, seed)
     for repo in result.repositories:
@@ -95,4 +98,4 @@ def _print_summary(result: Any, sample: int | None, seed: str) -> None:
         items = draw(evaluation.findings, seed=seed, size=sample)
         click.echo(f"\nsample (seed {seed!r}, {len(items)} items):")
         for item in items:
-            click.echo(f"  {item.control_id:<8} #{item.index:<5} {item.change_id}")
+            click.echo(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

@@ -104,7 +104,8 @@ def changes(
     --reviews-file), they carry each change's request, its URL, approvers and merger."""
     from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
     from auditor.collect import ForgeKind
-    from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS, facts_row
+    from auditor.columns import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
+    from auditor.rows import facts_row
     from auditor.store import Store
     from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
 

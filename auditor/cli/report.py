@@ -48,11 +48,16 @@ def _flag(ctx: click.Context, name: str) -> str:
     return max(param.opts, key=len) if isinstance(param, click.Option) else name.upper()
 
 
-def _recorded_command(ctx: click.Context) -> tuple[str, ...]:
-    """The options that decide the evidence, as given, in the command's own order."""
+def _recorded_command(ctx: click.Context, as_of: str) -> tuple[str, ...]:
+    """The options that decide the evidence, as given, in the command's own order; ``--as-of``
+    always, with the time the run took for it when it was not given (a rolling period, the
+    waivers in force and every timestamp of the pack follow from it)."""
     words = ["auditor", ctx.command.name or "report"]
     for param in ctx.command.params:
         name = param.name or ""
+        if name == "as_of" and not _given(ctx, name):
+            words += [_flag(ctx, name), as_of]
+            continue
         if name in _PRESENTATION or not _given(ctx, name):
             continue
         value = ctx.params[name]
@@ -191,12 +196,13 @@ def _assess(
     kw: dict[str, Any],
 ) -> Report:
     from auditor.assess import assess, empty_populations
-    from auditor.reporting import ReportOptions, build_report, redact_command
+    from auditor.reporting import ReportOptions, build_report, config_record, redact_command
     from auditor.store import Store
+    from auditor.tabular import iso_utc
 
-    command = redact_command(_recorded_command(ctx))
     config = config_of(kw)
     options = assess_options_of(repos, kw, config)
+    command = redact_command(_recorded_command(ctx, iso_utc(options.ledger.as_of)))
     if config is not None and not organisation:
         organisation = config.organisation
     with Store.open(options.ledger.store) as store:
@@ -220,6 +226,10 @@ def _assess(
             frameworks=options.frameworks,
             sample_size=sample,
             sample_seed=seed if _given(ctx, "seed") else None,
+            overrides=options.overrides,
+            config=config_record(config) if config is not None else None,
+            locations=tuple(str(r) for r in repos),
+            base=config.path.resolve().parent if config is not None else None,
         ),
     )
 

@@ -97,6 +97,7 @@ class Config:
     default_bots: bool = True  # false: ``bots`` replaces the built-in list
     overrides: Overrides = field(default_factory=dict)
     lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)  # the file as read (``sha256``)
 
     def period_at(self, as_of: datetime) -> NamedPeriod:
         """The configured period as of ``as_of``; a :class:`DefinitionError` naming the key when
@@ -180,4 +181,5 @@ def load_config(path: Path) -> Config:
         raise DefinitionError(f"{path}: invalid TOML: {err}") from None
     from auditor.config.reader import Reader
 
-    return Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())
+    config = Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())
+    return replace(config, text=text)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
 from auditor.render.coverage import Coverage, coverage, review_source_text
-from auditor.render.interface import MANIFEST_FILE, PDF_FILE, RenderContext
+from auditor.render.interface import CONFIG_FILE, MANIFEST_FILE, PDF_FILE, RenderContext
 from auditor.render.text import when
 from auditor.render.views import (
     ControlView,
@@ -20,6 +20,7 @@ from auditor.render.views import (
     period,
 )
 from auditor.report import Report
+from auditor.sampling import pipeline_lines, ranked
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class SourceView:
 class SampleView:
     number: int
     control_id: str
-    index: int
+    position: int  # 1-based rank by draw key; 0: unknown (drawn by an earlier version)
     change: ChangeView
     status: str
     reason: str
@@ -69,6 +70,16 @@ class RewrittenView:
 
 
 @dataclass(frozen=True)
+class DrawView:
+    """How to redo one control's draw: its population, sample size and the shell pipeline."""
+
+    control_id: str
+    population: int
+    size: int
+    pipeline: tuple[str, ...]  # lines, each ending where the shell takes a line break as a space
+
+
+@dataclass(frozen=True)
 class BinderView:
     organisation: str
     period: str
@@ -86,6 +97,7 @@ class BinderView:
     population_text: str
     empty_populations: tuple[str, ...]
     rewritten: tuple[RewrittenView, ...]
+    config_text: str
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -95,6 +107,7 @@ class BinderView:
     waivers: tuple[WaiverView, ...]
     sample: tuple[SampleView, ...]
     sample_text: str
+    draws: tuple[DrawView, ...]
     evidence: tuple[tuple[str, str], ...]
     evidence_pages: str
     attachments: tuple[tuple[str, str], ...]
@@ -172,6 +185,25 @@ def _population(report: Report) -> str:
     )
 
 
+def _config(report: Report) -> str:
+    overridden = Counter(o.control_id for o in report.overrides)
+    listed = ", ".join(f"{control} ({n})" for control, n in sorted(overridden.items()))
+    overrides = (
+        f" Parameter overrides in force, per control: {listed}; each control's section gives its"
+        " defaults and every override with the repositories and paths it concerns."
+        if overridden
+        else " No control parameter was overridden: every control ran with its defaults."
+    )
+    config = report.config
+    if config is None:
+        return f"No config file was read.{overrides}"
+    removed = ", credentials removed" if config.redacted else ""
+    return (
+        f"Config file {config.name}, SHA-256 {config.sha256} (of the file as read), copied into"
+        f" the pack as {CONFIG_FILE}{removed}.{overrides}"
+    )
+
+
 def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
     changes = ChangeViews(view)
     results = {(f.control_id, f.change_id): f for f in report.findings}
@@ -186,7 +218,7 @@ def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
             SampleView(
                 number=number,
                 control_id=item.control_id,
-                index=item.index,
+                position=item.position,
                 change=change,
                 status=finding.status.value if finding else Status.NOT_APPLICABLE.value,
                 reason=finding.reason if finding else "no result for this control",
@@ -196,6 +228,49 @@ def _sample(report: Report, view: ReportView) -> tuple[SampleView, ...]:
             )
         )
     return tuple(items)
+
+
+DRAW_TEXT = (
+    "The draw can be re-performed with standard tools. Each member of a control's population"
+    " (every change with a result other than not applicable, listed in csv/populations.csv, also"
+    " attached) has a draw key: the SHA-256 of the text seed:control_id:change_id. Members are"
+    " ranked by draw key, lowest first; an item's position (#) is its 1-based rank, and the"
+    " sample is positions 1 to the sample size. Each pipeline below, run in the pack's directory"
+    " (sha256sum from GNU coreutils; elsewhere shasum -a 256), prints the draw key and change id"
+    " of one control's sample, in position order."
+)
+
+
+def _sample_text(report: Report) -> str:
+    seed = f"“{report.sample_seed}”" if report.sample_seed else "“” (empty)"
+    size = (
+        f"{report.sample_size} per control, or the whole population where smaller"
+        if report.sample_size is not None
+        else "per control by the size table for the population (see the README)"
+    )
+    drawn = f"{len(report.sample)} items drawn with seed {seed}, {size}."
+    if any(item.position < 1 for item in report.sample):
+        return (
+            f"{drawn} This sample was drawn by an earlier version of auditor, whose method its"
+            " README describes; it is reproduced here as recorded, without positions."
+        )
+    return f"{drawn} {DRAW_TEXT}"
+
+
+def _draws(report: Report) -> tuple[DrawView, ...]:
+    if not report.sample or any(item.position < 1 for item in report.sample):
+        return ()
+    members = Counter(m.control_id for m in ranked(report.findings, seed=report.sample_seed))
+    sizes = Counter(item.control_id for item in report.sample)
+    return tuple(
+        DrawView(
+            control_id,
+            members[control_id],
+            size,
+            pipeline_lines(report.sample_seed, control_id, size),
+        )
+        for control_id, size in sorted(sizes.items())
+    )
 
 
 def _toc(controls: tuple[ControlView, ...], report: Report) -> tuple[TocEntry, ...]:
@@ -248,6 +323,7 @@ def binder(
             for c in report.changes
             if c.change.rewritten is not None
         ),
+        config_text=_config(report),
         method_text=METHOD,
         sources=tuple(
             SourceView(
@@ -267,11 +343,8 @@ def binder(
         frameworks=view.frameworks,
         waivers=tuple(view.waiver(w) for w in report.waivers),
         sample=_sample(report, view),
-        sample_text=(
-            f"{len(report.sample)} items drawn with seed {report.sample_seed or 'not recorded'}."
-            " Each item names its control and its position in the population, so the draw can"
-            " be re-performed from changes.csv."
-        ),
+        sample_text=_sample_text(report),
+        draws=_draws(report),
         evidence=tuple((p, d) for p, d in context.evidence if not p.startswith(SITE_PAGES)),
         evidence_pages=_site_pages(context),
         attachments=attachments,

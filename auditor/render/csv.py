@@ -1,4 +1,4 @@
-"""The population CSVs: changes, commits, findings, controls and the sample."""
+"""The population CSVs: changes, commits, findings, controls, the sample and its populations."""
 
 from __future__ import annotations
 
@@ -6,31 +6,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from auditor.columns import (
+    CHANGE_COLUMNS,
+    COMMIT_COLUMNS,
+    CONTROL_COLUMNS,
+    FINDING_COLUMNS,
+    POPULATION_COLUMNS,
+    SAMPLE_COLUMNS,
+    title_header,
+)
 from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 from auditor.report import Report
-from auditor.rows import CHANGE_COLUMNS, COMMIT_COLUMNS, commit_row, facts_row
+from auditor.rows import commit_row, facts_row, finding_rows
+from auditor.sampling import POPULATIONS_FILE, ranked
 from auditor.tabular import iso_utc, to_text, write_csv
-
-CHANGES_COLUMNS = (*CHANGE_COLUMNS, "environments", "review_evidence")
-FINDING_COLUMNS = (
-    "control_id", "framework_refs", "repo", "change_id", "commit", "change_request", "status",
-    "reason", "waiver_id", "severity", "landed_at", "change_request_url", "control_title",
-)  # fmt: skip
-CONTROL_COLUMNS = (
-    "control_id", "title", "framework_refs", "population", "passed", "failed", "unknown",
-    "not_applicable", "waived", "status", "severity", "check",
-)  # fmt: skip
-SAMPLE_COLUMNS = (
-    "control_id", "index", "change_id", "repo", "commit", "landed_at", "subject",
-    "change_request", "change_request_url", "status", "reason", "waiver_id",
-)  # fmt: skip
-_TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
-
-
-def title_header(column: str) -> str:
-    """``change_request_url`` → ``Change Request URL``."""
-    return " ".join(_TITLE_WORDS.get(w, w.capitalize()) for w in column.split("_"))
 
 
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
@@ -46,39 +36,7 @@ def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
 
 
 def findings_rows(report: Report) -> Iterator[dict[str, Any]]:
-    by_id = {f.change_id: f for f in report.changes}
-    titles = {c.control.id: c.control.title for c in report.controls}
-    # A control's references, spelled once: found by the identity of the reference records
-    # (shared by a control's findings), each entry keeping its tuple so the ids stay theirs.
-    refs: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
-    landed: dict[str, tuple[str, str]] = {}  # change id → (landed_at, request URL), once
-    for finding in report.findings:
-        key = tuple(map(id, finding.framework_refs))
-        known = refs.get(key)
-        if known is None:
-            spelled = ";".join(str(r) for r in finding.framework_refs)
-            known = refs[key] = (finding.framework_refs, spelled)
-        change = landed.get(finding.change_id)
-        if change is None:
-            facts = by_id.get(finding.change_id)
-            change = landed[finding.change_id] = (
-                (iso_utc(facts.change.landed_at), facts.request_url) if facts else ("", "")
-            )
-        yield {
-            "control_id": finding.control_id,
-            "framework_refs": known[1],  # joined as csv_cell joins a list
-            "repo": finding.repo,
-            "change_id": finding.change_id,
-            "commit": finding.commit,
-            "change_request": finding.change_request,
-            "status": finding.status.value,
-            "reason": finding.reason,
-            "waiver_id": finding.waiver_id,
-            "severity": finding.severity.value,
-            "landed_at": change[0],
-            "change_request_url": change[1],
-            "control_title": titles.get(finding.control_id, ""),
-        }
+    return finding_rows(report.findings, report.changes, report.controls)
 
 
 def controls_rows(report: Report) -> Iterator[dict[str, Any]]:
@@ -108,7 +66,7 @@ def sample_rows(report: Report) -> Iterator[dict[str, Any]]:
         finding = results.get((item.control_id, item.change_id))
         yield {
             "control_id": item.control_id,
-            "index": item.index,
+            "position": item.position or None,  # 0: drawn by an earlier version, unknown
             "change_id": item.change_id,
             "repo": facts.repo if facts else "",
             "commit": facts.change.sha if facts else "",
@@ -120,6 +78,33 @@ def sample_rows(report: Report) -> Iterator[dict[str, Any]]:
             "reason": finding.reason if finding else "",
             "waiver_id": finding.waiver_id if finding else "",
         }
+
+
+def populations_rows(report: Report) -> Iterator[dict[str, Any]]:
+    """Every member of each control's population, ranked by draw key as the sample was drawn."""
+    by_id = {f.change_id: f for f in report.changes}
+    statuses = {(f.control_id, f.change_id): f.status for f in report.findings}
+    drawn = {(item.control_id, item.change_id) for item in report.sample}
+    for member in ranked(report.findings, seed=report.sample_seed, size=report.sample_size):
+        facts = by_id.get(member.change_id)
+        status = statuses.get((member.control_id, member.change_id))
+        yield {
+            "control_id": member.control_id,
+            "change_id": member.change_id,
+            "position": member.position,
+            "draw_key": member.draw_key,
+            "sampled": (member.control_id, member.change_id) in drawn,
+            "status": status.value if status else "",
+            "repo": facts.repo if facts else "",
+            "commit": facts.change.sha if facts else "",
+            "landed_at": iso_utc(facts.change.landed_at) if facts else "",
+        }
+
+
+def _ranked_sample(report: Report) -> bool:
+    """Whether the sample was drawn by draw key (a pack of schema 2 or earlier read back with
+    ``--from-evidence`` holds a sample drawn otherwise, without positions)."""
+    return bool(report.sample) and all(item.position > 0 for item in report.sample)
 
 
 def _csv_bytes(
@@ -135,19 +120,25 @@ def _csv_bytes(
 def table_names(report: Report) -> tuple[str, ...]:
     """The pack-relative paths of :func:`tables`, without making them."""
     names = ("csv/changes.csv", "csv/commits.csv", "csv/findings.csv", "csv/controls.csv")
+    if _ranked_sample(report):
+        return (*names, "csv/sample.csv", POPULATIONS_FILE)
     return (*names, "csv/sample.csv") if report.sample else names
 
 
 def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict[str, bytes]:
-    """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` only with a sample)."""
+    """Every CSV of the pack: pack-relative path → bytes (``sample.csv`` and ``populations.csv``
+    only with a sample)."""
     documents = {
-        "csv/changes.csv": _csv_bytes(CHANGES_COLUMNS, changes_rows(report), profile),
+        "csv/changes.csv": _csv_bytes(CHANGE_COLUMNS, changes_rows(report), profile),
         "csv/commits.csv": _csv_bytes(COMMIT_COLUMNS, commits_rows(report), profile),
         "csv/findings.csv": _csv_bytes(FINDING_COLUMNS, findings_rows(report), profile),
         "csv/controls.csv": _csv_bytes(CONTROL_COLUMNS, controls_rows(report), profile),
     }
     if report.sample:
         documents["csv/sample.csv"] = _csv_bytes(SAMPLE_COLUMNS, sample_rows(report), profile)
+    if _ranked_sample(report):
+        rows = populations_rows(report)
+        documents[POPULATIONS_FILE] = _csv_bytes(POPULATION_COLUMNS, rows, profile)
     return documents
 
 

@@ -15,6 +15,7 @@ from auditor.errors import RenderError, UsageError
 from auditor.report import Report
 
 __all__ = [
+    "CONFIG_FILE",
     "EVIDENCE_FILE",
     "MANIFEST_FILE",
     "OSCAL_FILE",
@@ -32,6 +33,7 @@ PDF_FILE = "report.pdf"
 EVIDENCE_FILE = "evidence.json"
 OSCAL_FILE = "oscal/assessment-results.json"
 MANIFEST_FILE = "MANIFEST.sha256"
+CONFIG_FILE = "config.toml"  # the config file the run read, credentials removed
 
 
 class Format(enum.Enum):

@@ -356,6 +356,8 @@ def load_evidence(path: Path) -> Report:
         raise RenderError(
             f"{path}: schema_version {version!r} is not supported (up to {REPORT_SCHEMA_VERSION})"
         )
+    if version < 3:
+        _upgrade_sample(document)
     decode = _decoder(Report)
     try:
         report: Report = decode(document, "")  # fast: no locations kept
@@ -366,6 +368,17 @@ def load_evidence(path: Path) -> Report:
             raise RenderError(f"{path}: {err}") from err
         raise
     return _current(report)
+
+
+def _upgrade_sample(document: dict[str, Any]) -> None:
+    """A sample of schema 2 or earlier was drawn otherwise (0-based ``index`` into the population
+    sorted by change id): its items keep their changes, with an unknown (0) position."""
+    sample = document.get("sample")
+    if isinstance(sample, list):
+        for item in sample:
+            if isinstance(item, dict):
+                item.pop("index", None)
+                item.setdefault("position", 0)
 
 
 def _current(report: Report) -> Report:

@@ -17,6 +17,7 @@ from auditor.forked import can_fork, forked_pool
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
+    CONFIG_FILE,
     MANIFEST_FILE,
     Format,
     RenderContext,
@@ -137,6 +138,8 @@ def write_pack(
 def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str]:
     """Write every requested format, the PDF last; the digests of the files before the PDF."""
     formats = context.options.formats
+    if report.config is not None:  # with every format, like the manifest that covers it
+        (work / CONFIG_FILE).write_text(report.config.text, encoding="utf-8", newline="")
     needs_tables = Format.CSV in formats or Format.PDF in formats
     others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
     with _rendering(report, work, context, others) as wait:

@@ -11,7 +11,7 @@ from functools import cache, cached_property
 from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
-from auditor.report import BranchScope, Report, RepositoryScope
+from auditor.report import BranchScope, ParameterScope, Report, RepositoryScope
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
@@ -59,6 +59,15 @@ class WaiverView:
 
 
 @dataclass(frozen=True)
+class OverrideView:
+    """Where an override applies, what it sets, and how many changes it matched."""
+
+    applies_to: str  # "repositories acme/infra-live; paths apps/*/overlays/dev/**"
+    parameters: tuple[tuple[str, str], ...]
+    changes: int
+
+
+@dataclass(frozen=True)
 class ControlView:
     id: str
     title: str
@@ -80,6 +89,8 @@ class ControlView:
     anchor: str
     page: str
     hidden_exceptions: int = 0  # left out of ``exceptions`` to keep a document readable
+    overrides: tuple[OverrideView, ...] = ()  # in the order given; the defaults are parameters
+    source: str = ""  # the control file, as shipped (controls/…) or as given
 
     @property
     def exception_total(self) -> int:
@@ -294,9 +305,13 @@ class ReportView:
             check=control.check,
             severity=control.severity.value,
             status=result.status.value,
-            parameters=tuple(
-                (str(k), parameter_text(v)) for k, v in sorted(control.parameters.items())
+            parameters=_parameters(control.parameters),
+            overrides=tuple(
+                OverrideView(_applies_to(o), _parameters(o.parameters), o.changes)
+                for o in self.report.overrides
+                if o.control_id == control.id
             ),
+            source=control.source,
             refs=tuple(str(r) for r in control.refs(self.report.frameworks)),
             population=result.population,
             passed=result.passed,
@@ -402,6 +417,20 @@ def _branch(branch: BranchScope) -> BranchView:
 
 
 RESOURCES_SHOWN = 5
+
+
+def _parameters(parameters: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), parameter_text(v)) for k, v in sorted(parameters.items()))
+
+
+def _applies_to(override: ParameterScope) -> str:
+    """``repositories a, b; paths x/**`` — what an override is restricted to."""
+    parts = []
+    if override.repositories:
+        parts.append(f"repositories {', '.join(override.repositories)}")
+    if override.paths:
+        parts.append(f"changes touching {', '.join(override.paths)}")
+    return "; ".join(parts) or "every repository and path"
 
 
 def _resources(facts: ChangeFacts) -> str:

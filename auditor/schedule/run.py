@@ -20,9 +20,9 @@ from pathlib import Path
 
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
-from auditor.catalog import load_catalog
+from auditor.catalog import Overrides, load_catalog
 from auditor.clones import display_url
-from auditor.config import Config, RepositoryConfig
+from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
 from auditor.evaluate import ControlItem, exit_status, expand, settle
@@ -34,10 +34,11 @@ from auditor.period import NamedPeriod
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
 from auditor.report import Report, RepositoryScope
-from auditor.reporting import ReportOptions, build_report
+from auditor.reporting import ReportOptions, build_report, config_record, shown_path
 from auditor.schedule.records import RepositoryRecord, RunRecord
 from auditor.schedule.workers import RepoOutcome, RepoTask, plan, run_locally
 from auditor.store import Store
+from auditor.tabular import iso_utc
 from auditor.waivers import load_waivers
 
 
@@ -143,6 +144,7 @@ class _Gathered:
     urls: dict[str, str]  # name → URL, for repositories read from a mirror
     missing: tuple[tuple[str, str], ...]
     rewrites: tuple[str, ...]
+    overrides: Overrides  # the config's, and each audited repository's made to concern it only
 
 
 def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
@@ -153,22 +155,27 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
     missing: list[tuple[str, str]] = []
     rewrites: list[str] = []
     named: dict[str, int] = {}
+    overrides = [config.overrides]
+    base = config.path.parent
     for outcome in outcomes:
         repo = config.repositories[outcome.index]
         if outcome.assessment is None:
             name = repo.name or _fallback_name(repo)
-            reason = f"not audited: {outcome.error}"
-            missing.append((name, outcome.error))
+            where = repo.source if repo.url is not None else shown_path(repo.source, base)
+            error = outcome.error.replace(repo.source, where)  # the path as the pack writes it
+            reason = f"not audited: {error}"
+            missing.append((name, error))
             scopes[outcome.index] = RepositoryScope(
                 name=name,
-                path=repo.source,
+                path=where,
                 remote=repo.source if repo.url is not None else "",
                 branches=(),
                 review_source="none",
                 complete=False,
                 incomplete_reasons=(reason,),
             )
-            records.append(RepositoryRecord(name, repo.source, complete=False, reasons=(reason,)))
+            recorded = f"not audited: {outcome.error}"
+            records.append(RepositoryRecord(name, repo.source, complete=False, reasons=(recorded,)))
             continue
         assessed = outcome.assessment  # under the config's name: the worker renamed it
         name = assessed.mined.name
@@ -185,6 +192,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
         )
         rewrites += lines
         repos.append(assessed)
+        overrides.append(restrict(repo.overrides, name))
         records.append(
             RepositoryRecord(
                 name=name,
@@ -196,7 +204,15 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
                 rewrites=lines,
             )
         )
-    return _Gathered(tuple(repos), tuple(records), scopes, urls, tuple(missing), tuple(rewrites))
+    return _Gathered(
+        tuple(repos),
+        tuple(records),
+        scopes,
+        urls,
+        tuple(missing),
+        tuple(rewrites),
+        merge_overrides(*overrides),
+    )
 
 
 def _fallback_name(repo: RepositoryConfig) -> str:
@@ -229,10 +245,13 @@ def _report(
         period=named.period,
         options=ReportOptions(
             organisation=config.organisation,
-            command=f"auditor run --config {config.path.name}",
+            command=f"auditor run --config {config.path.name} --as-of {iso_utc(as_of)}",
             frameworks=config.frameworks,
             sample_size=config.sample,
             sample_seed=config.seed,
+            overrides=gathered.overrides,
+            config=config_record(config),
+            base=config.path.resolve().parent,
         ),
     )
     audited = iter(report.repositories)
