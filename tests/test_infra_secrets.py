@@ -61,6 +61,8 @@ def test_detects_and_redacts(line: str, kind: SecretKind, secret: str | None) ->
         "password: ENC[AES256_GCM,data:abc,iv:def]",
         "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
         "password: !vault |",
+        "create_access_key = try(each.value.create_access_key, var.defaults.access_key, true)",
+        'secret_string = lookup(each.value, "secret_string", null)',
     ],
 )
 def test_ignores_references_placeholders_and_low_entropy(line: str) -> None:

@@ -7,7 +7,8 @@ assignments to keys ending in password/secret/token/api key/access key/private k
 A generic assignment counts only when its value is a literal of 8+ characters with Shannon
 entropy of at least 3 bits per character, and is not a reference or a placeholder: values
 containing ``${``, ``{{``, ``$(`` or ``<``, starting with ``$``, ``!``, ``ref+``, ``vault:``,
-``arn:`` or ``ENC[``, bare dotted expressions (``var.db_password``), and words such as
+``arn:`` or ``ENC[``, bare dotted expressions (``var.db_password``) and function calls
+(``try(each.value.access_key, null)``), and words such as
 ``changeme``, ``example``, ``placeholder``, ``redacted``, ``xxxx`` are ignored, and so are
 tokens and keys containing such words (the documented ``AKIA...EXAMPLE`` sample keys).
 """
@@ -76,6 +77,7 @@ def _candidate(text: str) -> bool:
 
 _REFERENCE = re.compile(r"\$\{|\{\{|\$\(|<|^(?:\$|!|ref\+|vault:|arn:|ENC\[)", re.I)
 _EXPRESSION = re.compile(r"^[A-Za-z_][\w-]*(?:\.[\w\[\]\"*-]+)+$")
+_CALL = re.compile(r"^[A-Za-z_][\w.-]*\(")  # an HCL/Jsonnet function call: try(...), lookup(...)
 _PLACEHOLDER = re.compile(r"(?i)change-?me|example|placeholder|redacted|dummy|x{4}|\*{3}")
 _SECRET_DOC = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.M)
 _SECRET_SECTION = re.compile(r"^(?:data|stringData):\s*$")
@@ -167,7 +169,7 @@ def _scan_line(path: str, number: int, line: str, secret_data: bool) -> SecretHi
 def _is_literal(value: str, quoted: bool) -> bool:
     if len(value) < _MIN_LENGTH or _REFERENCE.search(value) or _PLACEHOLDER.search(value):
         return False
-    if not quoted and _EXPRESSION.match(value):
+    if not quoted and (_EXPRESSION.match(value) or _CALL.match(value)):
         return False
     return entropy(value) >= _MIN_ENTROPY
 
