@@ -155,7 +155,7 @@ def _scope(
     return RepositoryScope(
         name=mined.name,
         path=shown_path(location, base),
-        remote=_without_credentials(mined.remote),
+        remote=shown_remote(mined.remote),
         branches=_branches(repo, end),
         review_source=_review_source(repo),
         complete=repo.complete,
@@ -208,6 +208,24 @@ def _kind_of_host(host: str) -> str:
     if "gitlab" in host:
         return "gitlab"
     return ""
+
+
+def shown_remote(url: str) -> str:
+    """The origin as the pack writes it: a network URL without credentials; a local path (a
+    clone of a bundle or of a directory on this machine) by its last two parts only, so that no
+    path of the machine that made the pack appears in it."""
+    if not url or not _is_local(url):
+        return _without_credentials(url)
+    tail = [part for part in url.removeprefix("file://").split("/") if part][-2:]
+    return "local path …/" + "/".join(tail)
+
+
+def _is_local(url: str) -> bool:
+    if url.startswith("file://"):
+        return True
+    if "://" in url:
+        return False
+    return ":" not in url.partition("/")[0]  # scp-like git@host:path has a colon before any /
 
 
 def _without_credentials(url: str) -> str:

@@ -523,3 +523,22 @@ def test_a_url_naming_an_unset_variable_is_not_audited(
     assert "${AUDITOR_UNSET_VARIABLE}, which is not set in the environment" in (
         capsys.readouterr().err
     )
+
+
+def test_a_clone_of_a_local_repository_names_no_path_of_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone of a bundle or a directory has a machine path as its origin: the pack names the
+    origin by its last two parts only (the repository's name is made of the same)."""
+    source = build(tmp_path / "machine" / "private", "infra")
+    clone = tmp_path / "work" / "infra"
+    subprocess.run(["git", "clone", "-q", str(source.path), str(clone)], env=source.env, check=True)
+    monkeypatch.chdir(tmp_path / "work")
+    code = auditor("report", "infra", "--as-of", AS_OF, "--out", "pack", "-q",
+                   "--format", "pdf,html,csv,json,oscal")  # fmt: skip
+    assert code in (0, 1)
+    for name, data in files(tmp_path / "work" / "pack").items():
+        for absolute in {str(tmp_path), str(tmp_path.resolve())}:
+            assert absolute.encode() not in data, f"{name} names {absolute}"
+    (repository,) = evidence(tmp_path / "work" / "pack")["repositories"]
+    assert repository["remote"] == "local path …/private/infra"
