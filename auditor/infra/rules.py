@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from auditor.errors import DefinitionError
+from auditor.infra.automaton import Automaton
 from auditor.infra.globs import (
     compile_globs,
     compile_path_globs,
@@ -48,15 +48,15 @@ class _SourceMatcher:
     """Module source globs, matched against the whole source string."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
-        self._regex = compile_globs(patterns, _NAME_SEP)
+        self._matcher = compile_globs(patterns, _NAME_SEP)
 
     def __call__(self, name: str) -> bool:
-        return matches(self._regex, name)
+        return matches(self._matcher, name)
 
 
 @dataclass(frozen=True)
 class _CompiledField:
-    regex: re.Pattern[str] | None
+    matcher: Automaton | None
     types: _NameMatcher | None
     categories: frozenset[Category]
 
@@ -111,14 +111,14 @@ class Rules:
     def path_categories(self, path: str) -> frozenset[Category]:
         found = self._path_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, regex in self._paths if matches(regex, path))
+            found = frozenset(cat for cat, matcher in self._paths if matches(matcher, path))
             self._path_cache[path] = found
         return found
 
     def hint_categories(self, path: str) -> frozenset[Category]:
         found = self._hint_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, regex in self._hints if matches(regex, path))
+            found = frozenset(cat for cat, matcher in self._hints if matches(matcher, path))
             self._hint_cache[path] = found
         return found
 
@@ -138,15 +138,15 @@ class Rules:
             return cached
         found: set[Category] = set()
         for rule in self._fields:
-            if matches(rule.regex, path) and (rule.types is None or rule.types(type_)):
+            if matches(rule.matcher, path) and (rule.types is None or rule.types(type_)):
                 found |= rule.categories
         self._field_cache[key] = frozenset(found)
         return self._field_cache[key]
 
 
 def _compiled(
-    by_category: Patterns, compile_: Callable[[Iterable[str]], re.Pattern[str] | None]
-) -> tuple[tuple[Category, re.Pattern[str] | None], ...]:
+    by_category: Patterns, compile_: Callable[[Iterable[str]], Automaton | None]
+) -> tuple[tuple[Category, Automaton | None], ...]:
     return tuple((cat, compile_(patterns)) for cat, patterns in by_category.items())
 
 
