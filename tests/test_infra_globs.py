@@ -18,7 +18,7 @@ from auditor.infra.codeowners import CodeOwners, pattern_tree
 from auditor.infra.globs import compile_globs, compile_path_globs, compile_segment_globs
 from auditor.infra.scope import EnvironmentPatterns
 
-REFERENCE_FLAGS = 0  # the regular expressions compiled without re.S: ``**`` stops at a newline
+REFERENCE_FLAGS = re.S  # ``**`` crosses line breaks (the regexes stopped there)
 CASES = 4000  # per dialect; each a random pattern against random paths
 
 # Pieces that meet every branch of the parsers, with separators next to them on purpose.
@@ -59,6 +59,14 @@ def test_globs_answer_as_the_regexes_did(sep: str, tokens: list[str]) -> None:
             compared += 1
             matched += expected
     assert matched > compared // 10  # the comparison meets matches, not only misses
+
+
+def test_a_line_break_in_a_name_does_not_take_a_path_out_of_scope() -> None:
+    scope = compile_path_globs(["secrets/**", "**/iam/**"])
+    assert scope is not None
+    assert scope.matches("secrets/a\nb/key.pem")
+    assert scope.matches("envs/prod\n/iam/role.tf")
+    assert not scope.matches("envs/prod/iamx/role.tf")
 
 
 def test_several_globs_match_as_their_union() -> None:

@@ -3,8 +3,8 @@
 Syntax: ``*`` matches within one segment, ``**`` across segments (a leading ``**<sep>`` or a
 trailing ``<sep>**`` also matches nothing), ``?`` one character, ``{a,b}`` alternatives and, in
 field paths, ``[*]`` any list item (``containers[*].image``; ``ingress.**`` covers ``ingress[0]``).
-Every other character stands for itself. Matching takes time linear in the text whatever the
-pattern (see :mod:`auditor.infra.automaton`).
+Every other character stands for itself; ``**`` crosses line breaks in names too. Matching
+takes time linear in the text whatever the pattern (see :mod:`auditor.infra.automaton`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.infra.automaton import (
+    ANY,
     Alt,
     Automaton,
     Char,
@@ -24,8 +25,6 @@ from auditor.infra.automaton import (
     literal,
 )
 
-_ANY = anything_but("\n")  # as the regular expressions it replaces: no line break for ``**``
-
 
 def parse(pattern: str, sep: str) -> Node:
     """The pattern tree of ``pattern`` with ``sep`` (one character) as the segment separator."""
@@ -33,14 +32,14 @@ def parse(pattern: str, sep: str) -> Node:
     i, n = 0, len(pattern)
     while i < n:
         if pattern.startswith("**" + sep, i) and (i == 0 or pattern[i - 1] == sep):
-            items.append(Opt(Seq((Star(_ANY), Char(literal(sep))))))
+            items.append(Opt(Seq((Star(ANY), Char(literal(sep))))))
             i += 3
         elif pattern.startswith(sep + "**", i) and i + 3 == n:
             first = CharClass(frozenset(".[")) if sep == "." else literal(sep)
-            items.append(Opt(Seq((Char(first), Star(_ANY)))))
+            items.append(Opt(Seq((Char(first), Star(ANY)))))
             i += 3
         elif pattern.startswith("**", i):
-            items.append(Star(_ANY))
+            items.append(Star(ANY))
             i += 2
         elif pattern.startswith("[*]", i):
             items.append(Seq((Char(literal("[")), Star(anything_but("]")), Char(literal("]")))))
