@@ -7,11 +7,11 @@ import json
 import re
 from datetime import datetime
 
+from auditor.printable import visible
 from auditor.tabular import iso_utc
 
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+__all__ = ["json_for_script", "safe_url", "slug", "visible", "when"]
+
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
 _JSON_SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -21,13 +21,6 @@ _JSON_SCRIPT_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _JSON_SCRIPT = re.compile("[<>&\u2028\u2029]")
-
-
-def visible(text: str) -> str:
-    """Replace control, bidirectional and zero-width characters by ``⟨U+XXXX⟩``."""
-    if text.isascii() and text.isprintable():
-        return text  # the common case, decided in C: nothing to replace
-    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
 def slug(name: str) -> str:
