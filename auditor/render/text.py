@@ -10,7 +10,23 @@ from datetime import datetime
 from auditor.printable import visible
 from auditor.tabular import iso_utc
 
-__all__ = ["json_for_script", "safe_url", "slug", "visible", "when"]
+__all__ = [
+    "CELL_LIMIT",
+    "LONG_CELL_LIMIT",
+    "cell",
+    "json_for_script",
+    "long_cell",
+    "safe_url",
+    "slug",
+    "visible",
+    "when",
+]
+
+CELL_LIMIT = 300
+"""The most characters a cell of a listing (changes, control, overview) shows."""
+LONG_CELL_LIMIT = 10_000
+"""The most characters a cell of a change's own page shows (a policy document, a long path);
+the page's title and message, and the CSVs, carry every character."""
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
 _JSON_SCRIPT_ESCAPES = {
@@ -21,6 +37,19 @@ _JSON_SCRIPT_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _JSON_SCRIPT = re.compile("[<>&\u2028\u2029]")
+
+
+def cell(value: object, limit: int = CELL_LIMIT) -> object:
+    """``value`` as a table cell shows it: a text longer than ``limit`` cut to its first
+    characters and ``…`` (a browser lays a one-line 2 MB cell out for minutes), else as is."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def long_cell(value: object) -> object:
+    """:func:`cell` for the tables of a change's own page."""
+    return cell(value, LONG_CELL_LIMIT)
 
 
 def slug(name: str) -> str:
