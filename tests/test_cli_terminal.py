@@ -76,3 +76,21 @@ def test_a_forge_error_message_cannot_drive_the_terminal(
     assert code == ExitCode.INCOMPLETE
     assert not [c for c in (*RAW, "\r") if c in out + err]
     assert "Bad credentials⟨U+001B⟩]0;pwned⟨U+0007⟩⟨U+001B⟩[2J⟨U+001B⟩[1A all" in err
+
+
+def test_run_summary_shows_a_repository_name_visibly(
+    terminal: str, capsys: pytest.CaptureFixture[str], repo: GitRepo, tmp_path: Path
+) -> None:
+    repo.commit("one", {"a.tf": "1\n"}, when=BASE_TIME)
+    config = tmp_path / "ops" / "auditor.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[audit]\norganisation = "Acme"\nformats = ["json"]\n'
+        f'[[repository]]\npath = "{repo.path}"\n'
+        '[[repository]]\npath = "../gone\\u001b]0;TITLE\\u0007\\u001b[2J"\n',
+        encoding="utf-8",
+    )
+    code, out, err = call(capsys, "run", "--config", config, "--as-of", "2026-01-01T00:00:00Z")
+    assert code == ExitCode.INCOMPLETE, err
+    assert not [c for c in RAW if c in out + err]
+    assert "gone⟨U+001B⟩]0;TITLE⟨U+0007⟩⟨U+001B⟩[2J" in err

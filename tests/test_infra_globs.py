@@ -192,6 +192,8 @@ def test_hostile_globs_return_at_once_everywhere_a_glob_is_matched() -> None:
         assert not path_matches(["{HOSTILE}"], "dir/" + name)
         assert any_path_matches(["{HOSTILE}"], ["x", "dir/" + name + "b"])
         assert not Override({{}}, ("*",), ("{HOSTILE}",)).applies("r", [name])
+        assert not Override({{}}, ("{HOSTILE}",)).applies(name, [])  # repositories: fnmatch
+        assert Override({{}}, ("{HOSTILE}",)).applies(name + "b", [])
         env = EnvironmentPatterns(["{HOSTILE}/<env>/**"], [])
         assert env.environment_of(name + "/prod/x") is None
         assert env.environment_of(name + "b/prod/x") == "prod"
