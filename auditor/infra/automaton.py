@@ -12,12 +12,13 @@ are remembered by text.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: the constructors below share them
 class CharClass:
     """A set of characters, or (``negated``) every character but those."""
 
@@ -31,12 +32,19 @@ class CharClass:
 ANY = CharClass(frozenset(), negated=True)
 
 
+@functools.cache
 def literal(char: str) -> CharClass:
     return CharClass(frozenset(char))
 
 
+@functools.cache
 def anything_but(chars: str) -> CharClass:
     return CharClass(frozenset(chars), negated=True)
+
+
+@functools.cache
+def one_of(chars: str) -> CharClass:
+    return CharClass(frozenset(chars))
 
 
 @dataclass(frozen=True)
@@ -83,8 +91,9 @@ Node = Char | Star | Seq | Alt | Opt | Capture
 
 _CHAR, _SPLIT, _OPEN, _CLOSE, _MATCH = range(5)
 _MAX_STATES = 4096  # deterministic states kept before the memo starts afresh
-_MAX_ANSWERS = 65536  # answers by text kept likewise
+_MAX_ANSWERS = 4096  # answers by text kept before they are forgotten
 _MAX_REMEMBERED = 1024  # longer texts are not kept
+_NONE: frozenset[int] = frozenset()
 
 
 class Automaton:
@@ -96,6 +105,7 @@ class Automaton:
         self._classes: list[CharClass | None] = []
         self._outs: list[list[int]] = []
         self._labels: list[int] = []  # for a match state: the index of its pattern
+        self._closures: list[frozenset[int] | None] = []  # per state, once asked for
         self.starts = tuple(
             self._build(pattern, self._add(_MATCH, label=index))
             for index, pattern in enumerate(self._patterns)
@@ -120,9 +130,11 @@ class Automaton:
         known = memo.answers.get(text)
         if known is not None:
             return known
-        if len(memo.sets) > _MAX_STATES or len(memo.answers) > _MAX_ANSWERS:
+        if len(memo.sets) > _MAX_STATES:
             memo = self._memo = _Memo(self)
-        transitions, state, answer = memo.transitions, 0, frozenset[int]()
+        elif len(memo.answers) > _MAX_ANSWERS:
+            memo.answers = {}
+        transitions, state, answer = memo.transitions, 0, _NONE
         for char in text:
             following = transitions[state].get(char)
             if following is None:
@@ -148,6 +160,8 @@ class Automaton:
         can be matched; the forward walk then takes, at each choice, the first option that
         leads to a match, so it never has to come back.
         """
+        if 0 not in self.matching(text):
+            return None  # the forward pass, memoised, answers most texts alone
         live = self._live(text)
         kinds, outs = self._kinds, self._outs
         state, pos, opened, closed = self.starts[0], 0, -1, -1
@@ -168,7 +182,7 @@ class Automaton:
     def _live(self, text: str) -> list[frozenset[int]]:
         """Per position of ``text`` (and its end), the states that match what follows."""
         back = self._back
-        if len(back) > _MAX_ANSWERS:
+        if len(back) > _MAX_STATES:
             back = self._back = {}
         live = [self._ends]
         for char in reversed(text):
@@ -204,6 +218,7 @@ class Automaton:
         self._classes.append(cls)
         self._outs.append([])
         self._labels.append(label)
+        self._closures.append(None)
         return len(self._kinds) - 1
 
     def _build(self, node: Node, following: int) -> int:
@@ -233,31 +248,37 @@ class Automaton:
             self._outs[state] = [self._build(node.item, close)]
         return state
 
-    def closure(self, states: Sequence[int]) -> frozenset[int]:
+    def closure(self, states: Iterable[int]) -> frozenset[int]:
         """The character and match states reachable from ``states`` without reading."""
-        found: set[int] = set()
-        seen: set[int] = set()
-        pending = list(states)
-        while pending:
-            state = pending.pop()
-            if state in seen:
-                continue
-            seen.add(state)
-            if self._kinds[state] in (_CHAR, _MATCH):
-                found.add(state)
-            else:
-                pending.extend(self._outs[state])
-        return frozenset(found)
+        return _NONE.union(*map(self._closure_of, states))
 
-    def advance(self, states: frozenset[int], char: str) -> frozenset[int]:
-        """The states after reading ``char`` in ``states``."""
-        return self.closure(
-            [
-                self._outs[s][0]
-                for s in states
-                if (cls := self._classes[s]) is not None and cls.accepts(char)
-            ]
-        )
+    def _closure_of(self, state: int) -> frozenset[int]:
+        known = self._closures[state]
+        if known is None:
+            found: set[int] = set()
+            seen: set[int] = set()
+            pending = [state]
+            while pending:
+                current = pending.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                if self._kinds[current] in (_CHAR, _MATCH):
+                    found.add(current)
+                else:
+                    pending.extend(self._outs[current])
+            known = self._closures[state] = frozenset(found)
+        return known
+
+    def moves(self, states: frozenset[int]) -> tuple[tuple[CharClass, frozenset[int]], ...]:
+        """Per character class read in ``states``: the states after reading one of its
+        characters (a character of several classes leads to the union of theirs)."""
+        by_class: dict[CharClass, list[int]] = {}
+        for state in states:
+            cls = self._classes[state]
+            if cls is not None:
+                by_class.setdefault(cls, []).append(self._outs[state][0])
+        return tuple((cls, self.closure(targets)) for cls, targets in by_class.items())
 
     def accepted(self, states: frozenset[int]) -> frozenset[int]:
         """The patterns whose match state is among ``states``."""
@@ -273,6 +294,7 @@ class _Memo:
         self.sets: list[frozenset[int]] = []  # per deterministic state: its automaton states
         self.accepting: list[frozenset[int]] = []
         self.transitions: list[dict[str, int]] = []
+        self._moves: list[tuple[tuple[CharClass, frozenset[int]], ...] | None] = []
         self.answers: dict[str, frozenset[int]] = {}
         self._index: dict[frozenset[int], int] = {}
         self._intern(automaton.closure(automaton.starts))  # state 0, where every text starts
@@ -280,7 +302,10 @@ class _Memo:
 
     def step(self, state: int, char: str) -> int:
         with self._lock:
-            following = self._intern(self._automaton.advance(self.sets[state], char))
+            moves = self._moves[state]
+            if moves is None:
+                moves = self._moves[state] = self._automaton.moves(self.sets[state])
+            following = self._intern(_NONE.union(*(s for c, s in moves if c.accepts(char))))
             self.transitions[state][char] = following
             return following
 
@@ -291,4 +316,5 @@ class _Memo:
             self.sets.append(states)
             self.accepting.append(self._automaton.accepted(states))
             self.transitions.append({})
+            self._moves.append(None)
         return known

@@ -71,7 +71,7 @@ class CodeOwners:
     @functools.cached_property
     def _matcher(self) -> Automaton:
         """Every rule's pattern in one matcher: one pass over a path finds all that match."""
-        return Automaton([pattern_tree(rule.pattern) for rule in self.rules])
+        return _matcher_of(tuple(rule.pattern for rule in self.rules))
 
     @classmethod
     def parse(cls, text: str, source: str = "CODEOWNERS", commit: str = "") -> CodeOwners:
@@ -117,6 +117,12 @@ class CodeOwners:
             )
             for rule in found.values()
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher_of(patterns: tuple[str, ...]) -> Automaton:
+    """One matcher per list of patterns: the file at one commit is mostly the file at the next."""
+    return Automaton([pattern_tree(pattern) for pattern in patterns])
 
 
 def _strip_comment(line: str) -> str:

@@ -16,13 +16,13 @@ from auditor.infra.automaton import (
     Alt,
     Automaton,
     Char,
-    CharClass,
     Node,
     Opt,
     Seq,
     Star,
     anything_but,
     literal,
+    one_of,
 )
 
 
@@ -35,7 +35,7 @@ def parse(pattern: str, sep: str) -> Node:
             items.append(Opt(Seq((Star(ANY), Char(literal(sep))))))
             i += 3
         elif pattern.startswith(sep + "**", i) and i + 3 == n:
-            first = CharClass(frozenset(".[")) if sep == "." else literal(sep)
+            first = one_of(".[") if sep == "." else literal(sep)
             items.append(Opt(Seq((Char(first), Star(ANY)))))
             i += 3
         elif pattern.startswith("**", i):
@@ -67,14 +67,24 @@ def compile_globs(patterns: Iterable[str], sep: str) -> Automaton | None:
     return Automaton(trees) if trees else None
 
 
+def path_glob(pattern: str) -> str:
+    """A path glob as matched: one without ``/`` matches any basename."""
+    return pattern if "/" in pattern else "**/" + pattern
+
+
+def segment_glob(pattern: str) -> str:
+    """Like :func:`path_glob`; one without ``/`` matches any directory name too."""
+    return pattern if "/" in pattern else f"**/{pattern}/**"
+
+
 def compile_path_globs(patterns: Iterable[str]) -> Automaton | None:
-    """Like ``compile_globs`` for ``/`` paths; a pattern without ``/`` matches any basename."""
-    return compile_globs((p if "/" in p else "**/" + p for p in patterns), "/")
+    """``compile_globs`` of :func:`path_glob` patterns over ``/`` paths."""
+    return compile_globs(map(path_glob, patterns), "/")
 
 
 def compile_segment_globs(patterns: Iterable[str]) -> Automaton | None:
-    """Like ``compile_path_globs``; a pattern without ``/`` matches any directory name too."""
-    return compile_globs((p if "/" in p else f"**/{p}/**" for p in patterns), "/")
+    """``compile_globs`` of :func:`segment_glob` patterns over ``/`` paths."""
+    return compile_globs(map(segment_glob, patterns), "/")
 
 
 def matches(matcher: Automaton | None, text: str) -> bool:

@@ -10,12 +10,7 @@ from pathlib import Path
 
 from auditor.errors import DefinitionError
 from auditor.infra.automaton import Automaton
-from auditor.infra.globs import (
-    compile_globs,
-    compile_path_globs,
-    compile_segment_globs,
-    matches,
-)
+from auditor.infra.globs import compile_globs, matches, path_glob, segment_glob
 from auditor.infra.model import Category, ResourceKind
 from auditor.infra.rulespec import PATTERN_SECTIONS, Patterns, RuleSpec, parse_rules
 from auditor.infra.scope import EnvironmentPatterns
@@ -54,6 +49,20 @@ class _SourceMatcher:
         return matches(self._matcher, name)
 
 
+class _CategoryGlobs:
+    """The path globs of every category in one matcher: one pass over a path finds them all."""
+
+    def __init__(self, by_category: Patterns, expand: Callable[[str], str]) -> None:
+        listed = [(cat, expand(p)) for cat, patterns in by_category.items() for p in patterns]
+        self._categories = tuple(cat for cat, _ in listed)
+        self._matcher = compile_globs((p for _, p in listed), "/")
+
+    def __call__(self, path: str) -> frozenset[Category]:
+        if self._matcher is None:
+            return frozenset()
+        return frozenset(self._categories[i] for i in self._matcher.matching(path))
+
+
 @dataclass(frozen=True)
 class _CompiledField:
     matcher: Automaton | None
@@ -67,8 +76,8 @@ class Rules:
     def __init__(self, spec: RuleSpec) -> None:
         self.file_kinds = {kind: frozenset(cats) for kind, cats in spec.file_kinds.items()}
         sections = {name: spec.patterns.get(name, {}) for name in PATTERN_SECTIONS}
-        self._paths = _compiled(sections["paths"], compile_path_globs)
-        self._hints = _compiled(sections["path_hints"], compile_segment_globs)
+        self._paths = _CategoryGlobs(sections["paths"], path_glob)
+        self._hints = _CategoryGlobs(sections["path_hints"], segment_glob)
         resource_types = _named(sections["resource_types"])
         self._by_kind = {kind: resource_types for kind in _TYPED_KINDS} | {
             ResourceKind.MODULE: tuple(
@@ -111,14 +120,14 @@ class Rules:
     def path_categories(self, path: str) -> frozenset[Category]:
         found = self._path_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, matcher in self._paths if matches(matcher, path))
+            found = self._paths(path)
             self._path_cache[path] = found
         return found
 
     def hint_categories(self, path: str) -> frozenset[Category]:
         found = self._hint_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, matcher in self._hints if matches(matcher, path))
+            found = self._hints(path)
             self._hint_cache[path] = found
         return found
 
@@ -142,12 +151,6 @@ class Rules:
                 found |= rule.categories
         self._field_cache[key] = frozenset(found)
         return self._field_cache[key]
-
-
-def _compiled(
-    by_category: Patterns, compile_: Callable[[Iterable[str]], Automaton | None]
-) -> tuple[tuple[Category, Automaton | None], ...]:
-    return tuple((cat, compile_(patterns)) for cat, patterns in by_category.items())
 
 
 def _named(by_category: Patterns) -> tuple[tuple[Category, Callable[[str], bool]], ...]:
