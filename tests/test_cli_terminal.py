@@ -39,10 +39,12 @@ def test_an_author_name_cannot_retitle_or_clear_the_terminal(
     iam = 'resource "aws_iam_role" "deploy" {\n  name = "deploy"\n}\n'
     repo.commit("iam: \u202edeploy role \x9b2J", {"iam.tf": iam}, author=(EVE, "eve@example.com"))
     repo.commit("second", {"a.tf": "1\n"}, when=BASE_TIME + 7200)
-    code, out, err = call(capsys, "check", repo.path, "--store", tmp_path / "s")
-    assert code in (ExitCode.OK, ExitCode.CONTROLS_FAILED), err
+    roster = tmp_path / "people.csv"  # Eve is not on it: IAM-01's failing line names her
+    roster.write_text("person,emails,logins,start,end\nAlice,alice@example.com,alice,,\n")
+    code, out, err = call(capsys, "check", repo.path, "--store", tmp_path / "s", "--roster", roster)
+    assert code == ExitCode.CONTROLS_FAILED, err
     assert not [c for c in RAW if c in out + err]
-    assert EVE_SHOWN in out  # the failing-change lines name her, visibly
+    assert f"unresolved identities: author: {EVE_SHOWN} <eve@example.com>" in out
     code, out, err = call(capsys, "mine", repo.path, "--store", tmp_path / "s")
     assert code == ExitCode.OK, err
     assert not [c for c in RAW if c in out + err]
