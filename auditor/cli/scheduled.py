@@ -47,7 +47,7 @@ def run_command(
     options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
     result = run(options, TerminalProgress.for_stderr(quiet))
     for note in result.report.empty_populations:  # quiet or not: a cron mail must show it
-        click.echo(f"warning: {note}", err=True)
+        show(f"warning: {note}", err=True)
     if not quiet:
         for line in _summary(result):
             show(line, err=True)
