@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from auditor.printable import visible
+
 
 class Progress:
     """Receives progress of long operations. The default does nothing; the CLI draws a bar."""
@@ -53,7 +55,10 @@ class TerminalProgress(Progress):
         if total == 0:
             return
         self._bar.start()
-        self._task = self._bar.add_task(label, total=total, rate="")
+        from rich.markup import escape
+
+        shown = escape(visible(label))  # a branch name is data: no markup, no controls
+        self._task = self._bar.add_task(shown, total=total, rate="")
 
     def advance(self, count: int) -> None:
         if self._task is None:

@@ -14,8 +14,14 @@ from pathlib import Path
 from typing import IO, Any
 
 Row = Mapping[str, Any]
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(_FORMULA_PREFIXES)  # "" is not in it: an empty cell stays empty
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their fullwidth forms
+_ALWAYS = frozenset("\t\r")  # a cell starting with one is prefixed, whatever follows
+# What a spreadsheet may trim before reading a formula: every Unicode space (the last is
+# U+3000) and the invisible joiners and marks.
+_LEADING = (
+    "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200b\u200c\u200d\u2060\ufeff"
+)
+_SUSPECT = _FORMULA_STARTS | _ALWAYS | frozenset(_LEADING)  # "" is not in it: empty stays empty
 
 
 def iso_utc(when: datetime | None) -> str:
@@ -28,7 +34,7 @@ def iso_utc(when: datetime | None) -> str:
 def csv_cell(value: object) -> str:
     """One CSV cell: lists joined with ``;``, booleans as true/false, formulas neutralised."""
     if type(value) is str:  # the common case first, decided in one lookup
-        return "'" + value if value[:1] in _FORMULA_FIRST else value
+        return _neutralised(value) if value[:1] in _SUSPECT else value
     if type(value) is int:
         return str(value)
     return _other_cell(value)
@@ -44,7 +50,15 @@ def _other_cell(value: object) -> str:
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+    return _neutralised(text) if text[:1] in _SUSPECT else text
+
+
+def _neutralised(text: str) -> str:
+    """``text`` prefixed with ``'`` when a spreadsheet could read it as a formula: it starts
+    with tab or CR, or its first character after spaces is ``=``, ``+``, ``-`` or ``@``."""
+    if text[0] in _ALWAYS or text.lstrip(_LEADING)[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
 def write_csv(out: IO[str], columns: Sequence[str], rows: Iterable[Row]) -> int:

@@ -60,6 +60,19 @@ def test_changes_csv_has_contract_columns_and_neutralises_formulas(
     assert "3 change rows" in result.stderr
 
 
+def test_formulas_behind_spaces_are_neutralised_in_every_csv_cell(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    names = [" =2+2.tf", "\t=1.tf", "\u3000\uff1dSUM(A1).tf", "\u00a0@x.tf", "plain =1.tf"]
+    bucket = 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n}\n'
+    repo.commit("add files", dict.fromkeys(names, bucket), when=BASE_TIME)
+    code, out, err = invoke("changes", str(repo.path), "--store", str(tmp_path / "s"),
+                            "--level", "resource", "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    paths = {row["path"] for row in csv.DictReader(io.StringIO(out))}
+    assert paths == {"'" + n for n in names[:-1]} | {"plain =1.tf"}
+
+
 def test_period_is_inclusive_dates_and_timestamps(history: GitRepo, tmp_path: Path) -> None:
     store = str(tmp_path / "s")
     code, out, _ = invoke("changes", str(history.path), "--store", store, "--format", "jsonl",

@@ -163,7 +163,17 @@ class _Text(str):
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
         ("a=b", "a=b"),
-        (" =x", " =x"),
+        (" =x", "' =x"),  # a spreadsheet that trims spaces would read a formula
+        ("\n\t+1", "'\n\t+1"),
+        ("\u00a0@cmd", "'\u00a0@cmd"),
+        ("\u3000\u200b-1", "'\u3000\u200b-1"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # fullwidth forms
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20x", "'\uff20x"),
+        ("  ", "  "),
+        (" x=1", " x=1"),
+        (["  =a", "b"], "'  =a;b"),
         (None, ""),
         (True, "true"),
         (False, "false"),
@@ -181,11 +191,19 @@ def test_csv_cell(value: object, cell: str) -> None:
     assert csv_cell(value) == cell
 
 
-def test_csv_cell_neutralises_exactly_the_contract_prefixes() -> None:
-    for code in range(0x2100):
-        text = chr(code) + "tail"
-        expected = "'" + text if chr(code) in "=+-@\t\r" else text
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def test_csv_cell_neutralises_exactly_the_formula_starts() -> None:
+    for code in range(0x10000):
+        char = chr(code)
+        text = char + "tail"
+        expected = "'" + text if char in FORMULA_STARTS or char in "\t\r" else text
         assert csv_cell(text) == expected
+        leading = char.isspace() or char in INVISIBLE
+        behind = char + " =2+2"  # the attack of a login, URL or file name, behind any character
+        assert csv_cell(behind) == ("'" + behind if leading or char in FORMULA_STARTS else behind)
 
 
 def test_write_csv_spells_rows_as_the_csv_module_does() -> None:

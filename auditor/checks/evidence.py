@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from auditor.checks.registry import Outcome
-from auditor.infra.globs import compile_path_globs
+from auditor.infra.automaton import Automaton
+from auditor.infra.globs import compile_path_globs, matches
 from auditor.model import (
     NO_REVIEW_DATA,
     Approval,
@@ -124,23 +125,22 @@ def change_paths(facts: ChangeFacts) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+def _globs(patterns: tuple[str, ...]) -> Automaton | None:
     return compile_path_globs(patterns)
 
 
 def path_matches(patterns: Sequence[str], path: str) -> bool:
-    regex = _globs(tuple(patterns))
-    return regex is not None and regex.fullmatch(path) is not None
+    return matches(_globs(tuple(patterns)), path)
 
 
 def matching_paths(patterns: Sequence[str], paths: Iterable[str]) -> tuple[str, ...]:
-    regex = _globs(tuple(patterns))
-    return () if regex is None else tuple(p for p in paths if regex.fullmatch(p))
+    matcher = _globs(tuple(patterns))
+    return tuple(p for p in paths if matches(matcher, p))
 
 
 def any_path_matches(patterns: Sequence[str], paths: Iterable[str]) -> bool:
-    regex = _globs(tuple(patterns))
-    return regex is not None and any(regex.fullmatch(p) for p in paths)
+    matcher = _globs(tuple(patterns))
+    return any(matches(matcher, p) for p in paths)
 
 
 def emergency_marker(facts: ChangeFacts, labels: Sequence[str], pattern: str) -> str:

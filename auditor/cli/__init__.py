@@ -20,6 +20,7 @@ from auditor.cli import (  # noqa: F401  (each module registers its commands)
     scheduled,
 )
 from auditor.cli.app import cli
+from auditor.cli.output import show
 from auditor.errors import AuditorError
 from auditor.exitcodes import ExitCode, crash_report
 from auditor.runtime import for_batch_work
@@ -41,26 +42,24 @@ def run(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "auditor"
-        click.echo(f"auditor: error: {exc.format_message()} (see '{command} --help')", err=True)
+        show(f"auditor: error: {exc.format_message()} (see '{command} --help')", err=True)
         return ExitCode.USAGE
     except click.ClickException as exc:
-        click.echo(f"auditor: error: {exc.format_message()}", err=True)
+        show(f"auditor: error: {exc.format_message()}", err=True)
         return ExitCode.USAGE
     except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+        show("interrupted", err=True)
         return ExitCode.INTERRUPTED
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        show("interrupted", err=True)
         return ExitCode.INTERRUPTED
     except AuditorError as exc:
-        click.echo(f"auditor: error: {exc}", err=True)
+        show(f"auditor: error: {exc}", err=True)
         return exc.exit_code
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
     except Exception as exc:  # the one place a bug becomes exit 3 with a report
         where = crash_report(exc)
-        click.echo(
-            f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True
-        )
+        show(f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True)
         return ExitCode.INTERNAL
     return ExitCode.OK

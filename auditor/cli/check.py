@@ -17,6 +17,7 @@ from auditor.cli.options import (
     ledger_options,
     verdict_options,
 )
+from auditor.cli.output import show
 from auditor.progress import TerminalProgress
 
 
@@ -64,9 +65,9 @@ def check(
         _print_summary(result, sample, seed)
     for repo in result.repositories:
         for gap in repo.gaps:
-            click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+            show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
     for note in empty_populations(result, options.ledger.period):
-        click.echo(f"warning: {note}", err=True)
+        show(f"warning: {note}", err=True)
     sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
 
 
@@ -79,23 +80,23 @@ def _print_summary(result: Any, sample: int | None, seed: str) -> None:
         f"{'control':<8} {'population':>10} {'passed':>7} {'failed':>7} {'unknown':>8} "
         f"{'waived':>7}  status  title"
     )
-    click.echo(header)
+    show(header)
     for r in evaluation.results:
-        click.echo(
+        show(
             f"{r.control.id:<8} {r.population:>10} {r.passed:>7} {r.failed:>7} {r.unknown:>8} "
             f"{r.waived:>7}  {r.status.value:<6}  {r.control.title}"
         )
     failures = [f for f in evaluation.findings if f.status is Status.FAIL]
     if failures:
-        click.echo(f"\nfailing changes ({len(failures)}):")
+        show(f"\nfailing changes ({len(failures)}):")
         for f in failures:
-            click.echo(f"  {f.control_id:<8} {f.change_id or f.repo:<32} {f.reason}")
+            show(f"  {f.control_id:<8} {f.change_id or f.repo:<32} {f.reason}")
     for waiver in evaluation.unmatched_waivers:
-        click.echo(f"warning: waiver {waiver} matched nothing", err=True)
+        show(f"warning: waiver {waiver} matched nothing", err=True)
     for waiver in evaluation.expired_waivers:
-        click.echo(f"warning: waiver {waiver} has expired and no longer applies", err=True)
+        show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
     if sample is not None or seed:
         items = draw(evaluation.findings, seed=seed, size=sample)
-        click.echo(f"\nsample (seed {seed!r}, {len(items)} items):")
+        show(f"\nsample (seed {seed!r}, {len(items)} items):")
         for item in items:
-            click.echo(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")
+            show(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

@@ -9,6 +9,7 @@ import click
 
 from auditor.cli.app import cli
 from auditor.cli.options import controls_dir_option, framework_option
+from auditor.cli.output import show
 from auditor.exitcodes import ExitCode
 
 
@@ -26,10 +27,8 @@ def controls_list(frameworks: tuple[str, ...], controls_dirs: tuple[Path, ...]) 
 
     for control in load_catalog(controls_dirs, frameworks=frameworks):
         refs = " ".join(str(r) for r in control.refs(frameworks))
-        click.echo(
-            f"{control.id:<8} {control.severity.value:<8} {control.check:<26} {control.title}"
-        )
-        click.echo(f"{'':<8} {refs}")
+        show(f"{control.id:<8} {control.severity.value:<8} {control.check:<26} {control.title}")
+        show(f"{'':<8} {refs}")
 
 
 @controls.command("validate")
@@ -44,7 +43,7 @@ def controls_validate(directory: Path | None) -> None:
         raise click.BadParameter(f"{target}: not a directory", param_hint="DIRECTORY")
     errors = validate_dir(target)
     for error in errors:
-        click.echo(error, err=True)
+        show(error, err=True)
     if errors:
         sys.exit(ExitCode.USAGE)
-    click.echo(f"{target}: ok")
+    show(f"{target}: ok")

@@ -18,6 +18,7 @@ from auditor.cli.options import (
     ledger_options_of,
     say,
 )
+from auditor.cli.output import show
 from auditor.exitcodes import ExitCode
 from auditor.progress import TerminalProgress
 
@@ -43,10 +44,10 @@ def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
                 f"at {branch.tip[:12]}",
             )
             if branch.event is not None:
-                click.echo(_event_line(result.name, branch.event), err=True)
+                show(_event_line(result.name, branch.event), err=True)
         for reason in result.completeness.reasons:
             incomplete = True
-            click.echo(f"warning: {result.name}: evidence incomplete: {reason}", err=True)
+            show(f"warning: {result.name}: evidence incomplete: {reason}", err=True)
     if incomplete:
         sys.exit(ExitCode.INCOMPLETE)
 
@@ -154,7 +155,7 @@ def changes(
     where = f" to {output}" if output else ""
     say(quiet, f"{mined.name}: {count} {level} rows for {options.period.label()}{where}")
     for reason in gaps:
-        click.echo(f"warning: {mined.name}: evidence incomplete: {reason}", err=True)
+        show(f"warning: {mined.name}: evidence incomplete: {reason}", err=True)
 
 
 @contextmanager

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from auditor.cli.output import show
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -98,7 +100,7 @@ def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = ()
 
 def say(quiet: bool, message: str) -> None:
     if not quiet:
-        click.echo(message, err=True)
+        show(message, err=True)
 
 
 def forge_source_options(f: F) -> F:

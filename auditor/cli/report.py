@@ -19,6 +19,7 @@ from auditor.cli.options import (
     say,
     verdict_options,
 )
+from auditor.cli.output import show
 from auditor.progress import TerminalProgress
 
 if TYPE_CHECKING:
@@ -209,13 +210,13 @@ def _assess(
         result = assess(store, options, TerminalProgress.for_stderr(quiet))
     for repo in result.repositories:
         for gap in repo.gaps:
-            click.echo(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
+            show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
     for note in empty_populations(result, options.ledger.period):
-        click.echo(f"warning: {note}", err=True)
+        show(f"warning: {note}", err=True)
     for waiver in result.evaluation.unmatched_waivers:
-        click.echo(f"warning: waiver {waiver} matched nothing", err=True)
+        show(f"warning: waiver {waiver} matched nothing", err=True)
     for waiver in result.evaluation.expired_waivers:
-        click.echo(f"warning: waiver {waiver} has expired and no longer applies", err=True)
+        show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
     return build_report(
         result,
         as_of=options.ledger.as_of,
@@ -265,7 +266,7 @@ def verify(pack_dir: Path, quiet: bool) -> None:
 
     problems = verify_pack(pack_dir)
     for problem in problems:
-        click.echo(problem)
+        show(problem)
     if problems:
         say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
         sys.exit(ExitCode.CONTROLS_FAILED)

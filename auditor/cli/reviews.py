@@ -10,6 +10,7 @@ import click
 
 from auditor.cli.app import cli
 from auditor.cli.options import forge_options_of, forge_source_options, say, store_option
+from auditor.cli.output import show
 
 
 @cli.group()
@@ -71,7 +72,7 @@ def export(
     write_export(output, result.document)
     repository = result.document["repository"]
     for gap in result.gaps:
-        click.echo(f"warning: {repository}: evidence incomplete: {gap}", err=True)
+        show(f"warning: {repository}: evidence incomplete: {gap}", err=True)
     say(
         quiet,
         f"{result.requests} merged requests of {repository} ({', '.join(result.branches)}) "

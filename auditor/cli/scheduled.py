@@ -10,6 +10,7 @@ import click
 
 from auditor.cli.app import cli
 from auditor.cli.options import say
+from auditor.cli.output import show
 from auditor.progress import TerminalProgress
 
 
@@ -46,16 +47,16 @@ def run_command(
     options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
     result = run(options, TerminalProgress.for_stderr(quiet))
     for note in result.report.empty_populations:  # quiet or not: a cron mail must show it
-        click.echo(f"warning: {note}", err=True)
+        show(f"warning: {note}", err=True)
     if not quiet:
         for line in _summary(result):
-            click.echo(line, err=True)
+            show(line, err=True)
     else:  # a quiet run still says what a cron mail must show
         for name, reason in result.missing:
-            click.echo(f"warning: {name}: not audited: {reason}", err=True)
+            show(f"warning: {name}: not audited: {reason}", err=True)
         for line in result.rewrites:
-            click.echo(f"warning: history rewritten since the previous run: {line}", err=True)
-    click.echo(str(result.pack.path))
+            show(f"warning: history rewritten since the previous run: {line}", err=True)
+    show(str(result.pack.path))
     sys.exit(result.exit_code)
 
 
@@ -121,15 +122,13 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
         write_json(sys.stdout, [r.encode() for r in records])
         return
     if not records:
-        click.echo("no runs recorded", err=True)
+        show("no runs recorded", err=True)
         return
-    click.echo(
-        f"{'id':>4}  {'time':<20}  {'period':<22}  {'repositories':<18}  {'status':<10}  pack"
-    )
+    show(f"{'id':>4}  {'time':<20}  {'period':<22}  {'repositories':<18}  {'status':<10}  pack")
     for r in records:
         bad = sum(1 for repo in r.repositories if not repo.complete)
         repos = f"{len(r.repositories)}" + (f" ({bad} incomplete)" if bad else "")
-        click.echo(
+        show(
             f"{r.id:>4}  {r.as_of:%Y-%m-%dT%H:%M:%SZ}  {r.period:<22}  {repos:<18}  "
             f"{r.status.value:<10}  {r.pack or '-'}"
         )

@@ -13,8 +13,21 @@ own approval.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+
+from auditor.infra.automaton import (
+    ANY,
+    Automaton,
+    Char,
+    Node,
+    Opt,
+    Seq,
+    Star,
+    anything_but,
+    literal,
+)
 
 LOCATIONS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
 """Where forges look for the file, in their order (GitHub first, then GitLab's)."""
@@ -31,7 +44,6 @@ class Rule:
     pattern: str
     owners: tuple[str, ...]
     line: int
-    regex: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,11 @@ class CodeOwners:
     rules: tuple[Rule, ...]
     optional_sections: frozenset[str] = frozenset()
     problems: tuple[str, ...] = ()  # lines that could not be read, "line N: why"
+
+    @functools.cached_property
+    def _matcher(self) -> Automaton:
+        """Every rule's pattern in one matcher: one pass over a path finds all that match."""
+        return _matcher_of(tuple(rule.pattern for rule in self.rules))
 
     @classmethod
     def parse(cls, text: str, source: str = "CODEOWNERS", commit: str = "") -> CodeOwners:
@@ -80,20 +97,15 @@ class CodeOwners:
             if bad:
                 problems.append(f"line {number}: not an owner: {', '.join(bad)}")
                 owners = [o for o in owners if _OWNER.match(o)]
-            try:
-                regex = compile_pattern(pattern)
-            except re.error as err:
-                problems.append(f"line {number}: bad pattern {pattern!r}: {err}")
-                continue
-            rules.append(Rule(section, pattern, tuple(owners), number, regex))
+            rules.append(Rule(section, pattern, tuple(owners), number))
         return cls(source, commit, tuple(rules), frozenset(optional), tuple(problems))
 
     def owners_of(self, path: str) -> tuple[Ownership, ...]:
         """Per section, the last rule matching ``path`` (sections without a match omitted)."""
         found: dict[str, Rule] = {}
-        for rule in self.rules:
-            if rule.regex.fullmatch(path):
-                found[rule.section] = rule
+        for index in sorted(self._matcher.matching(path)):
+            rule = self.rules[index]
+            found[rule.section] = rule
         return tuple(
             Ownership(
                 path,
@@ -107,6 +119,12 @@ class CodeOwners:
         )
 
 
+@functools.lru_cache(maxsize=64)
+def _matcher_of(patterns: tuple[str, ...]) -> Automaton:
+    """One matcher per list of patterns: the file at one commit is mostly the file at the next."""
+    return Automaton([pattern_tree(pattern) for pattern in patterns])
+
+
 def _strip_comment(line: str) -> str:
     """The line without its ``#`` comment (``\\#`` is a literal hash)."""
     out, escaped = [], False
@@ -118,44 +136,45 @@ def _strip_comment(line: str) -> str:
     return "".join(out).replace("\\#", "#")
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """The regex (for ``fullmatch`` over a repository path) of a CODEOWNERS pattern."""
+_DIRECTORIES = Opt(Seq((Star(ANY), Char(literal("/")))))  # any directories, or none
+_BELOW = Seq((Char(literal("/")), Star(ANY)))  # anything below a directory
+
+
+def pattern_tree(pattern: str) -> Node:
+    """What a CODEOWNERS pattern matches of a whole repository path, as a pattern tree."""
     dir_only = pattern.endswith("/")
     body = pattern.strip("/")
     anchored = pattern.startswith("/") or "/" in body
     files_only = body.endswith("/*") and not body.endswith("**/*")
-    regex = _translate(body)
-    prefix = "" if anchored else "(?:.*/)?"  # a leading **/ is translated as any directories
+    items = [_glob_tree(body)] if anchored else [_DIRECTORIES, _glob_tree(body)]
     if dir_only:
-        suffix = "/.*"
-    elif files_only or body.endswith("/**"):
-        suffix = ""
-    else:
-        suffix = "(?:/.*)?"
-    return re.compile(prefix + regex + suffix, re.S)
+        items.append(_BELOW)
+    elif not (files_only or body.endswith("/**")):
+        items.append(Opt(_BELOW))
+    return Seq(tuple(items))
 
 
-def _translate(glob: str) -> str:
-    out: list[str] = []
+def _glob_tree(glob: str) -> Node:
+    items: list[Node] = []
     index = 0
     while index < len(glob):
         char = glob[index]
         if glob.startswith("**/", index):
-            out.append("(?:.*/)?")
+            items.append(_DIRECTORIES)
             index += 3
             continue
         if glob.startswith("**", index):
-            out.append(".*")
+            items.append(Star(ANY))
             index += 2
             continue
         if char == "*":
-            out.append("[^/]*")
+            items.append(Star(anything_but("/")))
         elif char == "?":
-            out.append("[^/]")
+            items.append(Char(anything_but("/")))
         elif char == "\\" and index + 1 < len(glob):
             index += 1
-            out.append(re.escape(glob[index]))
+            items.append(Char(literal(glob[index])))
         else:
-            out.append(re.escape(char))
+            items.append(Char(literal(char)))
         index += 1
-    return "".join(out)
+    return Seq(tuple(items))

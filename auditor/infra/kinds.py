@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import re
 
-from auditor.infra.globs import compile_path_globs
+from auditor.infra.automaton import Automaton
+from auditor.infra.globs import compile_path_globs, matches
 from auditor.infra.model import FileKind
 
 _SNIFF_BYTES = 256 * 1024
 
-_BY_PATH: tuple[tuple[re.Pattern[str] | None, FileKind], ...] = tuple(
+_BY_PATH: tuple[tuple[Automaton | None, FileKind], ...] = tuple(
     (compile_path_globs(patterns), kind)
     for patterns, kind in (
         ([".terraform.lock.hcl"], FileKind.TERRAFORM_LOCK),
@@ -119,8 +120,8 @@ def classify(path: str, content: bytes | None = None) -> FileKind:
 def _by_path(path: str) -> tuple[FileKind | None, bool, bool, bool]:
     """What the path alone says (paths come back change after change): its kind, if the path
     decides it, else whether content may (YAML or JSON), whether YAML, whether in templates/."""
-    for regex, kind in _BY_PATH:
-        if regex is not None and regex.fullmatch(path):
+    for matcher, kind in _BY_PATH:
+        if matches(matcher, path):
             return kind, False, False, False
     return (
         None,

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from auditor.errors import DefinitionError
-from auditor.infra.globs import (
-    compile_globs,
-    compile_path_globs,
-    compile_segment_globs,
-    matches,
-)
+from auditor.infra.automaton import Automaton
+from auditor.infra.globs import compile_globs, matches, path_glob, segment_glob
 from auditor.infra.model import Category, ResourceKind
 from auditor.infra.rulespec import PATTERN_SECTIONS, Patterns, RuleSpec, parse_rules
 from auditor.infra.scope import EnvironmentPatterns
@@ -48,15 +43,29 @@ class _SourceMatcher:
     """Module source globs, matched against the whole source string."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
-        self._regex = compile_globs(patterns, _NAME_SEP)
+        self._matcher = compile_globs(patterns, _NAME_SEP)
 
     def __call__(self, name: str) -> bool:
-        return matches(self._regex, name)
+        return matches(self._matcher, name)
+
+
+class _CategoryGlobs:
+    """The path globs of every category in one matcher: one pass over a path finds them all."""
+
+    def __init__(self, by_category: Patterns, expand: Callable[[str], str]) -> None:
+        listed = [(cat, expand(p)) for cat, patterns in by_category.items() for p in patterns]
+        self._categories = tuple(cat for cat, _ in listed)
+        self._matcher = compile_globs((p for _, p in listed), "/")
+
+    def __call__(self, path: str) -> frozenset[Category]:
+        if self._matcher is None:
+            return frozenset()
+        return frozenset(self._categories[i] for i in self._matcher.matching(path))
 
 
 @dataclass(frozen=True)
 class _CompiledField:
-    regex: re.Pattern[str] | None
+    matcher: Automaton | None
     types: _NameMatcher | None
     categories: frozenset[Category]
 
@@ -67,8 +76,8 @@ class Rules:
     def __init__(self, spec: RuleSpec) -> None:
         self.file_kinds = {kind: frozenset(cats) for kind, cats in spec.file_kinds.items()}
         sections = {name: spec.patterns.get(name, {}) for name in PATTERN_SECTIONS}
-        self._paths = _compiled(sections["paths"], compile_path_globs)
-        self._hints = _compiled(sections["path_hints"], compile_segment_globs)
+        self._paths = _CategoryGlobs(sections["paths"], path_glob)
+        self._hints = _CategoryGlobs(sections["path_hints"], segment_glob)
         resource_types = _named(sections["resource_types"])
         self._by_kind = {kind: resource_types for kind in _TYPED_KINDS} | {
             ResourceKind.MODULE: tuple(
@@ -111,14 +120,14 @@ class Rules:
     def path_categories(self, path: str) -> frozenset[Category]:
         found = self._path_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, regex in self._paths if matches(regex, path))
+            found = self._paths(path)
             self._path_cache[path] = found
         return found
 
     def hint_categories(self, path: str) -> frozenset[Category]:
         found = self._hint_cache.get(path)
         if found is None:
-            found = frozenset(cat for cat, regex in self._hints if matches(regex, path))
+            found = self._hints(path)
             self._hint_cache[path] = found
         return found
 
@@ -138,16 +147,10 @@ class Rules:
             return cached
         found: set[Category] = set()
         for rule in self._fields:
-            if matches(rule.regex, path) and (rule.types is None or rule.types(type_)):
+            if matches(rule.matcher, path) and (rule.types is None or rule.types(type_)):
                 found |= rule.categories
         self._field_cache[key] = frozenset(found)
         return self._field_cache[key]
-
-
-def _compiled(
-    by_category: Patterns, compile_: Callable[[Iterable[str]], re.Pattern[str] | None]
-) -> tuple[tuple[Category, re.Pattern[str] | None], ...]:
-    return tuple((cat, compile_(patterns)) for cat, patterns in by_category.items())
 
 
 def _named(by_category: Patterns) -> tuple[tuple[Category, Callable[[str], bool]], ...]:

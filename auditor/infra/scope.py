@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from auditor.infra.globs import translate
+from auditor.infra.automaton import Automaton, Capture, Char, Seq, Star, anything_but
+from auditor.infra.globs import parse
 
 PLACEHOLDER = "<env>"
 _TOKEN_SPLIT = re.compile(r"[-_.]")
@@ -22,7 +23,7 @@ class EnvironmentPatterns:
     def __init__(self, patterns: Iterable[str], names: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         self.names = frozenset(name.lower() for name in names)
-        self._regexes = tuple(re.compile(_env_regex(p)) for p in self.patterns)
+        self._matchers = tuple(_env_matcher(p) for p in self.patterns)
         self._cache: dict[str, str | None] = {}
 
     def environment_of(self, path: str) -> str | None:
@@ -31,10 +32,10 @@ class EnvironmentPatterns:
         return self._cache[path]
 
     def _environment_of(self, path: str) -> str | None:
-        for regex in self._regexes:
-            found = regex.fullmatch(path)
-            if found:
-                return found["env"]
+        for matcher in self._matchers:
+            found = matcher.capture(path)
+            if found is not None:
+                return found
         *directories, filename = path.split("/")
         for segment in directories:
             if segment.lower() in self.names:
@@ -45,9 +46,11 @@ class EnvironmentPatterns:
         return None
 
 
-def _env_regex(pattern: str) -> str:
+def _env_matcher(pattern: str) -> Automaton:
+    """Captures the ``<env>`` segment (one or more characters but ``/``)."""
     before, _, after = pattern.partition(PLACEHOLDER)
-    return translate(before, "/") + "(?P<env>[^/]+)" + translate(after, "/")
+    segment = Seq((Char(anything_but("/")), Star(anything_but("/"))))
+    return Automaton([Seq((parse(before, "/"), Capture(segment), parse(after, "/")))])
 
 
 def environment_of(path: str, patterns: EnvironmentPatterns) -> str | None:

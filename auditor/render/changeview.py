@@ -7,7 +7,7 @@ from typing import Any
 
 from auditor.contributors import display
 from auditor.model import ChangeFacts, FileChange, Finding, Person
-from auditor.render.text import visible, when
+from auditor.render.text import cell, visible, when
 from auditor.render.views import (
     Link,
     ReportView,
@@ -221,11 +221,16 @@ class ChangeViews:
             "id": visible(facts.change_id),
             "repo": visible(facts.repo),
             "at": when(facts.change.landed_at),
-            "author": visible("; ".join(c.name for c in facts.contributors)),
-            "subject": visible(commit.subject),
+            "author": _cell("; ".join(c.name for c in facts.contributors)),
+            "subject": _cell(commit.subject),
             "req": facts.request_number,
             "cats": [visible(c) for c in sorted(facts.categories)],
             "st": self.view.table_status(findings).value,
             "ctl": {f.control_id: f.status.value for f in findings},
             "page": change_page(facts),
         }
+
+
+def _cell(text: str) -> str:
+    """A text as the changes table shows (and searches) it: capped, then made visible."""
+    return visible(str(cell(text)))

@@ -17,7 +17,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from auditor.errors import RenderError
-from auditor.render.text import visible
+from auditor.render.text import cell, long_cell, visible
 from auditor.resources import templates_dir
 
 
@@ -38,7 +38,7 @@ def environment(user_dir: Path | None = None) -> Environment:
             raise RenderError(f"template directory not found: {user_dir}")
         loaders.append(FileSystemLoader(user_dir))
     loaders.append(FileSystemLoader(templates_dir()))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         undefined=StrictUndefined,
@@ -48,6 +48,9 @@ def environment(user_dir: Path | None = None) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    env.filters["cell"] = cell  # ``{{ e.subject|cell }}``: what a table cell shows of a text
+    env.filters["long_cell"] = long_cell
+    return env
 
 
 def read_asset(env: Environment, name: str) -> str:

@@ -7,11 +7,27 @@ import json
 import re
 from datetime import datetime
 
+from auditor.printable import visible
 from auditor.tabular import iso_utc
 
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+__all__ = [
+    "CELL_LIMIT",
+    "LONG_CELL_LIMIT",
+    "cell",
+    "json_for_script",
+    "long_cell",
+    "safe_url",
+    "slug",
+    "visible",
+    "when",
+]
+
+CELL_LIMIT = 300
+"""The most characters a cell of a listing (changes, control, overview) shows."""
+LONG_CELL_LIMIT = 10_000
+"""The most characters a cell of a change's own page shows (a policy document, a long path);
+the page's title and message, and the CSVs, carry every character."""
+
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
 _JSON_SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -23,11 +39,17 @@ _JSON_SCRIPT_ESCAPES = {
 _JSON_SCRIPT = re.compile("[<>&\u2028\u2029]")
 
 
-def visible(text: str) -> str:
-    """Replace control, bidirectional and zero-width characters by ``⟨U+XXXX⟩``."""
-    if text.isascii() and text.isprintable():
-        return text  # the common case, decided in C: nothing to replace
-    return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
+def cell(value: object, limit: int = CELL_LIMIT) -> object:
+    """``value`` as a table cell shows it: a text longer than ``limit`` cut to its first
+    characters and ``…`` (a browser lays a one-line 2 MB cell out for minutes), else as is."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def long_cell(value: object) -> object:
+    """:func:`cell` for the tables of a change's own page."""
+    return cell(value, LONG_CELL_LIMIT)
 
 
 def slug(name: str) -> str:
