@@ -75,22 +75,20 @@ def _recorded_command(ctx: click.Context, as_of: str) -> tuple[str, ...]:
 
 def _check_out(out: Path, force: bool) -> None:
     """Refuse early (before assessing) what :func:`write_pack` would refuse at the end."""
-    from auditor.render.interface import MANIFEST_FILE
+    from auditor.errors import UsageError
+    from auditor.render.pack import check_output
 
-    if out.exists() and not out.is_dir():
-        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    if not force:
+    if not force and not out.is_symlink() and out.is_dir() and any(out.iterdir()):
         raise click.BadParameter(
             f"{out} exists and is not empty; use --force to replace an earlier pack",
             param_hint="--out",
         )
-    if not (out / MANIFEST_FILE).is_file():
-        raise click.BadParameter(
-            f"{out} is not an audit pack (no {MANIFEST_FILE}); --force only replaces a pack",
-            param_hint="--out",
-        )
+    try:
+        check_output(out, force)
+    except UsageError as err:
+        raise click.BadParameter(str(err), param_hint="--out") from None
+    except OSError as err:  # e.g. a parent that is not a directory, or one we may not read
+        raise click.BadParameter(f"cannot use {out}: {err.strerror}", param_hint="--out") from None
 
 
 @cli.command()

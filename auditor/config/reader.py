@@ -67,8 +67,12 @@ class Reader:
             period=self.period(audit),
             frameworks=self.frameworks(audit),
             formats=self.formats(audit),
-            output=self.get(audit, ("audit", "output"), self.path_of(), self.base / "audit-packs"),
-            store=self.get(audit, ("audit", "store"), self.path_of(), self.base / ".auditor"),
+            output=self.get(
+                audit, ("audit", "output"), self.path_of("place"), self.base / "audit-packs"
+            ),
+            store=self.get(
+                audit, ("audit", "store"), self.path_of("place"), self.base / ".auditor"
+            ),
             waivers=self.get(audit, ("audit", "waivers"), self.path_of("file"), None),
             roster=self.get(audit, ("audit", "roster"), self.path_of("file"), None),
             signers=SignerKeys(
@@ -260,6 +264,9 @@ class Reader:
                 raise self.error((*key, name), f"unknown key; expected one of {', '.join(allowed)}")
 
     def path_of(self, kind: str | None = None) -> Callable[[Any], Path]:
+        """A path relative to the config file: a ``file``, a ``dir``, a ``place`` for one (a
+        directory, or nothing yet), or anything (``None``)."""
+
         def convert(value: Any) -> Path:
             path = Path(_string(value)).expanduser()
             path = path if path.is_absolute() else self.base / path
@@ -267,6 +274,8 @@ class Reader:
                 raise _Invalid(f"no such file: {path}")
             if kind == "dir" and not path.is_dir():
                 raise _Invalid(f"no such directory: {path}")
+            if kind == "place" and (path.exists() or path.is_symlink()) and not path.is_dir():
+                raise _Invalid(f"{path} exists and is not a directory")
             return path
 
         return convert

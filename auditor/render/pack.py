@@ -5,20 +5,19 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import RenderError, UsageError
+from auditor.errors import OutputError, RenderError, UsageError
 from auditor.forked import can_fork, forked_pool
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     CONFIG_FILE,
     MANIFEST_FILE,
+    SIGNATURE_FILE,
     Format,
     RenderContext,
     Renderer,
@@ -29,6 +28,7 @@ from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
 from auditor.render.templating import environment, template_problem
 from auditor.report import Report
+from auditor.workdirs import work_dir
 
 RENDERERS: dict[Format, type[Renderer]] = {
     Format.CSV: CsvRenderer,
@@ -73,29 +73,88 @@ def manifest_text(files: Iterable[tuple[str, str]]) -> str:
     return "".join(f"{digest}  {path}\n" for path, digest in sorted(files))
 
 
-def _prepare(out: Path, replace: bool) -> Path:
+def check_output(out: Path, replace: bool) -> None:
+    """Refuse, as a :class:`UsageError` naming ``out``, a place a pack cannot go: a link, a
+    file, a non-empty directory (with ``replace``: one that is not recognisably a pack)."""
+    if out.is_symlink():
+        raise UsageError(f"{out} is a symbolic link; give the directory it points to instead")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} already exists and is not a directory")
+    _check_ancestors(out)
     if out.is_dir() and any(out.iterdir()):
         if not replace:
             raise UsageError(f"{out} already exists and is not an empty directory")
-        if not (out / MANIFEST_FILE).is_file():
-            raise UsageError(f"{out} is not an audit pack (no {MANIFEST_FILE}); not replacing it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        why = not_a_pack(out)
+        if why is not None:
+            raise UsageError(f"{out} is not an audit pack ({why}); not replacing it")
 
 
-def _move_into_place(work: Path, out: Path) -> None:
-    """Rename ``work`` to ``out``; an earlier pack at ``out`` is moved aside first, then removed."""
+def _check_ancestors(out: Path) -> None:
+    """The nearest existing ancestor of ``out`` must be a directory we may write in."""
+    ancestor = out.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UsageError(f"cannot write {out}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {out}: no permission to write in {ancestor}")
+
+
+def not_a_pack(directory: Path) -> str | None:
+    """Why ``directory`` is not recognisably an audit pack, or ``None`` when it is.
+
+    A pack has a well-formed, non-empty manifest that lists every file in the directory (the
+    manifest and its signature aside). The files' contents are not compared: an edited pack is
+    still a pack. Replacing anything else could destroy files the manifest does not know of.
+    """
+    if not (directory / MANIFEST_FILE).is_file() or (directory / MANIFEST_FILE).is_symlink():
+        return f"no {MANIFEST_FILE}"
+    listed, problems = _read_manifest(directory)
+    if problems:
+        return problems[0]
+    if not listed:
+        return f"{MANIFEST_FILE} lists no file"
+    unlisted = [name for name in _entries(directory) if name not in listed]
+    if unlisted:
+        more = f" and {len(unlisted) - 1} more" if len(unlisted) > 1 else ""
+        return f"{unlisted[0]}{more} not listed in {MANIFEST_FILE}"
+    return None
+
+
+def _entries(root: Path) -> Iterator[str]:
+    """Every entry under ``root`` that is not a directory (links not followed), the manifest
+    and its signature aside, as sorted pack-relative paths."""
+    found = []
+    for top, dirs, names in os.walk(root):
+        here = Path(top)
+        links = [d for d in dirs if (here / d).is_symlink()]
+        dirs[:] = [d for d in dirs if d not in links]
+        found += [(here / n).relative_to(root).as_posix() for n in (*names, *links)]
+    yield from sorted(set(found) - {MANIFEST_FILE, SIGNATURE_FILE})
+
+
+def _prepare(out: Path, replace: bool) -> None:
+    check_output(out, replace)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _cannot_write(out.parent, err) from None
+
+
+def _cannot_write(path: Path, err: OSError) -> OutputError:
+    return OutputError(f"cannot write {path}: {err.strerror or err}")
+
+
+def _move_into_place(work: Path, out: Path, aside: Path) -> None:
+    """Rename ``work`` to ``out``; an earlier pack at ``out`` is moved to ``aside`` first (in
+    the work directory, which is removed after)."""
     if out.is_dir() and any(out.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        os.replace(out, old)
+        os.replace(out, aside)
         try:
             os.replace(work, out)
         except BaseException:
-            os.replace(old, out)
+            os.replace(aside, out)
             raise
-        shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(work, out)
 
@@ -107,7 +166,8 @@ def write_pack(
 
     The pack is built in a temporary sibling directory and renamed into place: ``out`` never
     holds a partial pack. ``out`` may exist empty; with ``replace``, it may hold an earlier pack
-    (a directory with a ``MANIFEST.sha256``), replaced only once the new one is complete.
+    (see :func:`not_a_pack`), replaced only once the new one is complete. A problem writing
+    (no space left, a read-only disk) is an :class:`OutputError`; nothing half-written stays.
 
     The PDF is rendered last. Its cover cites the SHA-256 of the evidence manifest: the text of
     ``MANIFEST.sha256`` without its ``report.pdf`` line, i.e. every other file of the pack.
@@ -116,22 +176,23 @@ def write_pack(
     if not options.formats:
         raise UsageError("no output format requested")
     context = RenderContext(options=options, env=environment(options.template_dir), tables={})
-    work = _prepare(out, replace)
+    _prepare(out, replace)
     try:
-        try:
-            evidence = _render(report, work, context)
-        except Exception as err:
-            problem = template_problem(err, options.template_dir)
-            if problem is None:
-                raise
-            raise RenderError(problem) from err
-        files = tuple(sorted(_inventory(work, evidence).items()))
-        (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
-        os.chmod(work, 0o755)
-        _move_into_place(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        with work_dir(out.parent, out.name) as staged:
+            work = staged.content
+            try:
+                evidence = _render(report, work, context)
+            except Exception as err:
+                problem = template_problem(err, options.template_dir)
+                if problem is None:
+                    raise
+                raise RenderError(problem) from err
+            files = tuple(sorted(_inventory(work, evidence).items()))
+            (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
+            os.chmod(work, 0o755)
+            _move_into_place(work, out, staged.root / "replaced")
+    except OSError as err:  # the system said no: a read-only or full disk, a vanished parent
+        raise _cannot_write(out, err) from None
     return Pack(path=out, files=files)
 
 
