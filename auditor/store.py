@@ -210,6 +210,8 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             store = cls(db, path)
             store._migrate()
+            if create:  # a command that only reads (`runs`) may read a read-only store
+                store._check_writable()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
         return store
@@ -219,6 +221,15 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.db.close()
+
+    def _check_writable(self) -> None:
+        """Fail at the start, not at the first write of a long run, when the database cannot
+        be written (a read-only file, directory or disk): a write, rolled back."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+        finally:
+            self.db.execute("ROLLBACK")
 
     def _migrate(self) -> None:
         self.db.execute(

@@ -1,4 +1,4 @@
-"""Hidden work directories beside an output, owned by the process writing them.
+"""Where outputs are written: checks of the place, and hidden work directories beside it.
 
 An output (an audit pack) is written into ``.NAME.XXXXXXXX.partial/`` next to where it goes,
 then renamed into place. The work directory holds an owner marker, :data:`OWNER_FILE`, which its
@@ -18,11 +18,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from auditor.errors import OutputError
+
 OWNER_FILE = "auditor-owner.lock"
 """The marker inside a work directory: the owning process' id, locked while it runs."""
 SUFFIX = ".partial"
 CONTENT = "content"
 """The subdirectory of a work directory that becomes the output."""
+
+
+def check_parent(path: Path) -> None:
+    """Refuse now what creating ``path`` would fail on: its nearest existing ancestor must be
+    a directory we may write in."""
+    ancestor = path.parent
+    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(f"cannot write {path}: {ancestor} is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: no permission to write in {ancestor}")
+
+
+def cannot_write(path: Path, err: OSError) -> OutputError:
+    """The one-line error for ``path`` the system refused to write (``err``)."""
+    return OutputError(f"cannot write {path}: {err.strerror or err}")
 
 
 @dataclass(frozen=True)

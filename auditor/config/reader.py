@@ -26,6 +26,7 @@ from auditor.infra.scope import PLACEHOLDER
 from auditor.model import Severity
 from auditor.period import Period, named_period
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
+from auditor.reviews import check_api_url
 from auditor.signatures import SignerKeys
 
 TOP_KEYS = ("audit", "repository", "overrides")
@@ -111,7 +112,7 @@ class Reader:
         url = self.get(entry, (*key, "url"), _string, None)
         forge = ForgeOptions(
             forge=self.get(entry, (*key, "forge"), _enum(ForgeKind), ForgeKind.NONE),
-            forge_url=self.get(entry, (*key, "forge_url"), _string, None),
+            forge_url=self.get(entry, (*key, "forge_url"), _forge_url, None),
             forge_repo=self.get(entry, (*key, "forge_repo"), _forge_repo, None),
             reviews_file=self.get(entry, (*key, "reviews_file"), self.path_of("file"), None),
         )
@@ -393,6 +394,13 @@ def _when(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return _string(value)
+
+
+def _forge_url(value: Any) -> str:
+    try:
+        return check_api_url(_string(value))
+    except UsageError as err:
+        raise _Invalid(str(err)) from None
 
 
 def _forge_repo(value: Any) -> str:

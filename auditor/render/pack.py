@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import OutputError, RenderError, UsageError
+from auditor.errors import RenderError, UsageError
 from auditor.forked import can_fork, forked_pool
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
@@ -28,7 +28,7 @@ from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
 from auditor.render.templating import environment, template_problem
 from auditor.report import Report
-from auditor.workdirs import work_dir
+from auditor.workdirs import cannot_write, check_parent, work_dir
 
 RENDERERS: dict[Format, type[Renderer]] = {
     Format.CSV: CsvRenderer,
@@ -74,30 +74,20 @@ def manifest_text(files: Iterable[tuple[str, str]]) -> str:
 
 
 def check_output(out: Path, replace: bool) -> None:
-    """Refuse, as a :class:`UsageError` naming ``out``, a place a pack cannot go: a link, a
-    file, a non-empty directory (with ``replace``: one that is not recognisably a pack)."""
+    """Refuse, as a :class:`UsageError` (or :class:`OutputError`) naming ``out``, what cannot
+    hold a pack: a link, a file, a place under a file or read-only, a non-empty directory (with
+    ``replace``: one that is not recognisably a pack)."""
     if out.is_symlink():
         raise UsageError(f"{out} is a symbolic link; give the directory it points to instead")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} already exists and is not a directory")
-    _check_ancestors(out)
+    check_parent(out)
     if out.is_dir() and any(out.iterdir()):
         if not replace:
             raise UsageError(f"{out} already exists and is not an empty directory")
         why = not_a_pack(out)
         if why is not None:
             raise UsageError(f"{out} is not an audit pack ({why}); not replacing it")
-
-
-def _check_ancestors(out: Path) -> None:
-    """The nearest existing ancestor of ``out`` must be a directory we may write in."""
-    ancestor = out.parent
-    while not ancestor.exists() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise UsageError(f"cannot write {out}: {ancestor} is not a directory")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write {out}: no permission to write in {ancestor}")
 
 
 def not_a_pack(directory: Path) -> str | None:
@@ -138,11 +128,7 @@ def _prepare(out: Path, replace: bool) -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise _cannot_write(out.parent, err) from None
-
-
-def _cannot_write(path: Path, err: OSError) -> OutputError:
-    return OutputError(f"cannot write {path}: {err.strerror or err}")
+        raise cannot_write(out.parent, err) from None
 
 
 def _move_into_place(work: Path, out: Path, aside: Path) -> None:
@@ -192,7 +178,7 @@ def write_pack(
             os.chmod(work, 0o755)
             _move_into_place(work, out, staged.root / "replaced")
     except OSError as err:  # the system said no: a read-only or full disk, a vanished parent
-        raise _cannot_write(out, err) from None
+        raise cannot_write(out, err) from None
     return Pack(path=out, files=files)
 
 
