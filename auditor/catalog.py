@@ -176,7 +176,11 @@ def _read_dir(directory: Path) -> tuple[list[Control], list[str]]:
     errors: list[str] = []
     seen: dict[str, Path] = {}
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    root = directory.resolve()
     for path in files:
+        if not path.resolve().is_relative_to(root):
+            errors.append(f"{path}: leads outside the control directory; refused")
+            continue
         control, problems = read_control(path)
         errors += problems
         if control is None:
