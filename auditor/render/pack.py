@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,11 +13,13 @@ from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
 from auditor.forked import can_fork, forked_pool
+from auditor.render import xmp
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     CONFIG_FILE,
     MANIFEST_FILE,
+    PDF_FILE,
     SIGNATURE_FILE,
     Format,
     RenderContext,
@@ -259,21 +262,71 @@ def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:
 
 
 def verify_pack(pack: Path) -> list[str]:
-    """Every file that changed, is missing or was added since the pack was written.
+    """Every file that changed, is missing or was added since the pack was written, every
+    link or other non-regular file in it, and a PDF cover whose digest is not the manifest's.
 
-    Messages are ``changed: PATH``, ``missing: PATH``, ``added: PATH`` (or name a manifest
-    problem); an empty list means the pack is intact.
+    Messages are ``changed: PATH``, ``missing: PATH``, ``added: PATH``, ``link: PATH``,
+    ``not a regular file: PATH``, ``cover: ...`` (or name a manifest problem); an empty list
+    means the pack is intact. Links are never followed: a pack written by auditor has none.
     """
-    if not pack.is_dir():
+    if not pack.is_dir() or pack.is_symlink():
         raise RenderError(f"not an audit pack directory: {pack}")
-    if not (pack / MANIFEST_FILE).exists():
+    manifest = pack / MANIFEST_FILE
+    if not manifest.exists() and not manifest.is_symlink():
         raise RenderError(f"not an audit pack: {pack} has no {MANIFEST_FILE}")
-    expected, problems = _read_manifest(pack)
-    actual = _inventory(pack)
+    files, odd = _walk(pack)
+    problems = list(odd.values())
+    if MANIFEST_FILE in odd:
+        return problems
+    expected, malformed = _read_manifest(pack)
+    problems += malformed
+    actual = {name: file_sha256(pack / name) for name in files if name != MANIFEST_FILE}
     for name, digest in sorted(expected.items()):
+        if name in odd:
+            continue
         if name not in actual:
             problems.append(f"missing: {name}")
         elif actual[name] != digest:
             problems.append(f"changed: {name}")
     problems += [f"added: {name}" for name in sorted(actual.keys() - expected.keys())]
+    if PDF_FILE in actual and not malformed:
+        problems += _cover_problems(pack / PDF_FILE, manifest.read_bytes())
     return problems
+
+
+def _walk(root: Path) -> tuple[list[str], dict[str, str]]:
+    """The regular files under ``root`` (pack-relative, sorted), and a problem for each link
+    or special file (a FIFO would block its reader), none of them followed or opened."""
+    files: list[str] = []
+    odd: dict[str, str] = {}
+    for top, dirs, names in os.walk(root):
+        here = Path(top)
+        for name in sorted([*dirs, *names]):
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                odd[relative] = f"link: {relative}"
+            elif name in names and not stat.S_ISREG(path.lstat().st_mode):
+                odd[relative] = f"not a regular file: {relative}"
+            elif name in names:
+                files.append(relative)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return sorted(files), odd
+
+
+def _cover_problems(pdf: Path, manifest: bytes) -> list[str]:
+    """Whether the evidence digest ``pdf`` states is that of ``manifest`` without its
+    ``report.pdf`` line (the cover's own definition of the evidence manifest)."""
+    lines = manifest.decode("utf-8").splitlines(keepends=True)
+    evidence = "".join(line for line in lines if not line.endswith(f"  {PDF_FILE}\n"))
+    expected = hashlib.sha256(evidence.encode("utf-8")).hexdigest()
+    stated = set(xmp.stated_digests(pdf.read_bytes()))
+    if not stated:
+        return [f"cover: {PDF_FILE} states no evidence manifest digest that can be read"]
+    if stated != {expected}:
+        shown = ", ".join(sorted(stated))
+        return [
+            f"cover: {PDF_FILE} states evidence manifest SHA-256 {shown}; {MANIFEST_FILE}"
+            f" without its {PDF_FILE} line has {expected}"
+        ]
+    return []
