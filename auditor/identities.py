@@ -120,16 +120,24 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _check_emails(path: Path, entries: Sequence[tuple[int, RosterEntry]]) -> None:
-    """One email belongs to one person: the same email for two person ids is an error."""
-    owners: dict[str, tuple[int, str]] = {}
+    """At any time, one email belongs to one person: the same email for two person ids whose
+    rows' dates overlap is an error (a mailbox handed over from one date to the next is not)."""
+    seen: dict[str, list[tuple[int, RosterEntry]]] = {}
     for line, entry in entries:
         for email in sorted(entry.emails):
-            first = owners.setdefault(email, (line, entry.person))
-            if first[1] != entry.person:
-                raise DefinitionError(
-                    f"{path}: line {line}, column 'emails': {email} is already the email of "
-                    f"{first[1]!r} (line {first[0]}); one email belongs to one person"
-                )
+            for first_line, first in seen.get(email, ()):
+                if first.person != entry.person and _overlap(first, entry):
+                    raise DefinitionError(
+                        f"{path}: line {line}, column 'emails': {email} is already the email of"
+                        f" {first.person!r} (line {first_line}); one email belongs to one person"
+                    )
+            seen.setdefault(email, []).append((line, entry))
+
+
+def _overlap(one: RosterEntry, other: RosterEntry) -> bool:
+    return (one.start is None or other.end is None or one.start <= other.end) and (
+        other.start is None or one.end is None or other.start <= one.end
+    )
 
 
 def _entry(path: Path, line: int, row: Mapping[str, str]) -> RosterEntry:
