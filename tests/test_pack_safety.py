@@ -271,3 +271,21 @@ def test_a_control_file_linking_outside_its_directory_is_refused(tmp_path: Path)
     with pytest.raises(DefinitionError) as err:
         load_catalog([controls])
     assert str(err.value) == problem
+
+
+def test_a_killed_clone_leaves_a_work_directory_the_next_clone_removes(
+    tmp_path: Path,
+) -> None:
+    from gitrepo import GitRepo
+
+    from auditor.clones import cache_name, mirror
+
+    upstream = GitRepo(tmp_path / "upstream")
+    upstream.commit("Add the network", {"main.tf": "# vpc\n"})
+    url = f"file://{upstream.path}"
+    cache = tmp_path / "cache"
+    stale = cache / f".{cache_name(url)}.k1ll3d.partial"
+    stale.mkdir(parents=True)
+    (stale / "HEAD").write_text("ref: refs/heads/main\n")
+    mirrored = mirror(url, cache)
+    assert sorted(p.name for p in cache.iterdir() if p.suffix != ".lock") == [mirrored.name]
