@@ -258,9 +258,11 @@ def _summary(report: Report) -> str:
 @click.argument("pack_dir", type=click.Path(path_type=Path))
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def verify(pack_dir: Path, quiet: bool) -> None:
-    """Re-check every hash of an audit pack (exit 0 intact, 1 changed, missing or added files)."""
+    """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
+    links, or a PDF cover whose digest is not the manifest's)."""
     from auditor.exitcodes import ExitCode
     from auditor.render import verify_pack
+    from auditor.render.interface import PDF_FILE
 
     problems = verify_pack(pack_dir)
     for problem in problems:
@@ -268,4 +270,5 @@ def verify(pack_dir: Path, quiet: bool) -> None:
     if problems:
         say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
         sys.exit(ExitCode.CONTROLS_FAILED)
-    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256")
+    cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
+    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}")
