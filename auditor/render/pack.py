@@ -107,23 +107,13 @@ def not_a_pack(directory: Path) -> str | None:
         return problems[0]
     if not listed:
         return f"{MANIFEST_FILE} lists no file"
-    unlisted = [name for name in _entries(directory) if name not in listed]
+    files, odd = _walk(directory)
+    entries = sorted({*files, *odd} - {MANIFEST_FILE, SIGNATURE_FILE})
+    unlisted = [name for name in entries if name not in listed]
     if unlisted:
         more = f" and {len(unlisted) - 1} more" if len(unlisted) > 1 else ""
         return f"{unlisted[0]}{more} not listed in {MANIFEST_FILE}"
     return None
-
-
-def _entries(root: Path) -> Iterator[str]:
-    """Every entry under ``root`` that is not a directory (links not followed), the manifest
-    and its signature aside, as sorted pack-relative paths."""
-    found = []
-    for top, dirs, names in os.walk(root):
-        here = Path(top)
-        links = [d for d in dirs if (here / d).is_symlink()]
-        dirs[:] = [d for d in dirs if d not in links]
-        found += [(here / n).relative_to(root).as_posix() for n in (*names, *links)]
-    yield from sorted(set(found) - {MANIFEST_FILE, SIGNATURE_FILE})
 
 
 def _prepare(out: Path, replace: bool) -> None:
