@@ -296,3 +296,16 @@ def test_config_forge_url_that_is_no_url(
     result = cli("run", "--config", config, "-q")
     assert result.code == ExitCode.USAGE
     assert result.line.startswith(f"auditor: error: {config}:3: repository[0].forge_url: ")
+
+
+def test_template_linking_to_etc_passwd(
+    cli: Callable[..., Result], infra: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "templates" / "html" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.symlink_to("/etc/passwd")
+    args = report_args(infra, tmp_path, tmp_path / "pack")
+    result = cli(*args, "--format", "html", "--template-dir", tmp_path / "templates")
+    assert result.code == ExitCode.USAGE
+    assert result.line == (f"auditor: error: {page}: leads outside the template directory; refused")
+    assert not (tmp_path / "pack").exists() and leftovers(tmp_path) == []
