@@ -214,6 +214,7 @@ def test_changes_output_under_a_file(
         f" {tmp_path / 'afile'} is not a directory"
     )
     assert (tmp_path / "afile").read_text() == "mine"
+    assert not (tmp_path / "s").exists()  # refused before mining anything
 
 
 def test_changes_output_on_a_full_disk_leaves_nothing(
