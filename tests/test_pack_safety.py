@@ -289,3 +289,23 @@ def test_a_killed_clone_leaves_a_work_directory_the_next_clone_removes(
     (stale / "HEAD").write_text("ref: refs/heads/main\n")
     mirrored = mirror(url, cache)
     assert sorted(p.name for p in cache.iterdir() if p.suffix != ".lock") == [mirrored.name]
+
+
+def test_a_refused_escape_in_a_forked_renderer_names_its_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor import forked
+    from auditor.render import pack
+
+    monkeypatch.setattr(pack, "CONCURRENT_MIN_CHANGES", 1)
+    monkeypatch.setattr(forked, "available_cores", lambda: 2)
+    page = tmp_path / "templates" / "html" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<p>\n{{ cycler.__init__.__globals__.os.popen('id').read() }}</p>\n")
+    options = RenderOptions((Format.HTML, Format.JSON), template_dir=tmp_path / "templates")
+    with pytest.raises(RenderError) as err:
+        write_pack(build_report(changes=3), tmp_path / "pack", options)
+    assert str(err.value) == (
+        f"template error in {page}, line 2:"
+        " access to attribute '__init__' of 'type' object is unsafe."
+    )

@@ -8,6 +8,7 @@ internals or the shell), and a file of the directory that resolves outside it (a
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,8 @@ from markupsafe import Markup
 from auditor.errors import RenderError
 from auditor.render.text import cell, long_cell, visible
 from auditor.resources import templates_dir
+
+_REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
 
 def _finalize(value: object) -> object:
@@ -103,7 +106,10 @@ def _where(err: BaseException) -> tuple[str, int | None]:
         for f in traceback.extract_tb(err.__traceback__)
         if f.filename.endswith((".html", ".css", ".js"))
     ]
-    return (frames[-1].filename, frames[-1].lineno) if frames else ("", None)
+    if frames:
+        return frames[-1].filename, frames[-1].lineno
+    remote = _REMOTE_FRAME.findall(str(err.__cause__ or ""))  # raised in a forked renderer,
+    return (remote[-1][0], int(remote[-1][1])) if remote else ("", None)  # its traceback text
 
 
 def template_problem(err: BaseException, user_dir: Path | None) -> str | None:
