@@ -190,6 +190,9 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
+
+
 class Store:
     """The evidence store. Open it with :meth:`open`; use it as a context manager."""
 
@@ -224,12 +227,19 @@ class Store:
 
     def _check_writable(self) -> None:
         """Fail at the start, not at the first write of a long run, when the database cannot
-        be written (a read-only file, directory or disk): a write, rolled back."""
-        self.db.execute("BEGIN IMMEDIATE")
+        be written (a read-only file, directory or disk): a write, rolled back. It does not
+        wait for the lock: another process writing (busy) shows the database is writable."""
+        timeout = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.db.execute("PRAGMA busy_timeout = 0")
+        self.db.execute("BEGIN")
         try:
             self.db.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
+                raise
         finally:
             self.db.execute("ROLLBACK")
+            self.db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
     def _migrate(self) -> None:
         self.db.execute(
