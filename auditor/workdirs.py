@@ -58,7 +58,8 @@ class WorkDir:
 @contextlib.contextmanager
 def work_dir(parent: Path, name: str) -> Iterator[WorkDir]:
     """A new work directory for the output ``parent / name``, removed when the context ends
-    (after a successful rename, only the empty shell is left to remove).
+    (after a successful rename, with what is left in it: the marker, an earlier output moved
+    aside).
 
     Stale work directories of earlier, killed runs beside it are removed first.
     """
