@@ -25,6 +25,7 @@ from auditor.checks.params import ParamError, Validator, describe, list_of, path
 from auditor.errors import DefinitionError, UsageError
 from auditor.model import Control, FrameworkRef, Severity
 from auditor.resources import controls_dir
+from auditor.yamlload import load_definition
 
 FRAMEWORKS = {
     "soc2": "SOC 2, 2017 Trust Services Criteria (revised points of focus, 2022)",
@@ -36,7 +37,6 @@ REQUIRED = ("id", "title", "description", "procedure", "check", "severity", "fra
 OPTIONAL = ("parameters", "scope")
 SCOPE = {"paths": path_globs, "branches": list_of(text), "repositories": list_of(text)}
 SHIPPED = "controls"  # how a shipped control's source is named: controls/CHG-01-via-request.yaml
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 
 
@@ -176,7 +176,11 @@ def _read_dir(directory: Path) -> tuple[list[Control], list[str]]:
     errors: list[str] = []
     seen: dict[str, Path] = {}
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    root = directory.resolve()
     for path in files:
+        if not path.resolve().is_relative_to(root):
+            errors.append(f"{path}: leads outside the control directory; refused")
+            continue
         control, problems = read_control(path)
         errors += problems
         if control is None:
@@ -192,7 +196,7 @@ def _read_dir(directory: Path) -> tuple[list[Control], list[str]]:
 def read_control(path: Path) -> tuple[Control | None, list[str]]:
     """The control defined in ``path`` and no errors, or None and every error found."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = load_definition(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         return None, [f"{path}: cannot read: {err}"]
     except yaml.YAMLError as err:

@@ -110,6 +110,8 @@ def mirror(url: str, cache: Path) -> Path:
             _follow_default_branch(remote, target)
         else:
             shutil.rmtree(target, ignore_errors=True)
+            for stale in cache.glob(f".{target.name}.*.partial"):  # of a killed clone: we hold
+                shutil.rmtree(stale, ignore_errors=True)  # the lock, nobody else clones it now
             work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=cache))
             try:
                 _git(remote, None, "clone", "--quiet", "--mirror", remote.url, str(work))

@@ -55,3 +55,10 @@ class RenderError(AuditorError):
     """A renderer could not produce its output (missing extra, bad template)."""
 
     exit_code = 2
+
+
+class OutputError(AuditorError):
+    """An output cannot be written where the user asked: not a directory, a link, read-only,
+    no space left. The message names the path and what the system said."""
+
+    exit_code = 2

@@ -68,32 +68,76 @@ class Roster:
 
         Only ``person`` is required. Errors name the file, line and column.
         """
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                rows = list(csv.reader(handle))
-        except (OSError, UnicodeDecodeError, csv.Error) as err:
-            raise DefinitionError(f"{path}: cannot read roster: {err}") from None
+        rows = _rows(path)
         if not rows:
             raise DefinitionError(f"{path}: line 1: empty roster, expected a header row")
-        header = [column.strip().lower() for column in rows[0]]
+        header = [column.strip().lower() for column in rows[0][1]]
         for column in header:
             if column not in ROSTER_COLUMNS:
                 raise DefinitionError(f"{path}: line 1: unknown column {column!r}")
         for column in REQUIRED_COLUMNS:
             if column not in header:
                 raise DefinitionError(f"{path}: line 1: missing column {column!r}")
-        entries = [
-            _entry(path, line, dict(zip(header, row, strict=False)))
-            for line, row in enumerate(rows[1:], start=2)
-            if any(cell.strip() for cell in row)
-        ]
-        return cls(tuple(entries))
+        entries = []
+        for line, row in rows[1:]:
+            if len(row) > len(header):
+                raise DefinitionError(
+                    f"{path}: line {line}: {len(row)} cells, but the header names {len(header)}"
+                )
+            if any(cell.strip() for cell in row):
+                entries.append((line, _entry(path, line, dict(zip(header, row, strict=False)))))
+        _check_emails(path, entries)
+        return cls(tuple(entry for _, entry in entries))
 
     def by_email(self, email: str, when: datetime | None) -> RosterEntry | None:
         return _first_valid(self._by_email.get(email.lower(), ()), when)
 
     def by_login(self, login: str, when: datetime | None) -> RosterEntry | None:
         return _first_valid(self._by_login.get(login.lower(), ()), when)
+
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The rows of the CSV file ``path``, each with the line it starts on. A cell running over
+    several lines (in a roster, only an unterminated quote does that) is an error."""
+    rows = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            start = 1
+            for row in reader:
+                if any("\n" in cell or "\r" in cell for cell in row):
+                    raise DefinitionError(
+                        f"{path}: line {start}: a quoted cell runs on to line {reader.line_num}"
+                        " (a quote left open?)"
+                    )
+                rows.append((start, row))
+                start = reader.line_num + 1
+    except csv.Error as err:
+        raise DefinitionError(f"{path}: line {start}: {err} (a quote left open?)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DefinitionError(f"{path}: cannot read roster: {err}") from None
+    return rows
+
+
+def _check_emails(path: Path, entries: Sequence[tuple[int, RosterEntry]]) -> None:
+    """At any time, one email belongs to one person: the same email for two person ids whose
+    rows' dates overlap is an error (a mailbox handed over from one date to the next is not)."""
+    seen: dict[str, list[tuple[int, RosterEntry]]] = {}
+    for line, entry in entries:
+        for email in sorted(entry.emails):
+            for first_line, first in seen.get(email, ()):
+                if first.person != entry.person and _overlap(first, entry):
+                    raise DefinitionError(
+                        f"{path}: line {line}, column 'emails': {email} is already the email of"
+                        f" {first.person!r} (line {first_line}); one email belongs to one person"
+                    )
+            seen.setdefault(email, []).append((line, entry))
+
+
+def _overlap(one: RosterEntry, other: RosterEntry) -> bool:
+    return (one.start is None or other.end is None or one.start <= other.end) and (
+        other.start is None or one.end is None or other.start <= one.end
+    )
 
 
 def _entry(path: Path, line: int, row: Mapping[str, str]) -> RosterEntry:

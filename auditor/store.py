@@ -190,6 +190,9 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (primary result codes)
+
+
 class Store:
     """The evidence store. Open it with :meth:`open`; use it as a context manager."""
 
@@ -210,6 +213,8 @@ class Store:
             db.execute("PRAGMA foreign_keys=ON")
             store = cls(db, path)
             store._migrate()
+            if create:  # a command that only reads (`runs`) may read a read-only store
+                store._check_writable()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{path}: cannot open the evidence store: {exc}") from None
         return store
@@ -219,6 +224,22 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.db.close()
+
+    def _check_writable(self) -> None:
+        """Fail at the start, not at the first write of a long run, when the database cannot
+        be written (a read-only file, directory or disk): a write, rolled back. It does not
+        wait for the lock: another process writing (busy) shows the database is writable."""
+        timeout = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.db.execute("PRAGMA busy_timeout = 0")
+        self.db.execute("BEGIN")
+        try:
+            self.db.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _BUSY:
+                raise
+        finally:
+            self.db.execute("ROLLBACK")
+            self.db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
     def _migrate(self) -> None:
         self.db.execute(

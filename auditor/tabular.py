@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from auditor.workdirs import cannot_write, check_parent
+
 Row = Mapping[str, Any]
 _FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their fullwidth forms
 _ALWAYS = frozenset("\t\r")  # a cell starting with one is prefixed, whatever follows
@@ -112,13 +114,24 @@ def write_json(out: IO[str], document: object) -> None:
 
 @contextmanager
 def atomic_text(path: Path) -> Iterator[IO[str]]:
-    """Open ``path`` for writing through a temporary file renamed into place on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Open ``path`` for writing through a temporary file renamed into place on success.
+
+    What the system refuses (a parent that is a file, no permission, no space left) is an
+    :class:`OutputError` naming ``path``; nothing is left half-written.
+    """
+    check_parent(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise cannot_write(path, err) from None
     try:
         with open(fd, "w", encoding="utf-8", newline="") as out:
             yield out
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise cannot_write(path, err) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -24,24 +24,26 @@ from auditor.checks.evidence import path_matches
 from auditor.checks.params import ParamError, day_end, describe
 from auditor.errors import DefinitionError
 from auditor.model import Finding, Waiver
+from auditor.yamlload import load_definition
 
 TEXT_KEYS = ("id", "control", "owner", "ticket", "reason", "approved_by")
 TARGETS = ("change", "request", "path")
 KEYS = (*TEXT_KEYS, *TARGETS, "expires")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CHANGE = re.compile(r"^(?:(?P<repo>[^@]+)@)?(?P<sha>[0-9a-f]{7,40})$")
 
 
 def load_waivers(path: Path) -> tuple[Waiver, ...]:
     """The waivers of ``path``; the first error raises a :class:`DefinitionError`."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = load_definition(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
         raise DefinitionError(f"{path}: cannot read: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise DefinitionError(f"{path}: invalid YAML{where}") from None
+        problem = getattr(err, "problem", None)
+        why = f": {problem}" if problem else ""
+        raise DefinitionError(f"{path}: invalid YAML{where}{why}") from None
     return parse_waivers(data, source=str(path))
 
 

@@ -346,14 +346,20 @@ def test_existing_output_is_refused_unless_force_replaces_a_pack(
     pack = tmp_path / "pack"
     args = assessing(history, tmp_path / "s", "--out", pack, "--format", "csv", "-q")
     assert report(capsys, *args).code == ExitCode.CONTROLS_FAILED
-    stale = pack / "csv" / "stale.csv"
-    stale.write_text("old\r\n")
+    edited = pack / "csv" / "changes.csv"
+    edited.write_bytes(b"edited\r\n")
     refused = report(capsys, *args)
     assert refused.code == ExitCode.USAGE and "--force" in refused.err
-    assert stale.exists()
-    assert report(capsys, *args, "--force").code == ExitCode.CONTROLS_FAILED
-    assert not stale.exists()
+    assert edited.read_bytes() == b"edited\r\n"
+    assert report(capsys, *args, "--force").code == ExitCode.CONTROLS_FAILED  # still a pack
+    assert b"edited" not in edited.read_bytes()
     assert verify(capsys, pack).code == ExitCode.OK
+    unlisted = pack / "csv" / "mine.csv"
+    unlisted.write_bytes(b"kept\r\n")
+    refused = report(capsys, *args, "--force")
+    assert refused.code == ExitCode.USAGE
+    assert "(csv/mine.csv not listed in MANIFEST.sha256)" in refused.err
+    assert unlisted.read_bytes() == b"kept\r\n"
     other = tmp_path / "notes"
     other.mkdir()
     (other / "keep.txt").write_text("mine")

@@ -130,3 +130,52 @@ def test_bots_are_known_by_name_or_account_type() -> None:
     renovate = people.identity(identity("renovate[bot]", "bot@renovateapp.com"), NOW)
     assert (renovate.known, renovate.is_bot) == (True, True)
     assert people.login("deployer", AccountType.BOT, NOW).is_bot
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "person,emails\nalice,alice@example.com,admin\n",
+            "line 2: 3 cells, but the header names 2",
+        ),
+        (
+            'person,emails\nalice,"alice@example.com\nbob,bob@example.com\ncarol,c@example.com\n',
+            "line 2: unexpected end of data (a quote left open?)",
+        ),
+        (
+            'person,emails\nalice,"alice@example.com\nbob,bob@example.com"\n',
+            "line 2: a quoted cell runs on to line 3 (a quote left open?)",
+        ),
+        (
+            "person,emails\nalice,alice@example.com\nbob,b@example.com; Alice@Example.com\n",
+            "line 3, column 'emails': alice@example.com is already the email of 'alice' (line 2);"
+            " one email belongs to one person",
+        ),
+        (
+            "person,emails,start,end\nold,ops@example.com,,2026-01-31\n"
+            "new,ops@example.com,2026-01-31,\n",
+            "line 3, column 'emails': ops@example.com is already the email of 'old' (line 2);"
+            " one email belongs to one person",
+        ),
+    ],
+    ids=[
+        "extra-cell",
+        "unterminated-quote",
+        "quote-across-lines",
+        "one-email-two-people",
+        "one-email-two-people-on-one-day",
+    ],
+)
+def test_roster_mistakes_name_the_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(DefinitionError) as err:
+        roster(tmp_path, text)
+    assert str(err.value) == f"{tmp_path / 'people.csv'}: {message}"
+
+
+def test_one_person_may_repeat_an_email_over_several_periods(tmp_path: Path) -> None:
+    found = roster(
+        tmp_path,
+        "person,emails,start,end\nalice,a@example.com,,2025-12-31\nalice,a@example.com,2026-01-01,\n",
+    )
+    assert [e.person for e in found.entries] == ["alice", "alice"]

@@ -104,7 +104,7 @@ def test_attachments_deflated_in_advance_give_the_writers_own_bytes(
         used.append(len(data))
         return original(data)
 
-    monkeypatch.setattr(pdf, "_with_deflated", lambda deflated: None)  # the writer deflates
+    monkeypatch.setattr(pdf, "_with_deflated", lambda deflated: lambda *_: None)  # the writer's
     options = RenderOptions(formats=(Format.PDF, Format.CSV, Format.JSON), pdf_exception_limit=15)
     itself = write_pack(report, tmp_path / "itself", options).path
     assert (itself / "report.pdf").read_bytes() == (pack / "report.pdf").read_bytes()

@@ -220,3 +220,20 @@ def test_several_git_processes_store_exactly_what_one_stores(
         assert (result.new_changes, result.new_commits) == (9, 14)
     assert stored[1] == stored[3]
     assert len(stored[1]["custody"]) == 14
+
+
+def test_opening_while_another_process_writes_neither_waits_nor_fails(tmp_path: Path) -> None:
+    import time
+
+    Store.open(tmp_path).db.close()
+    writer = sqlite3.connect(tmp_path / "evidence.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock, as a mining process does
+    writer.execute("UPDATE meta SET value = value")
+    try:
+        started = time.monotonic()
+        with Store.open(tmp_path) as store:
+            assert store.db.execute("SELECT count(*) FROM meta").fetchone()[0] >= 1
+        assert time.monotonic() - started < 2  # sqlite's busy timeout would be 5 s
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

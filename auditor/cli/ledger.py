@@ -109,9 +109,12 @@ def changes(
     from auditor.rows import facts_row
     from auditor.store import Store
     from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
+    from auditor.workdirs import check_parent
 
     forge = forge_options_of(kw)
     options = ledger_options_of((repo,), rule_files=rule_files, **kw)
+    if output is not None:
+        check_parent(output)  # before mining, not after
     with Store.open(options.store) as store:
         [mined] = mine_all(store, options, TerminalProgress.for_stderr(quiet))
         gaps = mined.completeness.reasons

@@ -117,6 +117,7 @@ def forge_source_options(f: F) -> F:
             click.option(
                 "--forge-url",
                 metavar="URL",
+                callback=_forge_url,
                 help="Forge API base URL (GitHub Enterprise, self-managed GitLab).",
             ),
             click.option(
@@ -128,6 +129,16 @@ def forge_source_options(f: F) -> F:
     ):
         f = decorator(f)
     return f
+
+
+def _forge_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from auditor.errors import UsageError
+    from auditor.reviews import check_api_url
+
+    try:
+        return None if value is None else check_api_url(value)
+    except UsageError as err:
+        raise click.BadParameter(str(err)) from None
 
 
 def forge_options(f: F) -> F:

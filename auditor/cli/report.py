@@ -75,22 +75,20 @@ def _recorded_command(ctx: click.Context, as_of: str) -> tuple[str, ...]:
 
 def _check_out(out: Path, force: bool) -> None:
     """Refuse early (before assessing) what :func:`write_pack` would refuse at the end."""
-    from auditor.render.interface import MANIFEST_FILE
+    from auditor.errors import UsageError
+    from auditor.render.pack import check_output
 
-    if out.exists() and not out.is_dir():
-        raise click.BadParameter(f"{out} exists and is not a directory", param_hint="--out")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    if not force:
+    if not force and not out.is_symlink() and out.is_dir() and any(out.iterdir()):
         raise click.BadParameter(
             f"{out} exists and is not empty; use --force to replace an earlier pack",
             param_hint="--out",
         )
-    if not (out / MANIFEST_FILE).is_file():
-        raise click.BadParameter(
-            f"{out} is not an audit pack (no {MANIFEST_FILE}); --force only replaces a pack",
-            param_hint="--out",
-        )
+    try:
+        check_output(out, force)
+    except UsageError as err:
+        raise click.BadParameter(str(err), param_hint="--out") from None
+    except OSError as err:  # e.g. a parent that is not a directory, or one we may not read
+        raise click.BadParameter(f"cannot use {out}: {err.strerror}", param_hint="--out") from None
 
 
 @cli.command()
@@ -260,9 +258,11 @@ def _summary(report: Report) -> str:
 @click.argument("pack_dir", type=click.Path(path_type=Path))
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def verify(pack_dir: Path, quiet: bool) -> None:
-    """Re-check every hash of an audit pack (exit 0 intact, 1 changed, missing or added files)."""
+    """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
+    links, or a PDF cover whose digest is not the manifest's)."""
     from auditor.exitcodes import ExitCode
     from auditor.render import verify_pack
+    from auditor.render.interface import PDF_FILE
 
     problems = verify_pack(pack_dir)
     for problem in problems:
@@ -270,4 +270,5 @@ def verify(pack_dir: Path, quiet: bool) -> None:
     if problems:
         say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
         sys.exit(ExitCode.CONTROLS_FAILED)
-    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256")
+    cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
+    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}")

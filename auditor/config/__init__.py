@@ -175,11 +175,13 @@ def load_config(path: Path) -> Config:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise DefinitionError(f"{path}: cannot read the config file: {err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise DefinitionError(f"{path}: invalid TOML: {err}") from None
     from auditor.config.reader import Reader
 
-    config = Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())
+    try:
+        data = tomllib.loads(text)
+        config = Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())
+    except tomllib.TOMLDecodeError as err:
+        raise DefinitionError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:  # tomllib (and our scanner) recurse once per level of nesting
+        raise DefinitionError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     return replace(config, text=text)

@@ -26,6 +26,7 @@ from auditor.infra.scope import PLACEHOLDER
 from auditor.model import Severity
 from auditor.period import Period, named_period
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
+from auditor.reviews import check_api_url
 from auditor.signatures import SignerKeys
 
 TOP_KEYS = ("audit", "repository", "overrides")
@@ -67,8 +68,12 @@ class Reader:
             period=self.period(audit),
             frameworks=self.frameworks(audit),
             formats=self.formats(audit),
-            output=self.get(audit, ("audit", "output"), self.path_of(), self.base / "audit-packs"),
-            store=self.get(audit, ("audit", "store"), self.path_of(), self.base / ".auditor"),
+            output=self.get(
+                audit, ("audit", "output"), self.path_of("place"), self.base / "audit-packs"
+            ),
+            store=self.get(
+                audit, ("audit", "store"), self.path_of("place"), self.base / ".auditor"
+            ),
             waivers=self.get(audit, ("audit", "waivers"), self.path_of("file"), None),
             roster=self.get(audit, ("audit", "roster"), self.path_of("file"), None),
             signers=SignerKeys(
@@ -107,7 +112,7 @@ class Reader:
         url = self.get(entry, (*key, "url"), _string, None)
         forge = ForgeOptions(
             forge=self.get(entry, (*key, "forge"), _enum(ForgeKind), ForgeKind.NONE),
-            forge_url=self.get(entry, (*key, "forge_url"), _string, None),
+            forge_url=self.get(entry, (*key, "forge_url"), _forge_url, None),
             forge_repo=self.get(entry, (*key, "forge_repo"), _forge_repo, None),
             reviews_file=self.get(entry, (*key, "reviews_file"), self.path_of("file"), None),
         )
@@ -260,6 +265,9 @@ class Reader:
                 raise self.error((*key, name), f"unknown key; expected one of {', '.join(allowed)}")
 
     def path_of(self, kind: str | None = None) -> Callable[[Any], Path]:
+        """A path relative to the config file: a ``file``, a ``dir``, a ``place`` for one (a
+        directory, or nothing yet), or anything (``None``)."""
+
         def convert(value: Any) -> Path:
             path = Path(_string(value)).expanduser()
             path = path if path.is_absolute() else self.base / path
@@ -267,6 +275,8 @@ class Reader:
                 raise _Invalid(f"no such file: {path}")
             if kind == "dir" and not path.is_dir():
                 raise _Invalid(f"no such directory: {path}")
+            if kind == "place" and (path.exists() or path.is_symlink()) and not path.is_dir():
+                raise _Invalid(f"{path} exists and is not a directory")
             return path
 
         return convert
@@ -384,6 +394,13 @@ def _when(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return _string(value)
+
+
+def _forge_url(value: Any) -> str:
+    try:
+        return check_api_url(_string(value))
+    except UsageError as err:
+        raise _Invalid(str(err)) from None
 
 
 def _forge_repo(value: Any) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "MANIFEST_FILE",
     "OSCAL_FILE",
     "PDF_FILE",
+    "SIGNATURE_FILE",
     "Format",
     "HeaderProfile",
     "RenderContext",
@@ -34,6 +35,7 @@ EVIDENCE_FILE = "evidence.json"
 OSCAL_FILE = "oscal/assessment-results.json"
 MANIFEST_FILE = "MANIFEST.sha256"
 CONFIG_FILE = "config.toml"  # the config file the run read, credentials removed
+SIGNATURE_FILE = "MANIFEST.sha256.sig"
 
 
 class Format(enum.Enum):

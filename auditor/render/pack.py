@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
-import tempfile
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,11 +13,14 @@ from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
 from auditor.forked import can_fork, forked_pool
+from auditor.render import xmp
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     CONFIG_FILE,
     MANIFEST_FILE,
+    PDF_FILE,
+    SIGNATURE_FILE,
     Format,
     RenderContext,
     Renderer,
@@ -29,6 +31,7 @@ from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
 from auditor.render.templating import environment, template_problem
 from auditor.report import Report
+from auditor.workdirs import cannot_write, check_parent, work_dir
 
 RENDERERS: dict[Format, type[Renderer]] = {
     Format.CSV: CsvRenderer,
@@ -73,29 +76,64 @@ def manifest_text(files: Iterable[tuple[str, str]]) -> str:
     return "".join(f"{digest}  {path}\n" for path, digest in sorted(files))
 
 
-def _prepare(out: Path, replace: bool) -> Path:
+def check_output(out: Path, replace: bool) -> None:
+    """Refuse, as a :class:`UsageError` (or :class:`OutputError`) naming ``out``, what cannot
+    hold a pack: a link, a file, a place under a file or read-only, a non-empty directory (with
+    ``replace``: one that is not recognisably a pack)."""
+    if out.is_symlink():
+        raise UsageError(f"{out} is a symbolic link; give the directory it points to instead")
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} already exists and is not a directory")
+    check_parent(out)
     if out.is_dir() and any(out.iterdir()):
         if not replace:
             raise UsageError(f"{out} already exists and is not an empty directory")
-        if not (out / MANIFEST_FILE).is_file():
-            raise UsageError(f"{out} is not an audit pack (no {MANIFEST_FILE}); not replacing it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        why = not_a_pack(out)
+        if why is not None:
+            raise UsageError(f"{out} is not an audit pack ({why}); not replacing it")
 
 
-def _move_into_place(work: Path, out: Path) -> None:
-    """Rename ``work`` to ``out``; an earlier pack at ``out`` is moved aside first, then removed."""
+def not_a_pack(directory: Path) -> str | None:
+    """Why ``directory`` is not recognisably an audit pack, or ``None`` when it is.
+
+    A pack has a well-formed, non-empty manifest that lists every file in the directory (the
+    manifest and its signature aside). The files' contents are not compared: an edited pack is
+    still a pack. Replacing anything else could destroy files the manifest does not know of.
+    """
+    if not (directory / MANIFEST_FILE).is_file() or (directory / MANIFEST_FILE).is_symlink():
+        return f"no {MANIFEST_FILE}"
+    listed, problems = _read_manifest(directory)
+    if problems:
+        return problems[0]
+    if not listed:
+        return f"{MANIFEST_FILE} lists no file"
+    files, odd = _walk(directory)
+    entries = sorted({*files, *odd} - {MANIFEST_FILE, SIGNATURE_FILE})
+    unlisted = [name for name in entries if name not in listed]
+    if unlisted:
+        more = f" and {len(unlisted) - 1} more" if len(unlisted) > 1 else ""
+        return f"{unlisted[0]}{more} not listed in {MANIFEST_FILE}"
+    return None
+
+
+def _prepare(out: Path, replace: bool) -> None:
+    check_output(out, replace)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise cannot_write(out.parent, err) from None
+
+
+def _move_into_place(work: Path, out: Path, aside: Path) -> None:
+    """Rename ``work`` to ``out``; an earlier pack at ``out`` is moved to ``aside`` first (in
+    the work directory, which is removed after)."""
     if out.is_dir() and any(out.iterdir()):
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        os.replace(out, old)
+        os.replace(out, aside)
         try:
             os.replace(work, out)
         except BaseException:
-            os.replace(old, out)
+            os.replace(aside, out)
             raise
-        shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(work, out)
 
@@ -107,7 +145,8 @@ def write_pack(
 
     The pack is built in a temporary sibling directory and renamed into place: ``out`` never
     holds a partial pack. ``out`` may exist empty; with ``replace``, it may hold an earlier pack
-    (a directory with a ``MANIFEST.sha256``), replaced only once the new one is complete.
+    (see :func:`not_a_pack`), replaced only once the new one is complete. A problem writing
+    (no space left, a read-only disk) is an :class:`OutputError`; nothing half-written stays.
 
     The PDF is rendered last. Its cover cites the SHA-256 of the evidence manifest: the text of
     ``MANIFEST.sha256`` without its ``report.pdf`` line, i.e. every other file of the pack.
@@ -116,22 +155,23 @@ def write_pack(
     if not options.formats:
         raise UsageError("no output format requested")
     context = RenderContext(options=options, env=environment(options.template_dir), tables={})
-    work = _prepare(out, replace)
+    _prepare(out, replace)
     try:
-        try:
-            evidence = _render(report, work, context)
-        except Exception as err:
-            problem = template_problem(err, options.template_dir)
-            if problem is None:
-                raise
-            raise RenderError(problem) from err
-        files = tuple(sorted(_inventory(work, evidence).items()))
-        (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
-        os.chmod(work, 0o755)
-        _move_into_place(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        with work_dir(out.parent, out.name) as staged:
+            work = staged.content
+            try:
+                evidence = _render(report, work, context)
+            except Exception as err:
+                problem = template_problem(err, options.template_dir)
+                if problem is None:
+                    raise
+                raise RenderError(problem) from err
+            files = tuple(sorted(_inventory(work, evidence).items()))
+            (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
+            os.chmod(work, 0o755)
+            _move_into_place(work, out, staged.root / "replaced")
+    except OSError as err:  # the system said no: a read-only or full disk, a vanished parent
+        raise cannot_write(out, err) from None
     return Pack(path=out, files=files)
 
 
@@ -212,21 +252,71 @@ def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:
 
 
 def verify_pack(pack: Path) -> list[str]:
-    """Every file that changed, is missing or was added since the pack was written.
+    """Every file that changed, is missing or was added since the pack was written, every
+    link or other non-regular file in it, and a PDF cover whose digest is not the manifest's.
 
-    Messages are ``changed: PATH``, ``missing: PATH``, ``added: PATH`` (or name a manifest
-    problem); an empty list means the pack is intact.
+    Messages are ``changed: PATH``, ``missing: PATH``, ``added: PATH``, ``link: PATH``,
+    ``not a regular file: PATH``, ``cover: ...`` (or name a manifest problem); an empty list
+    means the pack is intact. Links are never followed: a pack written by auditor has none.
     """
-    if not pack.is_dir():
+    if not pack.is_dir() or pack.is_symlink():
         raise RenderError(f"not an audit pack directory: {pack}")
-    if not (pack / MANIFEST_FILE).exists():
+    manifest = pack / MANIFEST_FILE
+    if not manifest.exists() and not manifest.is_symlink():
         raise RenderError(f"not an audit pack: {pack} has no {MANIFEST_FILE}")
-    expected, problems = _read_manifest(pack)
-    actual = _inventory(pack)
+    files, odd = _walk(pack)
+    problems = list(odd.values())
+    if MANIFEST_FILE in odd:
+        return problems
+    expected, malformed = _read_manifest(pack)
+    problems += malformed
+    actual = {name: file_sha256(pack / name) for name in files if name != MANIFEST_FILE}
     for name, digest in sorted(expected.items()):
+        if name in odd:
+            continue
         if name not in actual:
             problems.append(f"missing: {name}")
         elif actual[name] != digest:
             problems.append(f"changed: {name}")
     problems += [f"added: {name}" for name in sorted(actual.keys() - expected.keys())]
+    if PDF_FILE in actual and not malformed:
+        problems += _cover_problems(pack / PDF_FILE, manifest.read_bytes())
     return problems
+
+
+def _walk(root: Path) -> tuple[list[str], dict[str, str]]:
+    """The regular files under ``root`` (pack-relative, sorted), and a problem for each link
+    or special file (a FIFO would block its reader), none of them followed or opened."""
+    files: list[str] = []
+    odd: dict[str, str] = {}
+    for top, dirs, names in os.walk(root):
+        here = Path(top)
+        for name in sorted([*dirs, *names]):
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                odd[relative] = f"link: {relative}"
+            elif name in names and not stat.S_ISREG(path.lstat().st_mode):
+                odd[relative] = f"not a regular file: {relative}"
+            elif name in names:
+                files.append(relative)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return sorted(files), odd
+
+
+def _cover_problems(pdf: Path, manifest: bytes) -> list[str]:
+    """Whether the evidence digest ``pdf`` states is that of ``manifest`` without its
+    ``report.pdf`` line (the cover's own definition of the evidence manifest)."""
+    lines = manifest.decode("utf-8").splitlines(keepends=True)
+    evidence = "".join(line for line in lines if not line.endswith(f"  {PDF_FILE}\n"))
+    expected = hashlib.sha256(evidence.encode("utf-8")).hexdigest()
+    stated = set(xmp.stated_digests(pdf.read_bytes()))
+    if not stated:
+        return [f"cover: {PDF_FILE} states no evidence manifest digest that can be read"]
+    if stated != {expected}:
+        shown = ", ".join(sorted(stated))
+        return [
+            f"cover: {PDF_FILE} states evidence manifest SHA-256 {shown}; {MANIFEST_FILE}"
+            f" without its {PDF_FILE} line has {expected}"
+        ]
+    return []

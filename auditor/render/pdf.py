@@ -14,6 +14,7 @@ from typing import Any
 
 from auditor.cores import available_cores
 from auditor.errors import RenderError
+from auditor.render import xmp
 from auditor.render.binder import binder
 from auditor.render.interface import PDF_FILE, Format, RenderContext, Renderer
 from auditor.render.templating import read_asset
@@ -67,7 +68,7 @@ class PdfRenderer(Renderer):
                     attachments=files,
                     pdf_identifier=identifier[:32].encode(),
                     uncompressed_pdf=False,
-                    finisher=_with_deflated(deflated),
+                    finisher=_finish(deflated, context.evidence_digest),
                 )
             except (OSError, ValueError) as err:
                 raise RenderError(f"cannot lay out the PDF: {err}") from err
@@ -78,6 +79,26 @@ def deflate(data: bytes) -> bytes:
     """``data`` compressed as the PDF writer (pydyf) compresses a stream: zlib, level 9."""
     compressor = zlib.compressobj(level=9)
     return compressor.compress(data) + compressor.flush()
+
+
+def _finish(deflated: Mapping[bytes, Future[bytes]], digest: str) -> Callable[[Any, Any], None]:
+    with_deflated = _with_deflated(deflated)
+
+    def finish(document: Any, pdf: Any) -> None:
+        with_deflated(document, pdf)
+        _state_digest(pdf, digest)
+
+    return finish
+
+
+def _state_digest(pdf: Any, digest: str) -> None:
+    """The cover's evidence digest in the document's XMP metadata, uncompressed, for
+    ``verify`` (see :mod:`auditor.render.xmp`)."""
+    import pydyf
+
+    metadata = pydyf.Stream([xmp.packet(digest)], {"Type": "/Metadata", "Subtype": "/XML"})
+    pdf.add_object(metadata)
+    pdf.catalog["Metadata"] = metadata.reference
 
 
 def _with_deflated(deflated: Mapping[bytes, Future[bytes]]) -> Callable[[Any, Any], None]:

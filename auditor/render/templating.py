@@ -1,8 +1,16 @@
-"""The one Jinja environment of the renderers: strict, autoescaped, user templates first."""
+"""The one Jinja environment of the renderers: strict, autoescaped, user templates first.
+
+A user's template directory is data, not code: with one, every template renders in Jinja's
+sandbox (no attributes starting with ``_``, no unsafe callables: nothing reaches Python's
+internals or the shell), and a file of the directory that resolves outside it (a link to
+``/etc/passwd``) or is not UTF-8 text is refused with a :class:`RenderError` naming it.
+"""
 
 from __future__ import annotations
 
+import re
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import (
@@ -14,11 +22,15 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from auditor.errors import RenderError
 from auditor.render.text import cell, long_cell, visible
 from auditor.resources import templates_dir
+
+_REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
 
 def _finalize(value: object) -> object:
@@ -27,18 +39,42 @@ def _finalize(value: object) -> object:
     return value
 
 
+class UserLoader(FileSystemLoader):
+    """The templates of a user's directory: only regular UTF-8 files that resolve inside it."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.directory = directory
+        self.root = directory.resolve()
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.directory.joinpath(*split_template_path(template))
+        exists = path.is_symlink() or path.exists()
+        if exists and not path.resolve().is_relative_to(self.root):
+            raise RenderError(f"{path}: leads outside the template directory; refused")
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError:
+            raise RenderError(f"{path}: not UTF-8 text; a template or asset must be") from None
+
+
 def environment(user_dir: Path | None = None) -> Environment:
     """Templates from ``user_dir`` (when given) override the shipped ones of the same name.
 
-    Every printed string is escaped and has its invisible characters made visible.
+    Every printed string is escaped and has its invisible characters made visible. With
+    ``user_dir``, templates render sandboxed (see the module's documentation).
     """
-    loaders = []
+    loaders: list[FileSystemLoader] = []
+    kind: type[Environment] = Environment
     if user_dir is not None:
         if not user_dir.is_dir():
             raise RenderError(f"template directory not found: {user_dir}")
-        loaders.append(FileSystemLoader(user_dir))
+        loaders.append(UserLoader(user_dir))
+        kind = SandboxedEnvironment
     loaders.append(FileSystemLoader(templates_dir()))
-    env = Environment(
+    env = kind(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         undefined=StrictUndefined,
@@ -70,7 +106,10 @@ def _where(err: BaseException) -> tuple[str, int | None]:
         for f in traceback.extract_tb(err.__traceback__)
         if f.filename.endswith((".html", ".css", ".js"))
     ]
-    return (frames[-1].filename, frames[-1].lineno) if frames else ("", None)
+    if frames:
+        return frames[-1].filename, frames[-1].lineno
+    remote = _REMOTE_FRAME.findall(str(err.__cause__ or ""))  # raised in a forked renderer,
+    return (remote[-1][0], int(remote[-1][1])) if remote else ("", None)  # its traceback text
 
 
 def template_problem(err: BaseException, user_dir: Path | None) -> str | None:
@@ -81,6 +120,8 @@ def template_problem(err: BaseException, user_dir: Path | None) -> str | None:
     """
     if isinstance(err, TemplateNotFound):
         return f"template not found: {err.name}"
+    if isinstance(err, RenderError):  # already one line naming the file
+        return str(err)
     filename, line = _where(err)
     in_user_dir = bool(
         filename and user_dir and Path(filename).resolve().is_relative_to(user_dir.resolve())

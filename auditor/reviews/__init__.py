@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from auditor.errors import UsageError
 from auditor.reviews import github, gitlab
 from auditor.reviews.http import AuthScheme, ForgeClient, MemoryCache, ResponseCache, RetryPolicy
 from auditor.reviews.interface import (
@@ -46,6 +48,7 @@ __all__ = [
     "ReviewState",
     "api_url",
     "build_export",
+    "check_api_url",
     "export_document",
     "open_forge",
     "parse_remote_url",
@@ -54,6 +57,21 @@ __all__ = [
 
 TOKEN_VARIABLES = {Forge.GITHUB: "GITHUB_TOKEN", Forge.GITLAB: "GITLAB_TOKEN"}
 """The environment variable a caller reads each forge's token from."""
+
+
+def check_api_url(url: str) -> str:
+    """``url`` when it is an ``http(s)://HOST[:PORT]/...`` URL; else a :class:`UsageError`
+    saying why (``http://[::1`` would otherwise fail deep inside, at the first request)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        raise UsageError(f"not a valid URL: {url!r} ({err})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"not an http(s) URL with a host: {url!r}")
+    if port == 0:
+        raise UsageError(f"not a valid URL: {url!r} (port 0)")
+    return url
 
 
 def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:

@@ -108,6 +108,9 @@ def write_export(path: Path, document: dict[str, Any]) -> None:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(temporary, path)
+    except OSError as err:  # no space left, a read-only disk
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{path}: cannot write ({err.strerror})") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
