@@ -13,6 +13,7 @@ from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 
 from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
+from auditor.render.text import status_text
 from auditor.render.views import request_note, worst
 from auditor.report import ConfigRecord, ParameterScope, Report
 
@@ -273,3 +274,21 @@ def test_overrides_and_the_config_are_shown_escaped(report: Report, tmp_path: Pa
     document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
     assert document["config"]["sha256"] == "ab" * 32
     assert document["overrides"][0]["paths"] == [hostile]
+
+
+def test_statuses_read_as_words_on_every_page(site: Path) -> None:
+    shown = set()
+    for page in site.rglob("*.html"):
+        text = re.sub(
+            r"<script.*?</script>|<[^>]*>", " ", page.read_text(encoding="utf-8"), flags=re.S
+        )
+        assert "not_applicable" not in text, page
+        shown |= {s.value for s in Status if f">{status_text(s)}<" in page.read_text("utf-8")}
+    assert shown == {s.value for s in Status}
+
+
+def test_status_text_names_every_status() -> None:
+    words = {status: status_text(status) for status in Status}
+    assert words[Status.NOT_APPLICABLE] == "not applicable"
+    assert all(status_text(s.value) == w for s, w in words.items())
+    assert len(set(words.values())) == len(Status)

@@ -24,11 +24,12 @@ from auditor.render.interface import (
     Renderer,
 )
 from auditor.render.templating import read_asset
-from auditor.render.text import json_for_script, when
+from auditor.render.text import json_for_script, status_text, when
 from auditor.render.views import Link, ReportView, period
 from auditor.report import Report
 
 ASSETS = ("site.css", "changes.js")
+_STATUS_WORDS = {s.value: status_text(s) for s in Status}  # the table shows statuses in words
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
         "changes.html",
         env.get_template("html/changes.html").render(
             **top,
-            data=Markup(json_for_script({"rows": rows})),
+            data=Markup(json_for_script({"rows": rows, "words": _STATUS_WORDS})),
             total=len(rows),
             status_note=view.table_status_note,
             statuses=[s.value for s in Status],

@@ -10,7 +10,7 @@ from functools import cache, cached_property
 
 from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
 from auditor.render.coverage import review_source_text
-from auditor.render.text import safe_url, slug, when
+from auditor.render.text import safe_url, slug, status_text, when
 from auditor.report import BranchScope, ParameterScope, Report, RepositoryScope
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
@@ -352,7 +352,7 @@ class ReportView:
         if not self.uniform_controls:
             return note
         left = ", ".join(
-            f"{control_id} ({status.value})"
+            f"{control_id} ({status_text(status)})"
             for control_id, status in sorted(self.uniform_controls.items())
         )
         return (

@@ -3,6 +3,7 @@
   var PAGE_SIZE = 100;
   var data = JSON.parse(document.getElementById("changes-data").textContent);
   var rows = data.rows;
+  var words = data.words;
   rows.forEach(function (r) {
     r.q = [r.id, r.subject, r.author, r.repo, r.req === null ? "" : "#" + r.req]
       .join(" ").toLowerCase();
@@ -60,7 +61,7 @@
       cell(tr, r.req === null ? "" : "#" + r.req);
       cell(tr, r.cats.join("; "));
       var status = statusOf(r);
-      cell(tr, status, "status st-" + status);
+      cell(tr, words[status] || "", "status st-" + status);
       fragment.appendChild(tr);
     });
     tbody.replaceChildren(fragment);
