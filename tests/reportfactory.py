@@ -97,13 +97,16 @@ def _identity(person: Person) -> Identity:
     return Identity(name=person.display, email=email, raw_name=person.display, raw_email=email)
 
 
+MARKDOWN_BRANCHES = "`main` & `release/<*>`"  # control texts' Markdown, with characters to escape
+
+
 def _controls() -> tuple[Control, ...]:
     return tuple(
         Control(
             id=cid,
             title=title,
-            description=f"{title}. Evaluated on every change landing on the audited branches.",
-            procedure=f"For every change in the population, run the {check} check.",
+            description=f"{title}. Evaluated on every change landing on {MARKDOWN_BRANCHES}.",
+            procedure=f"For every change in the population, run the `{check}` check.",
             check=check,
             parameters={"min_approvals": 1, "paths": ["secrets/**"]} if cid == "SEC-01" else {},
             frameworks=tuple(FrameworkRef(f, r) for f, r in refs),

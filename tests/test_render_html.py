@@ -13,7 +13,7 @@ from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 
 from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
-from auditor.render.text import status_text
+from auditor.render.text import markdown_inline, status_text
 from auditor.render.views import request_note, worst
 from auditor.report import ConfigRecord, ParameterScope, Report
 
@@ -292,3 +292,17 @@ def test_status_text_names_every_status() -> None:
     assert words[Status.NOT_APPLICABLE] == "not applicable"
     assert all(status_text(s.value) == w for s, w in words.items())
     assert len(set(words.values())) == len(Status)
+
+
+def test_markdown_code_spans_are_escaped_then_marked_up() -> None:
+    assert markdown_inline("run `git log --show-signature` on `<b>` & a lone ` tick") == (
+        "run <code>git log --show-signature</code> on <code>&lt;b&gt;</code> &amp; a lone ` tick"
+    )
+    assert markdown_inline("`\u202e`") == "<code>⟨U+202E⟩</code>"
+
+
+def test_control_texts_print_their_code_spans_as_code(site: Path) -> None:
+    page = (site / "controls" / "CHG-01.html").read_text(encoding="utf-8")
+    assert "on <code>main</code> &amp; <code>release/&lt;*&gt;</code>." in page
+    assert "run the <code>independent_approval</code> check." in page
+    assert "`" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)

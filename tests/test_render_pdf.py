@@ -45,6 +45,8 @@ def test_body_shows_controls_counts_and_exceptions(report: Report, text: str) ->
     assert "are listed in the attached findings.csv (filter on control_id CHG-01)" in flat
     assert "Sign-off" in flat and "Prepared by" in flat
     assert "<script>window.__xss = 1</script>" in flat
+    assert "run the independent_approval check." in flat  # its Markdown code span, as code
+    assert "on main & release/<*>." in flat and "`" not in flat
 
 
 def test_cover_cites_the_evidence_manifest(pack: Path, text: str) -> None:

@@ -7,6 +7,8 @@ import json
 import re
 from datetime import datetime
 
+from markupsafe import Markup, escape
+
 from auditor.model import Status
 from auditor.printable import visible
 from auditor.tabular import iso_utc
@@ -17,6 +19,7 @@ __all__ = [
     "cell",
     "json_for_script",
     "long_cell",
+    "markdown_inline",
     "safe_url",
     "slug",
     "status_text",
@@ -31,6 +34,7 @@ LONG_CELL_LIMIT = 10_000
 the page's title and message, and the CSVs, carry every character."""
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _JSON_SCRIPT_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -67,6 +71,14 @@ def status_text(status: Status | str) -> str:
     """A status as people read it ("not applicable"); CSV, JSON and OSCAL keep the machine value
     (``not_applicable``). Takes the status or its value, as view models carry the value."""
     return _STATUS_WORDS[Status(status)]
+
+
+def markdown_inline(text: str) -> Markup:
+    """The Markdown of control texts (description, procedure) as HTML: code spans between
+    backticks, the only mark-up the control files use. ``text`` is made visible and escaped
+    first, then marked up, so nothing it holds becomes a tag; an unpaired backtick stays."""
+    escaped = str(escape(visible(text)))
+    return Markup(_INLINE_CODE.sub(r"<code>\1</code>", escaped))
 
 
 def slug(name: str) -> str:
