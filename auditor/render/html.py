@@ -24,9 +24,10 @@ from auditor.render.interface import (
     Renderer,
 )
 from auditor.render.templating import read_asset
-from auditor.render.text import json_for_script, status_text, when
+from auditor.render.text import json_for_script, when
 from auditor.render.views import Link, ReportView, period
 from auditor.report import Report
+from auditor.words import status_text
 
 ASSETS = ("site.css", "changes.js")
 _STATUS_WORDS = {s.value: status_text(s) for s in Status}  # the table shows statuses in words

@@ -27,8 +27,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from auditor.errors import RenderError
-from auditor.render.text import cell, long_cell, markdown_inline, status_text, visible
+from auditor.render.text import cell, long_cell, markdown_inline, visible
 from auditor.resources import templates_dir
+from auditor.words import status_text
 
 _REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
@@ -65,7 +66,7 @@ def environment(user_dir: Path | None = None) -> Environment:
 
     Every printed string is escaped and has its invisible characters made visible. With
     ``user_dir``, templates render sandboxed (see the module's documentation). The filter
-    ``status_text`` writes a status value in words (see :func:`~auditor.render.text.status_text`);
+    ``status_text`` writes a status value in words (see :func:`~auditor.words.status_text`);
     ``markdown`` renders a control text's code spans (:func:`~auditor.render.text.markdown_inline`).
     """
     loaders: list[FileSystemLoader] = []

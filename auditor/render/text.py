@@ -9,7 +9,6 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from auditor.model import Status
 from auditor.printable import visible
 from auditor.tabular import iso_utc
 
@@ -22,7 +21,6 @@ __all__ = [
     "markdown_inline",
     "safe_url",
     "slug",
-    "status_text",
     "visible",
     "when",
 ]
@@ -56,21 +54,6 @@ def cell(value: object, limit: int = CELL_LIMIT) -> object:
 def long_cell(value: object) -> object:
     """:func:`cell` for the tables of a change's own page."""
     return cell(value, LONG_CELL_LIMIT)
-
-
-_STATUS_WORDS = {
-    Status.PASS: "pass",
-    Status.FAIL: "fail",
-    Status.UNKNOWN: "unknown",
-    Status.NOT_APPLICABLE: "not applicable",
-    Status.WAIVED: "waived",
-}
-
-
-def status_text(status: Status | str) -> str:
-    """A status as people read it ("not applicable"); CSV, JSON and OSCAL keep the machine value
-    (``not_applicable``). Takes the status or its value, as view models carry the value."""
-    return _STATUS_WORDS[Status(status)]
 
 
 def markdown_inline(text: str) -> Markup:
