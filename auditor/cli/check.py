@@ -19,6 +19,7 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.progress import TerminalProgress
+from auditor.words import counted
 
 
 @cli.command()
@@ -97,6 +98,6 @@ def _print_summary(result: Any, sample: int | None, seed: str) -> None:
         show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
     if sample is not None or seed:
         items = draw(evaluation.findings, seed=seed, size=sample)
-        show(f"\nsample (seed {seed!r}, {len(items)} items):")
+        show(f"\nsample (seed {seed!r}, {counted(len(items), 'item')}):")
         for item in items:
             show(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

@@ -21,6 +21,7 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.progress import TerminalProgress
+from auditor.words import counted
 
 if TYPE_CHECKING:
     from auditor.report import Report
@@ -174,7 +175,7 @@ def report(
         _check_out(out, force)
         built = _assess(ctx, repos, organisation, sample, seed, quiet, kw)
     pack = write_pack(built, out, options, replace=force)
-    say(quiet, f"audit pack: {pack.path} ({len(pack.files) + 1} files)")
+    say(quiet, f"audit pack: {pack.path} ({counted(len(pack.files) + 1, 'file')})")
     say(quiet, _summary(built))
     sys.exit(exit_status(built.controls, severities, complete=built.complete))
 
@@ -249,7 +250,8 @@ def _summary(report: Report) -> str:
     parts = ", ".join(f"{counts[s]} {words[s]}" for s in Status if counts[s])
     complete = "" if report.complete else "; evidence incomplete"
     return (
-        f"{len(report.controls)} controls over {len(report.changes)} changes: "
+        f"{counted(len(report.controls), 'control')} over"
+        f" {counted(len(report.changes), 'change')}: "
         f"{parts or 'none evaluated'}{complete}"
     )
 
@@ -268,7 +270,10 @@ def verify(pack_dir: Path, quiet: bool) -> None:
     for problem in problems:
         show(problem)
     if problems:
-        say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
+        say(
+            quiet,
+            f"{pack_dir}: {counted(len(problems), 'problem')}: the pack is not as it was written",
+        )
         sys.exit(ExitCode.CONTROLS_FAILED)
     cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
     say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}")

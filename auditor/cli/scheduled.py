@@ -12,6 +12,7 @@ from auditor.cli.app import cli
 from auditor.cli.options import say
 from auditor.cli.output import show
 from auditor.progress import TerminalProgress
+from auditor.words import counted, noun
 
 
 @cli.command("run")
@@ -65,7 +66,7 @@ def _summary(result: Any) -> list[str]:
 
     record, report = result.record, result.report
     lines = [
-        f"auditor run: {len(record.repositories)} repositories, period {record.period} "
+        f"auditor run: {counted(len(record.repositories), 'repository')}, period {record.period} "
         f"({report.since.date() if report.since else 'beginning'}.."
         f"{report.until.date() if report.until else 'now'}), "
         f"as of {record.as_of:%Y-%m-%dT%H:%M:%SZ}"
@@ -73,7 +74,10 @@ def _summary(result: Any) -> list[str]:
     for repo in record.repositories:
         heads = " ".join(f"{branch}@{sha[:12]}" for branch, sha in repo.heads)
         state = "complete" if repo.complete else "INCOMPLETE: " + "; ".join(repo.reasons)
-        lines.append(f"  {repo.name:<32} {heads or '-':<26} {repo.changes:>6} changes  {state}")
+        changes = noun(repo.changes, "change")
+        lines.append(
+            f"  {repo.name:<32} {heads or '-':<26} {repo.changes:>6} {changes:<7}  {state}"
+        )
     for line in result.rewrites:
         lines.append(f"history rewritten since the previous run: {line}")
     counts = {status: sum(1 for c in report.controls if c.status is status) for status in Status}

@@ -27,7 +27,7 @@ from auditor.render.templating import read_asset
 from auditor.render.text import json_for_script, when
 from auditor.render.views import Link, ReportView, period
 from auditor.report import Report
-from auditor.words import status_text
+from auditor.words import counted, status_text
 
 ASSETS = ("site.css", "changes.js")
 _STATUS_WORDS = {s.value: status_text(s) for s in Status}  # the table shows statuses in words
@@ -149,7 +149,11 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
         "changes.html",
         env.get_template("html/changes.html").render(
             **top,
-            data=Markup(json_for_script({"rows": rows, "words": _STATUS_WORDS})),
+            data=Markup(
+                json_for_script(
+                    {"rows": rows, "words": _STATUS_WORDS, "total": counted(len(rows), "change")}
+                )
+            ),
             total=len(rows),
             status_note=view.table_status_note,
             statuses=[s.value for s in Status],

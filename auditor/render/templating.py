@@ -29,7 +29,7 @@ from markupsafe import Markup
 from auditor.errors import RenderError
 from auditor.render.text import cell, long_cell, markdown_inline, visible
 from auditor.resources import templates_dir
-from auditor.words import status_text
+from auditor.words import counted, noun, status_text
 
 _REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
@@ -67,7 +67,8 @@ def environment(user_dir: Path | None = None) -> Environment:
     Every printed string is escaped and has its invisible characters made visible. With
     ``user_dir``, templates render sandboxed (see the module's documentation). The filter
     ``status_text`` writes a status value in words (see :func:`~auditor.words.status_text`);
-    ``markdown`` renders a control text's code spans (:func:`~auditor.render.text.markdown_inline`).
+    ``markdown`` renders a control text's code spans (:func:`~auditor.render.text.markdown_inline`);
+    ``counted(n, "change")`` and ``noun(n, "change")`` state counts (see :mod:`auditor.words`).
     """
     loaders: list[FileSystemLoader] = []
     kind: type[Environment] = Environment
@@ -91,6 +92,7 @@ def environment(user_dir: Path | None = None) -> Environment:
     env.filters["long_cell"] = long_cell
     env.filters["status_text"] = status_text
     env.filters["markdown"] = markdown_inline
+    env.globals.update(counted=counted, noun=noun)
     return env
 
 

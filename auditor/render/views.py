@@ -12,7 +12,7 @@ from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, S
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
 from auditor.report import BranchScope, ParameterScope, Report, RepositoryScope
-from auditor.words import status_text
+from auditor.words import counted, status_text
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
@@ -213,7 +213,7 @@ def control_page(control_id: str) -> str:
 def _event_text(scope: RepositoryScope) -> tuple[str, ...]:
     return tuple(
         f"{when(e.detected_at)} {e.kind} on {e.branch}: {e.old_tip[:12]} → {e.new_tip[:12]}"
-        f" ({len(e.lost)} commits no longer reachable)"
+        f" ({counted(len(e.lost), 'commit')} no longer reachable)"
         for e in scope.events
     )
 

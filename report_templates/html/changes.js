@@ -65,7 +65,7 @@
       fragment.appendChild(tr);
     });
     tbody.replaceChildren(fragment);
-    el("count").textContent = filtered.length + " of " + rows.length + " changes match";
+    el("count").textContent = filtered.length + " of " + data.total + " match";
     el("pageinfo").textContent = "page " + (state.page + 1) + " of " + pages;
     el("prev").disabled = state.page === 0;
     el("next").disabled = state.page >= pages - 1;
