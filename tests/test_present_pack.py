@@ -69,3 +69,20 @@ def test_repository_level_controls_name_each_repository(pack: Pack) -> None:
     assert "Results over a population of 1 repository:" in knw
     assert "Results per repository (2)" in knw and SHORT in knw
     assert LONG in knw.replace(" ", "")  # a long name wraps after a hyphen
+
+
+def test_the_changes_tables_control_filter_offers_only_controls_with_change_rows(
+    pack: Pack,
+) -> None:
+    page = pack.html("changes.html")
+    select = re.search(r'<select id="f-control">(.*?)</select>', page, re.S)
+    assert select is not None
+    offered = re.findall(r'<option value="([^"]*)">', select.group(1))
+    assert "CHG-01" in offered and "KNW-01" not in offered and "INT-02" not in offered
+    note = re.search(r'<p class="muted" id="repository-note">(.*?)</p>', page, re.S)
+    assert note is not None
+    assert re.findall(r'href="(controls/[^"]+)"', note.group(1)) == [
+        "controls/INT-02.html",
+        "controls/KNW-01.html",
+    ]
+    assert "judge each repository rather than a change" in note.group(1)

@@ -307,3 +307,47 @@ def test_control_texts_print_their_code_spans_as_code(site: Path) -> None:
     assert "on <code>main</code> &amp; <code>release/&lt;*&gt;</code>." in page
     assert "run the <code>independent_approval</code> check." in page
     assert "`" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)
+
+
+def test_changes_table_keeps_its_filters_in_the_address(
+    browser: Any, site: Path, report: Report
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    total = len(report.changes)
+    page.goto((site / "changes.html").as_uri())
+    page.select_option("#f-status", "fail")
+    page.fill("#f-q", " E ")
+    expect(page).to_have_url(re.compile("#q=E&status=fail$"))  # the search waits for typing
+    matching = int(page.locator("#count").inner_text().split()[0])
+    assert 100 < matching < total  # two pages, fewer than every change
+    page.click("th button[data-sort='req']")
+    page.click("#next")
+    shown = page.locator("#rows tr td:nth-child(1)").all_inner_texts()
+    assert page.evaluate("location.hash") == "#q=E&status=fail&sort=req&dir=asc&page=2"
+
+    page.click("#rows tr a >> nth=0")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() != "Changes"
+    page.go_back()
+    page.wait_for_load_state()
+    for where in ("after Back", "after a reload"):
+        assert page.input_value("#f-q") == "E", where
+        assert page.input_value("#f-status") == "fail", where
+        assert page.locator("#count").inner_text() == f"{matching} of {total} changes match"
+        assert page.locator("#pageinfo").inner_text() == "page 2 of 2", where
+        assert page.locator("#rows tr td:nth-child(1)").all_inner_texts() == shown, where
+        assert page.get_attribute("th:has(button[data-sort='req'])", "aria-sort") == "ascending"
+        page.reload()
+
+    page.select_option("#f-status", "")
+    page.fill("#f-q", "")
+    expect(page).to_have_url(re.compile("changes.html#sort=req&dir=asc$"))
+    page.goto((site / "changes.html").as_uri() + "#status=bogus&page=x&sort=nope")
+    assert page.input_value("#f-status") == ""  # a value no option has is dropped
+    assert page.locator("#count").inner_text() == f"{total} of {total} changes match"
+    assert page.locator("#pageinfo").inner_text().startswith("page 1 of")
+    assert problems == []
