@@ -3,6 +3,8 @@ HTML site has a sample page and keeps the changes table's filters in its address
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,3 +88,25 @@ def test_the_changes_tables_control_filter_offers_only_controls_with_change_rows
         "controls/KNW-01.html",
     ]
     assert "judge each repository rather than a change" in note.group(1)
+
+
+def test_the_site_has_a_sample_page_linking_each_drawn_item(pack: Pack) -> None:
+    drawn = list(csv.DictReader(io.StringIO(pack.html("csv/sample.csv"))))
+    assert drawn
+    page = pack.html("sample.html")
+    assert 'href="sample.html">Sample</a>' in pack.html("index.html")
+    assert f"{len(drawn)} items drawn with seed “s1”" in page
+    for control in {row["control_id"] for row in drawn}:
+        assert f'<a href="controls/{control}.html">{control}</a>' in page
+    linked = re.findall(r'<a href="(changes/[^"]+\.html)">([^<]+)</a>', page)
+    assert sorted(name for _, name in linked) == sorted(row["change_id"] for row in drawn)
+    for href, _ in linked:
+        assert (pack.path / href).is_file()
+
+
+def test_the_overview_opens_with_the_scope(pack: Pack) -> None:
+    page = pack.html("index.html")
+    headings = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert headings[0] == "Scope" and headings.index("Controls") > 0
+    scope = page.split("<h2>Scope</h2>")[1].split("<h2>")[0]
+    assert LONG in scope and SHORT in scope and "Evidence complete:" in scope

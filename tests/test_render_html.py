@@ -351,3 +351,15 @@ def test_changes_table_keeps_its_filters_in_the_address(
     assert page.locator("#count").inner_text() == f"{total} of {total} changes match"
     assert page.locator("#pageinfo").inner_text().startswith("page 1 of")
     assert problems == []
+
+
+def test_the_sample_page_exists_only_with_a_sample(
+    site: Path, report: Report, tmp_path: Path
+) -> None:
+    page = (site / "sample.html").read_text(encoding="utf-8")
+    assert f"{len(report.sample)} items drawn with seed “{report.sample_seed}”" in page
+    assert page.count('<tr><td class="num">') == len(report.sample)  # a row per drawn item
+    options = RenderOptions(formats=(Format.HTML,))
+    bare = write_pack(changed(report, sample=()), tmp_path / "pack", options).path
+    assert not (bare / "sample.html").exists()
+    assert "sample.html" not in (bare / "index.html").read_text(encoding="utf-8")
