@@ -20,7 +20,7 @@ from auditor.cli.options import (
     verdict_options,
 )
 from auditor.cli.output import show
-from auditor.progress import TerminalProgress
+from auditor.progress import Progress, TerminalProgress
 from auditor.words import counted
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ def report(
 
     ctx = click.get_current_context()
     severities = fail_on_of(fail_on)
+    progress = TerminalProgress.for_stderr(quiet)
     options = RenderOptions(
         formats=parse_formats(formats),
         header_profile=HeaderProfile(header_profile),
@@ -173,8 +174,8 @@ def report(
         if not repos:
             raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
         _check_out(out, force)
-        built = _assess(ctx, repos, organisation, sample, seed, quiet, kw)
-    pack = write_pack(built, out, options, replace=force)
+        built = _assess(ctx, repos, organisation, sample, seed, progress, kw)
+    pack = write_pack(built, out, options, replace=force, progress=progress)
     say(quiet, f"audit pack: {pack.path} ({counted(len(pack.files) + 1, 'file')})")
     say(quiet, _summary(built))
     sys.exit(exit_status(built.controls, severities, complete=built.complete))
@@ -192,7 +193,7 @@ def _assess(
     organisation: str,
     sample: int | None,
     seed: str,
-    quiet: bool,
+    progress: Progress,
     kw: dict[str, Any],
 ) -> Report:
     from auditor.assess import assess, empty_populations
@@ -206,7 +207,7 @@ def _assess(
     if config is not None and not organisation:
         organisation = config.organisation
     with Store.open(options.ledger.store) as store:
-        result = assess(store, options, TerminalProgress.for_stderr(quiet))
+        result = assess(store, options, progress)
     for repo in result.repositories:
         for gap in repo.gaps:
             show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
