@@ -38,6 +38,6 @@ def test_a_pack_of_one_change_in_one_repository_says_so_in_the_singular(tmp_path
     assert "Results over a population of 1 change:" in pdf
     assert "an audited branch of 1 repository during" in pdf
     assert "1 change brought in 1 commit." in pdf
-    assert "1 item drawn with seed" in pdf
+    assert "population of 1 change, 1 drawn:" in pdf  # each control's draw
     assert "1 change 1 commit" in " ".join(html.split())
     assert "over 1 change of 1 repository." in oscal

@@ -50,7 +50,7 @@ class SiteView:
 class SampleRow:
     """One drawn item on the sample page."""
 
-    position: int
+    position: int  # 1-based rank by draw key; 0: unknown (drawn by an earlier version)
     change: Link  # to the change's page
     subject: str
     landed_at: str
@@ -155,7 +155,7 @@ def _sample_groups(report: Report, view: ReportView) -> tuple[SampleGroup, ...]:
         finding = results.get((item.control_id, item.change_id))
         drawn.setdefault(item.control_id, []).append(
             SampleRow(
-                position=item.index,
+                position=item.position,
                 change=Link(item.change_id, change_page(item.change_id) if facts else ""),
                 subject=facts.change.commit.subject if facts else "",
                 landed_at=when(facts.change.landed_at) if facts else "",
