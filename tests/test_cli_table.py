@@ -33,3 +33,9 @@ def test_columns_line_up_whatever_the_cells_hold() -> None:
     assert len(ends) == 1  # numbers right-aligned
     assert all(line == line.rstrip() for line in lines)
     assert aligned([["a", "b"]], indent="  ") == ["  a  b"]
+
+
+def test_cells_are_measured_as_shown_with_control_characters_made_visible() -> None:
+    rows = [["repo\u202e", "fail"], ["a", "pass"]]  # a right-to-left override in a name
+    lines = aligned(rows)
+    assert lines == ["repo⟨U+202E⟩  fail", "a             pass"]
