@@ -33,6 +33,7 @@ from auditor.period import Period
 from auditor.signatures import SignerKeys, verify_commits
 from auditor.store import Store
 from auditor.waivers import load_waivers
+from auditor.words import counted
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,11 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
     """Mine, collect reviews, derive facts and evaluate the catalog over the period."""
     catalog = load_catalog(options.controls_dirs, frameworks=options.frameworks)
     waivers = load_waivers(options.waivers) if options.waivers else ()
-    repos = assess_repositories(store, options, progress)
+    progress = progress or Progress()
+    mined = mine_all(store, options.ledger, progress)
+    progress.start("assessing", len(mined) + 1)  # each repository, then the evaluation
+    repos = _assess_mined(store, mined, options, progress)
+    progress.describe(f"evaluating {counted(len(catalog), 'control')}")
     evaluation = evaluate(
         catalog,
         {r.mined.name: r.facts for r in repos},
@@ -162,6 +167,8 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         overrides=options.overrides,
         roster=options.roster is not None,
     )
+    progress.advance(1)
+    progress.finish()
     return Assessment(tuple(repos), evaluation, tuple(waivers), options.roster is not None)
 
 
@@ -169,11 +176,20 @@ def assess_repositories(
     store: Store, options: AssessOptions, progress: Progress | None = None
 ) -> list[RepoAssessment]:
     """Mine every repository of ``options`` and assess each (no evaluation: see :func:`assess`)."""
+    return _assess_mined(store, mine_all(store, options.ledger, progress), options, Progress())
+
+
+def _assess_mined(
+    store: Store, mined: Sequence[MineResult], options: AssessOptions, progress: Progress
+) -> list[RepoAssessment]:
+    """Assess each mined repository, advancing ``progress`` by one for each."""
     roster = Roster.load(options.roster) if options.roster else None
-    return [
-        assess_repository(store, mined, options, roster)
-        for mined in mine_all(store, options.ledger, progress)
-    ]
+    assessed = []
+    for repo in mined:
+        progress.describe(f"analysing {repo.name}")
+        assessed.append(assess_repository(store, repo, options, roster))
+        progress.advance(1)
+    return assessed
 
 
 def assess_repository(

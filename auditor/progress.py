@@ -17,6 +17,9 @@ class Progress:
     def advance(self, count: int) -> None:
         """``count`` more items of the current phase are done."""
 
+    def describe(self, label: str) -> None:
+        """The current phase now does ``label`` (its step, e.g. "writing the PDF")."""
+
     def finish(self) -> None:
         """The current phase is over."""
 
@@ -67,7 +70,12 @@ class TerminalProgress(Progress):
         speed = self._bar.tasks[-1].speed
         self._bar.update(self._task, rate=f"{speed:,.0f}/s" if speed else "")
 
+    def describe(self, label: str) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, description=label, refresh=True)  # steps are rare
+
     def finish(self) -> None:
         if self._task is not None:
+            self._bar.remove_task(self._task)  # the next phase's bar replaces this one
             self._bar.stop()
             self._task = None

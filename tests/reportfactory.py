@@ -97,13 +97,16 @@ def _identity(person: Person) -> Identity:
     return Identity(name=person.display, email=email, raw_name=person.display, raw_email=email)
 
 
+MARKDOWN_BRANCHES = "`main` & `release/<*>`"  # control texts' Markdown, with characters to escape
+
+
 def _controls() -> tuple[Control, ...]:
     return tuple(
         Control(
             id=cid,
             title=title,
-            description=f"{title}. Evaluated on every change landing on the audited branches.",
-            procedure=f"For every change in the population, run the {check} check.",
+            description=f"{title}. Evaluated on every change landing on {MARKDOWN_BRANCHES}.",
+            procedure=f"For every change in the population, run the `{check}` check.",
             check=check,
             parameters={"min_approvals": 1, "paths": ["secrets/**"]} if cid == "SEC-01" else {},
             frameworks=tuple(FrameworkRef(f, r) for f, r in refs),
@@ -307,13 +310,14 @@ def _scope(repo: str, changes: tuple[ChangeFacts, ...], index: int) -> Repositor
     )
 
 
-def build_report(changes: int = 300, seed: int = 7, sample: int = 25) -> Report:
-    """A report over ``changes`` changes spread across three repositories."""
+def build_report(changes: int = 300, seed: int = 7, sample: int = 25, repos: int = 3) -> Report:
+    """A report over ``changes`` changes spread across the first ``repos`` of three repositories."""
+    names = REPOS[:repos]
     rng = random.Random(seed)
     span = (UNTIL - SINCE).total_seconds()
     landed = sorted(SINCE + timedelta(seconds=rng.uniform(0, span)) for _ in range(changes))
     facts = tuple(
-        _change(rng, REPOS[i % len(REPOS)], i, when.replace(microsecond=0))
+        _change(rng, names[i % len(names)], i, when.replace(microsecond=0))
         for i, when in enumerate(landed)
     )
     controls = _controls()
@@ -326,7 +330,7 @@ def build_report(changes: int = 300, seed: int = 7, sample: int = 25) -> Report:
         since=SINCE,
         until=UNTIL,
         frameworks=("soc2", "iso27001", "pci-dss", "nist-800-53"),
-        repositories=tuple(_scope(repo, facts, i) for i, repo in enumerate(REPOS)),
+        repositories=tuple(_scope(repo, facts, i) for i, repo in enumerate(names)),
         changes=facts,
         findings=findings,
         controls=_results(controls, findings),

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,15 +146,20 @@ def test_exit_1_lists_every_failing_change(
     code, out = check(capsys, history)
     assert code == ExitCode.CONTROLS_FAILED
     header, *lines = out.splitlines()
-    assert header.split()[:7] == [
-        "control", "population", "passed", "failed", "unknown", "waived", "status",
+    assert header.split() == [
+        "control", "population", "passed", "failed", "unknown", "n/a", "waived", "status", "title",
     ]  # fmt: skip
     table = lines[: lines.index("")]
-    summary = {line.split()[0]: line.split()[1:7] for line in table}
-    assert summary["CHG-04"] == ["3", "2", "1", "0", "0", "fail"]
+    summary = {line.split()[0]: line.split()[1:8] for line in table}
+    assert summary["CHG-04"] == ["3", "2", "1", "0", "1", "0", "fail"]
     assert summary["INT-02"][-1] == "pass"
+    status = re.compile("  (pass|fail|unknown|not applicable|waived)  ")
+    columns = {found.start() for line in table if (found := status.search(line))}
+    assert len([line for line in table if status.search(line)]) == len(table)
+    assert len(columns) == 1, table  # the status column starts at one place on every line
+    assert any("  not applicable  " in line for line in table)  # statuses in words
     direct = history.changes["direct"][:12]
-    assert f"  CHG-01   acme/infra-live@{direct}" in out
+    assert re.search(rf"^  CHG-01 +acme/infra-live@{direct}", out, re.M)
     assert "pushed directly by Bob Builder <bob@example.com>; no merged request" in out
 
 

@@ -13,8 +13,10 @@ from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 
 from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
+from auditor.render.text import markdown_inline
 from auditor.render.views import request_note, worst
 from auditor.report import ConfigRecord, ParameterScope, Report
+from auditor.words import status_text
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -273,3 +275,91 @@ def test_overrides_and_the_config_are_shown_escaped(report: Report, tmp_path: Pa
     document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
     assert document["config"]["sha256"] == "ab" * 32
     assert document["overrides"][0]["paths"] == [hostile]
+
+
+def test_statuses_read_as_words_on_every_page(site: Path) -> None:
+    shown = set()
+    for page in site.rglob("*.html"):
+        text = re.sub(
+            r"<script.*?</script>|<[^>]*>", " ", page.read_text(encoding="utf-8"), flags=re.S
+        )
+        assert "not_applicable" not in text, page
+        shown |= {s.value for s in Status if f">{status_text(s)}<" in page.read_text("utf-8")}
+    assert shown == {s.value for s in Status}
+
+
+def test_status_text_names_every_status() -> None:
+    words = {status: status_text(status) for status in Status}
+    assert words[Status.NOT_APPLICABLE] == "not applicable"
+    assert all(status_text(s.value) == w for s, w in words.items())
+    assert len(set(words.values())) == len(Status)
+
+
+def test_markdown_code_spans_are_escaped_then_marked_up() -> None:
+    assert markdown_inline("run `git log --show-signature` on `<b>` & a lone ` tick") == (
+        "run <code>git log --show-signature</code> on <code>&lt;b&gt;</code> &amp; a lone ` tick"
+    )
+    assert markdown_inline("`\u202e`") == "<code>⟨U+202E⟩</code>"
+
+
+def test_control_texts_print_their_code_spans_as_code(site: Path) -> None:
+    page = (site / "controls" / "CHG-01.html").read_text(encoding="utf-8")
+    assert "on <code>main</code> &amp; <code>release/&lt;*&gt;</code>." in page
+    assert "run the <code>independent_approval</code> check." in page
+    assert "`" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)
+
+
+def test_changes_table_keeps_its_filters_in_the_address(
+    browser: Any, site: Path, report: Report
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    total = len(report.changes)
+    page.goto((site / "changes.html").as_uri())
+    page.select_option("#f-status", "fail")
+    page.fill("#f-q", " E ")
+    expect(page).to_have_url(re.compile("#q=E&status=fail$"))  # the search waits for typing
+    matching = int(page.locator("#count").inner_text().split()[0])
+    assert 100 < matching < total  # two pages, fewer than every change
+    page.click("th button[data-sort='req']")
+    page.click("#next")
+    shown = page.locator("#rows tr td:nth-child(1)").all_inner_texts()
+    assert page.evaluate("location.hash") == "#q=E&status=fail&sort=req&dir=asc&page=2"
+
+    page.click("#rows tr a >> nth=0")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() != "Changes"
+    page.go_back()
+    page.wait_for_load_state()
+    for where in ("after Back", "after a reload"):
+        assert page.input_value("#f-q") == "E", where
+        assert page.input_value("#f-status") == "fail", where
+        assert page.locator("#count").inner_text() == f"{matching} of {total} changes match"
+        assert page.locator("#pageinfo").inner_text() == "page 2 of 2", where
+        assert page.locator("#rows tr td:nth-child(1)").all_inner_texts() == shown, where
+        assert page.get_attribute("th:has(button[data-sort='req'])", "aria-sort") == "ascending"
+        page.reload()
+
+    page.select_option("#f-status", "")
+    page.fill("#f-q", "")
+    expect(page).to_have_url(re.compile("changes.html#sort=req&dir=asc$"))
+    page.goto((site / "changes.html").as_uri() + "#status=bogus&page=x&sort=nope")
+    assert page.input_value("#f-status") == ""  # a value no option has is dropped
+    assert page.locator("#count").inner_text() == f"{total} of {total} changes match"
+    assert page.locator("#pageinfo").inner_text().startswith("page 1 of")
+    assert problems == []
+
+
+def test_the_sample_page_exists_only_with_a_sample(
+    site: Path, report: Report, tmp_path: Path
+) -> None:
+    page = (site / "sample.html").read_text(encoding="utf-8")
+    assert f"{len(report.sample)} items drawn with seed “{report.sample_seed}”" in page
+    assert page.count('<tr><td class="num">') == len(report.sample)  # a row per drawn item
+    options = RenderOptions(formats=(Format.HTML,))
+    bare = write_pack(changed(report, sample=()), tmp_path / "pack", options).path
+    assert not (bare / "sample.html").exists()
+    assert "sample.html" not in (bare / "index.html").read_text(encoding="utf-8")

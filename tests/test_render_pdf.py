@@ -4,6 +4,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,8 @@ def test_body_shows_controls_counts_and_exceptions(report: Report, text: str) ->
     assert "are listed in the attached findings.csv (filter on control_id CHG-01)" in flat
     assert "Sign-off" in flat and "Prepared by" in flat
     assert "<script>window.__xss = 1</script>" in flat
+    assert "run the independent_approval check." in flat  # its Markdown code span, as code
+    assert "on main & release/<*>." in flat and "`" not in flat
 
 
 def test_cover_cites_the_evidence_manifest(pack: Path, text: str) -> None:
@@ -113,3 +116,36 @@ def test_attachments_deflated_in_advance_give_the_writers_own_bytes(
     ahead = write_pack(report, tmp_path / "ahead", options).path
     assert (ahead / "report.pdf").read_bytes() == (pack / "report.pdf").read_bytes()
     assert sorted(used) == sorted(len(p.read_bytes()) for p in (pack / "csv").iterdir())
+
+
+RIGHT_MARGIN_PT = 16 / 25.4 * 72  # binder.css: @page margin-right 16mm
+_WORD = re.compile(
+    r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>'
+)
+
+
+def _words_past_the_margin(pdf: Path) -> list[tuple[int, str]]:
+    """Every word of ``pdf`` (page number, text) whose box reaches into the right margin."""
+    assert shutil.which("pdftotext"), "pdftotext is missing: .ci/run installs poppler-utils"
+    command = ["pdftotext", "-bbox", str(pdf), "-"]
+    boxes = subprocess.run(command, check=True, capture_output=True, text=True, timeout=60).stdout
+    past = []
+    for number, page in enumerate(boxes.split("<page ")[1:], start=1):
+        width = float(re.match(r'width="([\d.]+)"', page).group(1))  # type: ignore[union-attr]
+        edge = width - RIGHT_MARGIN_PT + 0.5
+        past += [(number, w.group(2)) for w in _WORD.finditer(page) if float(w.group(1)) > edge]
+    return past
+
+
+def test_statuses_are_words_and_every_table_fits_the_page(tmp_path: Path) -> None:
+    built = build_report(changes=20, sample=3)
+    first = built.controls[0]
+    idle = replace(first, passed=0, failed=0, unknown=0, waived=0, not_applicable=123456)
+    report = replace(built, controls=(idle, *built.controls[1:]))
+    options = RenderOptions(formats=(Format.PDF,))
+    pdf = write_pack(report, tmp_path / "pack", options).path / "report.pdf"
+    assert _words_past_the_margin(pdf) == []
+    flat = " ".join(" ".join(page.extract_text() for page in PdfReader(pdf).pages).split())
+    row = f"{first.control.id} {first.control.title} {first.population} 0 0 0 123456 0"
+    assert f"{row} not applicable" in flat
+    assert "not_applicable" not in flat.lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,7 +18,12 @@ from auditor.cli.options import (
     verdict_options,
 )
 from auditor.cli.output import show
+from auditor.cli.table import aligned
 from auditor.progress import TerminalProgress
+from auditor.words import counted, status_text
+
+if TYPE_CHECKING:
+    from auditor.model import ControlResult
 
 
 @cli.command()
@@ -71,32 +76,44 @@ def check(
     sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
 
 
+SUMMARY_HEADER = (
+    "control",
+    "population",
+    "passed",
+    "failed",
+    "unknown",
+    "n/a",
+    "waived",
+    "status",
+    "title",
+)
+
+
+def _summary_row(r: ControlResult) -> tuple[str, ...]:
+    counts = (r.population, r.passed, r.failed, r.unknown, r.not_applicable, r.waived)
+    return (r.control.id, *(str(n) for n in counts), status_text(r.status), r.control.title)
+
+
 def _print_summary(result: Any, sample: int | None, seed: str) -> None:
     from auditor.model import Status
     from auditor.sampling import draw
 
     evaluation = result.evaluation
-    header = (
-        f"{'control':<8} {'population':>10} {'passed':>7} {'failed':>7} {'unknown':>8} "
-        f"{'waived':>7}  status  title"
-    )
-    show(header)
-    for r in evaluation.results:
-        show(
-            f"{r.control.id:<8} {r.population:>10} {r.passed:>7} {r.failed:>7} {r.unknown:>8} "
-            f"{r.waived:>7}  {r.status.value:<6}  {r.control.title}"
-        )
+    rows = [SUMMARY_HEADER, *(_summary_row(r) for r in evaluation.results)]
+    for line in aligned(rows, right=range(1, 7)):
+        show(line)
     failures = [f for f in evaluation.findings if f.status is Status.FAIL]
     if failures:
         show(f"\nfailing changes ({len(failures)}):")
-        for f in failures:
-            show(f"  {f.control_id:<8} {f.change_id or f.repo:<32} {f.reason}")
+        failing = [(f.control_id, f.change_id or f.repo, f.reason) for f in failures]
+        for line in aligned(failing, indent="  "):
+            show(line)
     for waiver in evaluation.unmatched_waivers:
         show(f"warning: waiver {waiver} matched nothing", err=True)
     for waiver in evaluation.expired_waivers:
         show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
     if sample is not None or seed:
         items = draw(evaluation.findings, seed=seed, size=sample)
-        show(f"\nsample (seed {seed!r}, {len(items)} items):")
+        show(f"\nsample (seed {seed!r}, {counted(len(items), 'item')}):")
         for item in items:
             show(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

@@ -21,6 +21,7 @@ from auditor.cli.options import (
 from auditor.cli.output import show
 from auditor.exitcodes import ExitCode
 from auditor.progress import TerminalProgress
+from auditor.words import counted
 
 
 @cli.command()
@@ -39,8 +40,8 @@ def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
         for branch in result.branches:
             say(
                 quiet,
-                f"{result.name} {branch.branch}: {branch.total_changes} changes "
-                f"({branch.new_changes} new, {branch.new_commits} new commits) "
+                f"{result.name} {branch.branch}: {counted(branch.total_changes, 'change')} "
+                f"({branch.new_changes} new, {counted(branch.new_commits, 'new commit')}) "
                 f"at {branch.tip[:12]}",
             )
             if branch.event is not None:
@@ -56,7 +57,7 @@ def _event_line(repo: str, event: Any) -> str:
     lost = ", ".join(sha[:12] for sha in event.lost[:10])
     more = f" and {len(event.lost) - 10} more" if len(event.lost) > 10 else ""
     return (
-        f"warning: {repo} {event.branch}: {event.kind}: {len(event.lost)} commit(s) seen "
+        f"warning: {repo} {event.branch}: {event.kind}: {counted(len(event.lost), 'commit')} seen "
         f"before are no longer on the branch ({lost}{more}); the old records are kept"
     )
 

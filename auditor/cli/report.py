@@ -20,7 +20,8 @@ from auditor.cli.options import (
     verdict_options,
 )
 from auditor.cli.output import show
-from auditor.progress import TerminalProgress
+from auditor.progress import Progress, TerminalProgress
+from auditor.words import counted
 
 if TYPE_CHECKING:
     from auditor.report import Report
@@ -152,6 +153,7 @@ def report(
 
     ctx = click.get_current_context()
     severities = fail_on_of(fail_on)
+    progress = TerminalProgress.for_stderr(quiet)
     options = RenderOptions(
         formats=parse_formats(formats),
         header_profile=HeaderProfile(header_profile),
@@ -172,9 +174,9 @@ def report(
         if not repos:
             raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
         _check_out(out, force)
-        built = _assess(ctx, repos, organisation, sample, seed, quiet, kw)
-    pack = write_pack(built, out, options, replace=force)
-    say(quiet, f"audit pack: {pack.path} ({len(pack.files) + 1} files)")
+        built = _assess(ctx, repos, organisation, sample, seed, progress, kw)
+    pack = write_pack(built, out, options, replace=force, progress=progress)
+    say(quiet, f"audit pack: {pack.path} ({counted(len(pack.files) + 1, 'file')})")
     say(quiet, _summary(built))
     sys.exit(exit_status(built.controls, severities, complete=built.complete))
 
@@ -191,7 +193,7 @@ def _assess(
     organisation: str,
     sample: int | None,
     seed: str,
-    quiet: bool,
+    progress: Progress,
     kw: dict[str, Any],
 ) -> Report:
     from auditor.assess import assess, empty_populations
@@ -205,7 +207,7 @@ def _assess(
     if config is not None and not organisation:
         organisation = config.organisation
     with Store.open(options.ledger.store) as store:
-        result = assess(store, options, TerminalProgress.for_stderr(quiet))
+        result = assess(store, options, progress)
     for repo in result.repositories:
         for gap in repo.gaps:
             show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
@@ -249,7 +251,8 @@ def _summary(report: Report) -> str:
     parts = ", ".join(f"{counts[s]} {words[s]}" for s in Status if counts[s])
     complete = "" if report.complete else "; evidence incomplete"
     return (
-        f"{len(report.controls)} controls over {len(report.changes)} changes: "
+        f"{counted(len(report.controls), 'control')} over"
+        f" {counted(len(report.changes), 'change')}: "
         f"{parts or 'none evaluated'}{complete}"
     )
 
@@ -268,7 +271,10 @@ def verify(pack_dir: Path, quiet: bool) -> None:
     for problem in problems:
         show(problem)
     if problems:
-        say(quiet, f"{pack_dir}: {len(problems)} problem(s): the pack is not as it was written")
+        say(
+            quiet,
+            f"{pack_dir}: {counted(len(problems), 'problem')}: the pack is not as it was written",
+        )
         sys.exit(ExitCode.CONTROLS_FAILED)
     cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
     say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}")

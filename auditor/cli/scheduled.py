@@ -11,7 +11,9 @@ import click
 from auditor.cli.app import cli
 from auditor.cli.options import say
 from auditor.cli.output import show
+from auditor.cli.table import aligned
 from auditor.progress import TerminalProgress
+from auditor.words import counted, noun
 
 
 @cli.command("run")
@@ -60,20 +62,26 @@ def run_command(
     sys.exit(result.exit_code)
 
 
+def _repository_row(repo: Any) -> tuple[str, ...]:
+    """A repository of a run's summary: name, branch heads, changes, completeness."""
+    heads = " ".join(f"{branch}@{sha[:12]}" for branch, sha in repo.heads)
+    state = "complete" if repo.complete else "INCOMPLETE: " + "; ".join(repo.reasons)
+    return (repo.name, heads or "-", str(repo.changes), noun(repo.changes, "change"), state)
+
+
 def _summary(result: Any) -> list[str]:
     from auditor.model import Status
 
     record, report = result.record, result.report
     lines = [
-        f"auditor run: {len(record.repositories)} repositories, period {record.period} "
+        f"auditor run: {counted(len(record.repositories), 'repository')}, period {record.period} "
         f"({report.since.date() if report.since else 'beginning'}.."
         f"{report.until.date() if report.until else 'now'}), "
         f"as of {record.as_of:%Y-%m-%dT%H:%M:%SZ}"
     ]
-    for repo in record.repositories:
-        heads = " ".join(f"{branch}@{sha[:12]}" for branch, sha in repo.heads)
-        state = "complete" if repo.complete else "INCOMPLETE: " + "; ".join(repo.reasons)
-        lines.append(f"  {repo.name:<32} {heads or '-':<26} {repo.changes:>6} changes  {state}")
+    lines += aligned(
+        [_repository_row(repo) for repo in record.repositories], right=(2,), indent="  "
+    )
     for line in result.rewrites:
         lines.append(f"history rewritten since the previous run: {line}")
     counts = {status: sum(1 for c in report.controls if c.status is status) for status in Status}

@@ -21,6 +21,7 @@ from auditor.render.views import (
 )
 from auditor.report import Report
 from auditor.sampling import pipeline_lines, ranked
+from auditor.words import counted, noun
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,8 @@ def _site_pages(context: RenderContext) -> str:
     if not count:
         return ""
     return (
-        f"The {count} further files of the HTML site ({', '.join(SITE_PAGES)}) are listed in"
-        f" {MANIFEST_FILE}."
+        f"The {count} further {noun(count, 'file')} of the HTML site ({', '.join(SITE_PAGES)})"
+        f" {noun(count, 'is', 'are')} listed in {MANIFEST_FILE}."
     )
 
 
@@ -149,16 +150,23 @@ def _gaps(report: Report, said: Coverage) -> tuple[str, ...]:
     gaps = list(said.statements)
     gaps += [f"{r.name}: {reason}" for r in report.repositories for reason in r.incomplete_reasons]
     gaps += [
-        f"{r.name}: {e.kind} on {e.branch} at {when(e.detected_at)}, {len(e.lost)} commits lost"
+        f"{r.name}: {e.kind} on {e.branch} at {when(e.detected_at)},"
+        f" {counted(len(e.lost), 'commit')} lost"
         for r in report.repositories
         for e in r.events
     ]
     missing = sum(1 for c in report.changes if c.evidence is ReviewEvidence.MISSING)
     if missing:
-        gaps.append(f"{missing} changes lack review data that was expected from the forge")
+        gaps.append(
+            f"{counted(missing, 'change')} {noun(missing, 'lacks', 'lack')} review data that was"
+            " expected from the forge"
+        )
     unresolved = sum(1 for c in report.changes if c.unresolved)
     if unresolved and report.roster:
-        gaps.append(f"{unresolved} changes involve identities that map to nobody in the roster")
+        gaps.append(
+            f"{counted(unresolved, 'change')} {noun(unresolved, 'involves', 'involve')} identities"
+            " that map to nobody in the roster"
+        )
     gaps += [f"waiver {w} has expired" for w in report.expired_waivers]
     gaps += [f"waiver {w} matched nothing" for w in report.unmatched_waivers]
     return tuple(gaps)
@@ -167,7 +175,9 @@ def _gaps(report: Report, said: Coverage) -> tuple[str, ...]:
 def _summary(report: Report) -> str:
     statuses = Counter(r.status for r in report.controls)
     return (
-        f"{len(report.controls)} controls were evaluated over {len(report.changes)} changes:"
+        f"{counted(len(report.controls), 'control')}"
+        f" {noun(len(report.controls), 'was', 'were')} evaluated over"
+        f" {counted(len(report.changes), 'change')}:"
         f" {statuses[Status.FAIL]} failed, {statuses[Status.UNKNOWN]} could not be concluded,"
         f" {statuses[Status.PASS]} passed and {statuses[Status.NOT_APPLICABLE]} had nothing"
         " to test."
@@ -177,11 +187,11 @@ def _summary(report: Report) -> str:
 def _population(report: Report) -> str:
     commits = sum(len(c.commits) or 1 for c in report.changes)
     return (
-        f"Every change that landed on an audited branch of {len(report.repositories)}"
-        f" repositories during {period(report)}: a merged change request or a commit pushed"
-        " directly, counted once at the time it landed (the merge time for merged requests, the"
-        f" commit time for direct pushes). {len(report.changes)} changes brought in {commits}"
-        " commits."
+        "Every change that landed on an audited branch of"
+        f" {counted(len(report.repositories), 'repository')} during {period(report)}: a merged"
+        " change request or a commit pushed directly, counted once at the time it landed (the"
+        " merge time for merged requests, the commit time for direct pushes)."
+        f" {counted(len(report.changes), 'change')} brought in {counted(commits, 'commit')}."
     )
 
 
@@ -248,7 +258,7 @@ def _sample_text(report: Report) -> str:
         if report.sample_size is not None
         else "per control by the size table for the population (see the README)"
     )
-    drawn = f"{len(report.sample)} items drawn with seed {seed}, {size}."
+    drawn = f"{counted(len(report.sample), 'item')} drawn with seed {seed}, {size}."
     if any(item.position < 1 for item in report.sample):
         return (
             f"{drawn} This sample was drawn by an earlier version of auditor, whose method its"

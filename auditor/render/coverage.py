@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from auditor.model import NO_REVIEW_DATA as NO_DATA_REASON
 from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.report import Report, RepositoryScope
+from auditor.words import counted
 
 NO_REVIEW_DATA = "No review data was collected"
 IDENTITY_CHECK = "identities-resolved"
@@ -83,7 +84,7 @@ def _review_text(report: Report, without: Sequence[RepositoryScope]) -> str:
     if not blocked:
         return f"{why} No evaluated control needed it."
     listed = ", ".join(
-        f"{r.control.id} ({r.control.title}: {count} of {r.population} changes)"
+        f"{r.control.id} ({r.control.title}: {count} of {counted(r.population, 'change')})"
         for r, count in blocked
     )
     return f"{why} These controls therefore cannot be concluded: {listed}."

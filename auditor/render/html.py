@@ -25,10 +25,12 @@ from auditor.render.interface import (
 )
 from auditor.render.templating import read_asset
 from auditor.render.text import json_for_script, when
-from auditor.render.views import Link, ReportView, period
+from auditor.render.views import Link, ReportView, change_page, control_page, period
 from auditor.report import Report
+from auditor.words import counted, status_text
 
 ASSETS = ("site.css", "changes.js")
+_STATUS_WORDS = {s.value: status_text(s) for s in Status}  # the table shows statuses in words
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,32 @@ class SiteView:
     tool_version: str
     complete: bool
     downloads: tuple[Link, ...]
+    sample: bool = False  # the site has a sample page
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One drawn item on the sample page."""
+
+    position: int  # 1-based rank by draw key; 0: unknown (drawn by an earlier version)
+    change: Link  # to the change's page
+    subject: str
+    landed_at: str
+    status: str
+    reason: str
+    waiver_id: str
+
+
+@dataclass(frozen=True)
+class SampleGroup:
+    """A control's drawn items."""
+
+    control: Link  # to the control's page
+    title: str
+    rows: tuple[SampleRow, ...]
+
+
+SAMPLE_PAGE = "sample.html"
 
 
 def _downloads(report: Report, context: RenderContext) -> tuple[Link, ...]:
@@ -114,6 +142,33 @@ def _site(report: Report, context: RenderContext) -> SiteView:
         tool_version=report.tool_version,
         complete=report.complete,
         downloads=_downloads(report, context),
+        sample=bool(report.sample),
+    )
+
+
+def _sample_groups(report: Report, view: ReportView) -> tuple[SampleGroup, ...]:
+    """The sample per control, in the catalog's order, each control's items as drawn."""
+    results = {(f.control_id, f.change_id): f for f in report.findings}
+    drawn: dict[str, list[SampleRow]] = {r.control.id: [] for r in report.controls}
+    for item in report.sample:
+        facts = view.changes.get(item.change_id)
+        finding = results.get((item.control_id, item.change_id))
+        drawn.setdefault(item.control_id, []).append(
+            SampleRow(
+                position=item.position,
+                change=Link(item.change_id, change_page(item.change_id) if facts else ""),
+                subject=facts.change.commit.subject if facts else "",
+                landed_at=when(facts.change.landed_at) if facts else "",
+                status=finding.status.value if finding else Status.NOT_APPLICABLE.value,
+                reason=finding.reason if finding else "no result for this control",
+                waiver_id=finding.waiver_id if finding else "",
+            )
+        )
+    titles = {r.control.id: r.control.title for r in report.controls}
+    return tuple(
+        SampleGroup(Link(cid, control_page(cid)), titles.get(cid, ""), tuple(rows))
+        for cid, rows in drawn.items()
+        if rows
     )
 
 
@@ -147,15 +202,30 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
         "changes.html",
         env.get_template("html/changes.html").render(
             **top,
-            data=Markup(json_for_script({"rows": rows})),
+            data=Markup(
+                json_for_script(
+                    {"rows": rows, "words": _STATUS_WORDS, "total": counted(len(rows), "change")}
+                )
+            ),
             total=len(rows),
             status_note=view.table_status_note,
             statuses=[s.value for s in Status],
-            controls=view.controls,
+            controls=[c for c in view.controls if c.population_unit != "repository"],
+            repository_controls=[c for c in view.controls if c.population_unit == "repository"],
             repos=[r.name for r in report.repositories],
             categories=sorted({c for facts in report.changes for c in facts.categories}),
         ),
     )
+    if report.sample:
+        yield (
+            SAMPLE_PAGE,
+            env.get_template("html/sample.html").render(
+                **top,
+                groups=_sample_groups(report, view),
+                total=len(report.sample),
+                seed=report.sample_seed or "",
+            ),
+        )
     page = {"root": "../", "site": site}
     control_template = env.get_template("html/control.html")
     for control in view.controls:

@@ -14,6 +14,7 @@ from auditor.render.text import safe_url
 from auditor.render.views import EXCEPTION_STATUSES, ReportView, period
 from auditor.report import Report
 from auditor.tabular import iso_utc
+from auditor.words import counted
 
 OSCAL_VERSION = "1.1.2"
 _NAMESPACE = uuid.UUID("6f1c9a52-3b0e-5c1e-9a57-0d6c2f1f4a10")
@@ -60,7 +61,7 @@ def _observations(report: Report, view: ReportView, key: str) -> list[dict[str, 
         observations.append(
             {
                 "uuid": stable_uuid(key, "observation", control.id),
-                "title": f"{control.id} over {result.population} changes",
+                "title": f"{control.id} over {counted(result.population, 'change')}",
                 "description": (
                     f"{control.title}: {result.passed} passed, {result.failed} failed,"
                     f" {result.unknown} unknown, {result.not_applicable} not applicable,"
@@ -134,8 +135,9 @@ def assessment_results(report: Report) -> dict[str, Any]:
         "uuid": stable_uuid(key, "result"),
         "title": f"Change management controls, {period(report)}",
         "description": (
-            f"Controls evaluated by auditor {report.tool_version} over {len(report.changes)}"
-            f" changes of {len(report.repositories)} repositories."
+            f"Controls evaluated by auditor {report.tool_version} over"
+            f" {counted(len(report.changes), 'change')} of"
+            f" {counted(len(report.repositories), 'repository')}."
         ),
         "start": iso_utc(start),
         "reviewed-controls": {

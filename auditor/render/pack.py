@@ -13,6 +13,7 @@ from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
 from auditor.forked import can_fork, forked_pool
+from auditor.progress import Progress
 from auditor.render import xmp
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.html import HtmlRenderer
@@ -139,7 +140,12 @@ def _move_into_place(work: Path, out: Path, aside: Path) -> None:
 
 
 def write_pack(
-    report: Report, out: Path, options: RenderOptions | None = None, *, replace: bool = False
+    report: Report,
+    out: Path,
+    options: RenderOptions | None = None,
+    *,
+    replace: bool = False,
+    progress: Progress | None = None,
 ) -> Pack:
     """Render every requested format into a new directory ``out``, all or nothing.
 
@@ -150,52 +156,65 @@ def write_pack(
 
     The PDF is rendered last. Its cover cites the SHA-256 of the evidence manifest: the text of
     ``MANIFEST.sha256`` without its ``report.pdf`` line, i.e. every other file of the pack.
+    ``progress`` advances by one for each format written, and once more for the manifest.
     """
     options = options or RenderOptions()
     if not options.formats:
         raise UsageError("no output format requested")
     context = RenderContext(options=options, env=environment(options.template_dir), tables={})
     _prepare(out, replace)
+    progress = progress or Progress()
+    progress.start("writing the pack", len(options.formats) + 1)
     try:
         with work_dir(out.parent, out.name) as staged:
             work = staged.content
             try:
-                evidence = _render(report, work, context)
+                evidence = _render(report, work, context, progress)
             except Exception as err:
                 problem = template_problem(err, options.template_dir)
                 if problem is None:
                     raise
                 raise RenderError(problem) from err
+            progress.describe(f"writing {MANIFEST_FILE}")
             files = tuple(sorted(_inventory(work, evidence).items()))
             (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
             os.chmod(work, 0o755)
             _move_into_place(work, out, staged.root / "replaced")
+            progress.advance(1)
     except OSError as err:  # the system said no: a read-only or full disk, a vanished parent
         raise cannot_write(out, err) from None
+    finally:
+        progress.finish()
     return Pack(path=out, files=files)
 
 
-def _render(report: Report, work: Path, context: RenderContext) -> dict[str, str]:
+def _render(
+    report: Report, work: Path, context: RenderContext, progress: Progress
+) -> dict[str, str]:
     """Write every requested format, the PDF last; the digests of the files before the PDF."""
     formats = context.options.formats
     if report.config is not None:  # with every format, like the manifest that covers it
         (work / CONFIG_FILE).write_text(report.config.text, encoding="utf-8", newline="")
     needs_tables = Format.CSV in formats or Format.PDF in formats
     others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
-    with _rendering(report, work, context, others) as wait:
+    progress.describe(f"writing {', '.join(f.value for f in formats if f is not Format.PDF)}")
+    with _rendering(report, work, context, others, progress) as wait:
         # Meanwhile, here: the CSV tables (the PDF attaches them too).
         made = tables(report, context.options.header_profile) if needs_tables else {}
         context = dataclasses.replace(context, tables=made)
         if Format.CSV in formats:
             CsvRenderer().render(report, work, context)
+            progress.advance(1)
         wait()
     if Format.PDF not in formats:
         return {}
+    progress.describe("writing the PDF")
     inventory = _inventory(work)
     evidence = tuple(sorted(inventory.items()))
     digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
     pdf_context = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
     PdfRenderer().render(report, work, pdf_context)
+    progress.advance(1)
     return inventory
 
 
@@ -204,11 +223,16 @@ CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than
 
 @contextmanager
 def _rendering(
-    report: Report, work: Path, context: RenderContext, formats: Sequence[Format]
+    report: Report,
+    work: Path,
+    context: RenderContext,
+    formats: Sequence[Format],
+    progress: Progress,
 ) -> Iterator[Callable[[], None]]:
     """Renders ``formats`` in forked processes, one each, while the caller does other work
     (on Linux, with more than one core, for reports of many changes); otherwise here, when the
-    caller calls the function this yields, which waits for them either way."""
+    caller calls the function this yields, which waits for them either way. ``progress``
+    advances as each format is done."""
     if formats and can_fork() and len(report.changes) >= CONCURRENT_MIN_CHANGES:
         with forked_pool((report, work, context), len(formats)) as submit:
             pending = [submit(_render_format, fmt) for fmt in formats]
@@ -216,13 +240,16 @@ def _rendering(
             def collect() -> None:
                 for future in pending:
                     future.result()
+                    progress.advance(1)
 
             yield collect
         return
 
     def render_here() -> None:
         for fmt in formats:
+            progress.describe(f"writing {fmt.value}")
             RENDERERS[fmt]().render(report, work, context)
+            progress.advance(1)
 
     yield render_here
 

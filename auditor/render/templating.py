@@ -27,8 +27,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from auditor.errors import RenderError
-from auditor.render.text import cell, long_cell, visible
+from auditor.render.text import cell, long_cell, markdown_inline, visible
 from auditor.resources import templates_dir
+from auditor.words import counted, noun, status_text
 
 _REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
@@ -64,7 +65,10 @@ def environment(user_dir: Path | None = None) -> Environment:
     """Templates from ``user_dir`` (when given) override the shipped ones of the same name.
 
     Every printed string is escaped and has its invisible characters made visible. With
-    ``user_dir``, templates render sandboxed (see the module's documentation).
+    ``user_dir``, templates render sandboxed (see the module's documentation). The filter
+    ``status_text`` writes a status value in words (see :func:`~auditor.words.status_text`);
+    ``markdown`` renders a control text's code spans (:func:`~auditor.render.text.markdown_inline`);
+    ``counted(n, "change")`` and ``noun(n, "change")`` state counts (see :mod:`auditor.words`).
     """
     loaders: list[FileSystemLoader] = []
     kind: type[Environment] = Environment
@@ -86,6 +90,9 @@ def environment(user_dir: Path | None = None) -> Environment:
     )
     env.filters["cell"] = cell  # ``{{ e.subject|cell }}``: what a table cell shows of a text
     env.filters["long_cell"] = long_cell
+    env.filters["status_text"] = status_text
+    env.filters["markdown"] = markdown_inline
+    env.globals.update(counted=counted, noun=noun)
     return env
 
 

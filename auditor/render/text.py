@@ -7,6 +7,8 @@ import json
 import re
 from datetime import datetime
 
+from markupsafe import Markup, escape
+
 from auditor.printable import visible
 from auditor.tabular import iso_utc
 
@@ -16,6 +18,7 @@ __all__ = [
     "cell",
     "json_for_script",
     "long_cell",
+    "markdown_inline",
     "safe_url",
     "slug",
     "visible",
@@ -29,6 +32,7 @@ LONG_CELL_LIMIT = 10_000
 the page's title and message, and the CSVs, carry every character."""
 
 _UNSAFE_PATH = re.compile(r"[^A-Za-z0-9._-]+")
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _JSON_SCRIPT_ESCAPES = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -50,6 +54,14 @@ def cell(value: object, limit: int = CELL_LIMIT) -> object:
 def long_cell(value: object) -> object:
     """:func:`cell` for the tables of a change's own page."""
     return cell(value, LONG_CELL_LIMIT)
+
+
+def markdown_inline(text: str) -> Markup:
+    """The Markdown of control texts (description, procedure) as HTML: code spans between
+    backticks, the only mark-up the control files use. ``text`` is made visible and escaped
+    first, then marked up, so nothing it holds becomes a tag; an unpaired backtick stays."""
+    escaped = str(escape(visible(text)))
+    return Markup(_INLINE_CODE.sub(r"<code>\1</code>", escaped))
 
 
 def slug(name: str) -> str:

@@ -12,6 +12,7 @@ from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, S
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
 from auditor.report import BranchScope, ParameterScope, Report, RepositoryScope
+from auditor.words import counted, status_text
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
@@ -41,6 +42,17 @@ class ExceptionView:
     page: str
     resources: str = ""  # "aws_security_group.web (modified), …": what the change touched
     request_note: str = ""  # see :func:`request_note`
+
+
+@dataclass(frozen=True)
+class RepositoryResultView:
+    """A repository-level control's result on one repository (KNW-01, INT-02: no change)."""
+
+    repo: str
+    status: str
+    reason: str
+    commit: Link
+    waiver_id: str
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,8 @@ class ControlView:
     hidden_exceptions: int = 0  # left out of ``exceptions`` to keep a document readable
     overrides: tuple[OverrideView, ...] = ()  # in the order given; the defaults are parameters
     source: str = ""  # the control file, as shipped (controls/…) or as given
+    repository_results: tuple[RepositoryResultView, ...] = ()  # every result naming no change
+    population_unit: str = "change"  # what the population counts: "repository" for KNW-01
 
     @property
     def exception_total(self) -> int:
@@ -212,7 +226,7 @@ def control_page(control_id: str) -> str:
 def _event_text(scope: RepositoryScope) -> tuple[str, ...]:
     return tuple(
         f"{when(e.detected_at)} {e.kind} on {e.branch}: {e.old_tip[:12]} → {e.new_tip[:12]}"
-        f" ({len(e.lost)} commits no longer reachable)"
+        f" ({counted(len(e.lost), 'commit')} no longer reachable)"
         for e in scope.events
     )
 
@@ -269,6 +283,25 @@ class ReportView:
         facts = self.changes.get(change_id)
         return when(facts.change.landed_at) if facts else ""
 
+    def _repository_results(self, control_id: str) -> tuple[RepositoryResultView, ...]:
+        """The control's results that name a repository and no change, by repository."""
+        found = [f for f in self.findings_by_control.get(control_id, []) if not f.change_id]
+        return tuple(
+            RepositoryResultView(
+                repo=f.repo,
+                status=f.status.value,
+                reason=f.reason,
+                commit=commit_link(self.scopes.get(f.repo), f.commit) if f.commit else Link(""),
+                waiver_id=f.waiver_id,
+            )
+            for f in sorted(found, key=lambda f: (f.repo, f.commit))
+        )
+
+    def _population_unit(self, control_id: str) -> str:
+        """ "repository" when every result of the control names no change, else "change"."""
+        found = self.findings_by_control.get(control_id, [])
+        return "repository" if found and not any(f.change_id for f in found) else "change"
+
     def waiver(self, waiver: Waiver) -> WaiverView:
         scope = ", ".join(
             part
@@ -321,6 +354,8 @@ class ReportView:
             waived=result.waived,
             exceptions=exceptions,
             hidden_exceptions=hidden,
+            repository_results=self._repository_results(control.id),
+            population_unit=self._population_unit(control.id),
             waivers=tuple(self.waiver(w) for w in self.report.waivers if w.control == control.id),
             anchor=f"control-{slug(control.id)}",
             page=control_page(control.id),
@@ -352,7 +387,7 @@ class ReportView:
         if not self.uniform_controls:
             return note
         left = ", ".join(
-            f"{control_id} ({status.value})"
+            f"{control_id} ({status_text(status)})"
             for control_id, status in sorted(self.uniform_controls.items())
         )
         return (

@@ -120,6 +120,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
                 report,
                 _new_pack_dir(config.output, named.label, options.as_of),
                 RenderOptions(formats=config.formats, header_profile=config.header_profile),
+                progress=progress,
             )
         except AuditorError as err:
             store.add_run(_finished(record, err.exit_code, "", "", (str(err),)))

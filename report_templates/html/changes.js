@@ -3,6 +3,7 @@
   var PAGE_SIZE = 100;
   var data = JSON.parse(document.getElementById("changes-data").textContent);
   var rows = data.rows;
+  var words = data.words;
   rows.forEach(function (r) {
     r.q = [r.id, r.subject, r.author, r.repo, r.req === null ? "" : "#" + r.req]
       .join(" ").toLowerCase();
@@ -60,14 +61,68 @@
       cell(tr, r.req === null ? "" : "#" + r.req);
       cell(tr, r.cats.join("; "));
       var status = statusOf(r);
-      cell(tr, status, "status st-" + status);
+      cell(tr, words[status] || "", "status st-" + status);
       fragment.appendChild(tr);
     });
     tbody.replaceChildren(fragment);
-    el("count").textContent = filtered.length + " of " + rows.length + " changes match";
+    el("count").textContent = filtered.length + " of " + data.total + " match";
     el("pageinfo").textContent = "page " + (state.page + 1) + " of " + pages;
     el("prev").disabled = state.page === 0;
     el("next").disabled = state.page >= pages - 1;
+    remember();
+  }
+
+  // The filters, the sort and the page live in the address (#q=…&status=…&page=2), so Back from
+  // a change's page, a reload or a shared link shows the same rows.
+  var FIELDS = { q: "f-q", status: "f-status", control: "f-control", repo: "f-repo", category: "f-category" };
+  var SORTS = {};
+  document.querySelectorAll("th button[data-sort]").forEach(function (button) {
+    SORTS[button.getAttribute("data-sort")] = button;
+  });
+
+  function remember() {
+    var params = new URLSearchParams();
+    Object.keys(FIELDS).forEach(function (key) {
+      if (state[key]) { params.set(key, key === "q" ? el(FIELDS.q).value.trim() : state[key]); }
+    });
+    if (state.sort !== "at" || state.dir !== -1) {
+      params.set("sort", state.sort);
+      params.set("dir", state.dir > 0 ? "asc" : "desc");
+    }
+    if (state.page) { params.set("page", String(state.page + 1)); }
+    var hash = params.toString();
+    if (hash === window.location.hash.replace(/^#/, "")) { return; }
+    var here = window.location.pathname + window.location.search;
+    window.history.replaceState(null, "", hash ? "#" + hash : here);
+  }
+
+  function showSort() {
+    document.querySelectorAll("th").forEach(function (th) { th.removeAttribute("aria-sort"); });
+    SORTS[state.sort].parentNode.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+  }
+
+  function restore() {
+    var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    Object.keys(FIELDS).forEach(function (key) {
+      var field = el(FIELDS[key]);
+      field.value = params.get(key) || "";
+      state[key] = key === "q" ? field.value.trim().toLowerCase() : field.value;
+    });
+    var sort = params.get("sort");
+    if (sort && Object.prototype.hasOwnProperty.call(SORTS, sort)) {
+      state.sort = sort;
+      state.dir = params.get("dir") === "asc" ? 1 : -1;
+      showSort();
+    } else {
+      state.sort = "at";
+      state.dir = -1;
+      document.querySelectorAll("th").forEach(function (th) { th.removeAttribute("aria-sort"); });
+    }
+    var page = parseInt(params.get("page") || "1", 10);
+    filtered = rows.filter(matches);
+    filtered.sort(compare);
+    state.page = page > 0 ? page - 1 : 0;
+    render();
   }
 
   function apply() {
@@ -95,17 +150,16 @@
   bind("f-repo", "repo");
   bind("f-category", "category");
   el("filters").addEventListener("submit", function (event) { event.preventDefault(); });
-  document.querySelectorAll("th button[data-sort]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var key = button.getAttribute("data-sort");
+  Object.keys(SORTS).forEach(function (key) {
+    SORTS[key].addEventListener("click", function () {
       state.dir = state.sort === key ? -state.dir : 1;
       state.sort = key;
-      document.querySelectorAll("th").forEach(function (th) { th.removeAttribute("aria-sort"); });
-      button.parentNode.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      showSort();
       apply();
     });
   });
   el("prev").addEventListener("click", function () { state.page -= 1; render(); });
   el("next").addEventListener("click", function () { state.page += 1; render(); });
-  apply();
+  window.addEventListener("hashchange", restore);
+  restore();
 }());
