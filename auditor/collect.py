@@ -18,7 +18,7 @@ from typing import Any
 
 from auditor import git
 from auditor.errors import ForgeError, UsageError
-from auditor.git import strip_credentials
+from auditor.redaction import redact
 from auditor.reviews import (
     TOKEN_VARIABLES,
     ChangeRequest,
@@ -128,7 +128,7 @@ def collect(
     cursor = store.review_cursor(repo_id, forge.value, branch)
     since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
     web_url = f"https://{remote.host}/{remote.path}"
-    base_url = strip_credentials(api_url(forge, remote, options.forge_url))
+    base_url = redact(api_url(forge, remote, options.forge_url))
     fetched = []
     try:
         with open_forge(

@@ -502,13 +502,14 @@ def test_init_outside_a_repository_is_an_error(
 def test_clone_urls_keep_credentials_apart(
     raw: str, url: str, username: str, password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.clones import Remote, cache_name, display_url
+    from auditor.clones import Remote, cache_name
+    from auditor.redaction import redact
 
     monkeypatch.setenv("AUDITOR_TEST_TOKEN", "tok-123456")
     remote = Remote.parse(raw)
     assert (remote.url, remote.username, remote.password) == (url, username, password)
-    assert "@git.example.com" not in display_url(raw)
-    assert cache_name(raw) == cache_name(display_url(raw))  # the same mirror, whatever the user
+    assert "@git.example.com" not in redact(raw)
+    assert cache_name(raw) == cache_name(redact(raw))  # the same mirror, whatever the user
 
 
 def test_a_url_naming_an_unset_variable_is_not_audited(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from auditor import git
 from auditor.errors import RepositoryError, UsageError
+from auditor.redaction import redact
 from auditor.reviews.interface import parse_remote_url
 
 
@@ -28,7 +29,7 @@ def detect(directory: Path, config: Path) -> Detected:
     if top is None:
         raise RepositoryError(f"{directory}: not a Git repository (run auditor init inside one)")
     root = Path(top.decode().strip())
-    remote = git.strip_credentials(
+    remote = redact(
         (git.run_or_none(root, "config", "--get", "remote.origin.url") or b"").decode().strip()
     )
     branch = _default_branch(root)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, NamedTuple, NewType, Self
 from urllib.parse import urlsplit
 
 from auditor.errors import ForgeError, UsageError
+from auditor.redaction import redact
 
 RequestNumber = NewType("RequestNumber", int)
 """The number a forge shows for a pull or merge request (GitHub ``number``, GitLab ``iid``)."""
@@ -153,8 +154,7 @@ def parse_remote_url(url: str) -> Remote:
         host, path = "", ""
     segments = [s for s in path.strip("/").removesuffix(".git").split("/") if s]
     if not host or len(segments) < 2:
-        shown = re.sub(r"//[^@/]*@", "//", url)
-        raise UsageError(f"cannot tell the forge repository from remote URL {shown!r}")
+        raise UsageError(f"cannot tell the forge repository from remote URL {redact(url)!r}")
     return Remote(host.lower(), "/".join(segments[:-1]), segments[-1])
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
 from auditor.catalog import Overrides, load_catalog
-from auditor.clones import display_url
 from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, UsageError
@@ -31,6 +30,7 @@ from auditor.identities import Roster
 from auditor.mining import Progress
 from auditor.model import HistoryEvent
 from auditor.period import NamedPeriod
+from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
 from auditor.report import Report, RepositoryScope
@@ -219,7 +219,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
 def _fallback_name(repo: RepositoryConfig) -> str:
     """The name of a repository that could not be read, as it would have been named."""
     if repo.url is not None:
-        tail = display_url(repo.url).rstrip("/").removesuffix(".git").replace(":", "/")
+        tail = redact(repo.url).rstrip("/").removesuffix(".git").replace(":", "/")
         return "/".join(p for p in tail.split("/")[-2:] if p)
     return Path(str(repo.path)).resolve().name
 
