@@ -119,7 +119,7 @@ def collect(
     earlier runs are returned, marked incomplete with the reason.
     """
     if options.reviews_file is not None:
-        return _offline(options.reviews_file, branch)
+        return _offline(options.reviews_file, branch, remote_url, options.forge_repo)
     if options.forge is ForgeKind.NONE:
         return ReviewData(requests=None, source="none")
     forge = Forge(options.forge.value)
@@ -209,8 +209,9 @@ def _remote(remote_url: str, options: ForgeOptions) -> Remote:
     return parse_remote_url(remote_url)
 
 
-def _offline(path: Path, branch: str) -> ReviewData:
+def _offline(path: Path, branch: str, remote_url: str, forge_repo: str | None) -> ReviewData:
     source = OfflineSource(path)
+    _check_same_repository(source, remote_url, forge_repo)
     requests = tuple(source.fetch(base_branch=branch, updated_since=None))
     gaps = tuple(_gap_text(gap) for gap in source.gaps)
     host = "gitlab.com" if source.forge is Forge.GITLAB else "github.com"
@@ -224,3 +225,27 @@ def _offline(path: Path, branch: str) -> ReviewData:
         source.base_url,
         tuple(gap.reason for gap in source.gaps if gap.request is None),
     )
+
+
+def _check_same_repository(source: OfflineSource, remote_url: str, forge_repo: str | None) -> None:
+    """Review data is evidence about one repository: a file exported for another is refused,
+    unless the user names the file's repository as the audited one's (``--forge-repo``, config
+    ``forge_repo``), for a repository whose origin does not tell or tells another name (a
+    mirror, a rename)."""
+    named = source.repository
+    if forge_repo is not None:
+        audited, how = forge_repo.strip("/"), "--forge-repo names"
+    else:
+        try:
+            audited, how = parse_remote_url(remote_url).path, "the audited repository is"
+        except UsageError:
+            raise UsageError(
+                f"{source.path}: review data of {named}, but the audited repository's origin "
+                f"does not name a forge repository; if it is {named}, pass --forge-repo {named} "
+                f"(config: forge_repo)"
+            ) from None
+    if audited.casefold() != named.casefold():
+        raise UsageError(
+            f"{source.path}: review data of {named}, but {how} {audited}; if they are the same "
+            f"repository, pass --forge-repo {named} (config: forge_repo)"
+        )
