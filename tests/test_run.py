@@ -477,6 +477,17 @@ def test_init_writes_a_commented_starter_config_that_loads(
     assert target.read_text(encoding="utf-8") == "# mine\n"
 
 
+def test_init_names_the_api_of_a_self_hosted_forge(
+    checkout: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout.git("remote", "set-url", "origin", "git@gitlab.acme.io:platform/infra-live.git")
+    assert auditor("init") == 0
+    config = load_config(checkout.path / "auditor.toml")
+    (repo,) = config.repositories
+    assert repo.forge.forge.value == "gitlab"
+    assert repo.forge.forge_url == "https://gitlab.acme.io/api/v4"  # written, for the user to check
+
+
 def test_init_outside_a_repository_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
