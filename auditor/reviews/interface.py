@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -200,7 +201,7 @@ class Payload:
         if value is None and optional:
             return None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise PayloadError(self.key(key), f"unexpected value {value!r}")
+            raise PayloadError(self.key(key), f"unexpected value {reprlib.repr(value)}")
         return value
 
     def text(self, key: str) -> str:
@@ -253,7 +254,9 @@ class Payload:
         values = self._get(key, list, optional=True) or []
         for index, value in enumerate(values):
             if not isinstance(value, str):
-                raise PayloadError(f"{self.key(key)}[{index}]", f"unexpected value {value!r}")
+                raise PayloadError(
+                    f"{self.key(key)}[{index}]", f"unexpected value {reprlib.repr(value)}"
+                )
         return tuple(values)
 
     def objs(self, key: str) -> list[Payload]:
