@@ -37,8 +37,9 @@ _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _helper() -> str:
-    """The credential helper git runs: :mod:`auditor.credential`, in this interpreter."""
-    return f"!{shlex.quote(sys.executable)} -I -m auditor.credential"
+    """The credential helper git runs: :mod:`auditor.credential`, in this interpreter, without
+    the working directory on its module path (``-P``)."""
+    return f"!{shlex.quote(sys.executable)} -P -m auditor.credential"
 
 
 @dataclass(frozen=True)

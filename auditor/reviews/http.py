@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from auditor import __version__
 from auditor.errors import AuditorWarning, ForgeError
-from auditor.redaction import REDACTED, redact, secret_parameters
+from auditor.redaction import mask, redact, secret_parameters
 from auditor.reviews.interface import Bundle, Payload, RawSource
 
 if TYPE_CHECKING:  # imported where a client is made: commands without a forge start without it
@@ -225,9 +225,7 @@ class ForgeClient:
     def _keep(self, url: str, response: httpx.Response) -> CachedPage:
         """The page of a successful answer; the token, were the forge to echo it in the body,
         is masked before anything keeps or shows it."""
-        body = response.text
-        if self._token:
-            body = body.replace(self._token, REDACTED)
+        body = mask(response.text, (self._token,) if self._token else ())
         page = CachedPage(response.headers.get("ETag", ""), body, self._next_url(response))
         if self._cache is not None and page.etag:
             self._cache.put(url, page)
