@@ -39,15 +39,23 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    """Run one command; each distinct warning the library raises is printed once, one line."""
+    shown: set[str] = set()
+    others = warnings.showwarning
+
+    def display(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        if not issubclass(category, AuditorWarning):
+            others(message, category, *args, **kw)
+            return
+        line = f"warning: {redact(str(message), known_secrets())}"
+        if line not in shown:
+            shown.add(line)
+            show(line, err=True)
+
     with warnings.catch_warnings():
-        warnings.simplefilter("once", AuditorWarning)
-        warnings.showwarning = _show_warning
+        warnings.simplefilter("always", AuditorWarning)
+        warnings.showwarning = display
         return _run(argv)
-
-
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
-    """Each warning the library raises, once, as one line on stderr."""
-    show(f"warning: {redact(str(message), known_secrets())}", err=True)
 
 
 def _run(argv: list[str] | None) -> int:
