@@ -429,6 +429,39 @@ def test_a_token_over_plain_http_is_warned_about_once(
     assert written_with(tmp_path, token) == []
 
 
+def test_a_run_in_worker_processes_warns_once_about_plain_http(
+    capsys: pytest.CaptureFixture[str],
+    history: ForgeRepo,
+    server: ForgeServer,
+    tmp_path: Path,
+    token: str,
+) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.commit("Initial commit", {"main.tf": "# other\n"})
+    forge = f'forge = "github"\nforge_url = "{server.url}"\n'
+    config = tmp_path / "ops" / "auditor.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[audit]\nperiod = "last-quarter"\nformats = ["json"]\n\n'
+        f'[[repository]]\npath = "{history.path}"\n{forge}\n'
+        f'[[repository]]\npath = "{other.path}"\n{forge}forge_repo = "{GITHUB_REPO}"\n',
+        encoding="utf-8",
+    )
+
+    result = call(capsys, "run", "--config", config, "--as-of", AS_OF, "--jobs", "2")
+
+    assert result.code == ExitCode.OK, result.err
+    warning = (
+        f"warning: the GitHub token is sent unencrypted over plain http:// to {server.url}/; "
+        "use https://"
+    )
+    assert result.lines.count(warning) == 1
+    assert not any("AuditorWarning" in line for line in result.lines)  # no raw Python display
+    listings = [r for r in server.requests if r.path.endswith("/pulls") and "page" not in r.query]
+    assert len(listings) == 2  # both repositories' workers sent the token
+    assert written_with(tmp_path, token) == []
+
+
 def test_no_warning_without_a_token(
     capsys: pytest.CaptureFixture[str],
     history: ForgeRepo,

@@ -12,6 +12,7 @@ reason, and the run exits 4; the others are reported as usual.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from auditor.assess import Assessment, RepoAssessment
 from auditor.catalog import Overrides, load_catalog
 from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
 from auditor.cores import available_cores
-from auditor.errors import AuditorError, UsageError
+from auditor.errors import AuditorError, AuditorWarning, UsageError
 from auditor.evaluate import ControlItem, exit_status, expand, settle
 from auditor.exitcodes import ExitCode
 from auditor.identities import Roster
@@ -87,6 +88,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         items: dict[int, list[ControlItem]] = {}  # by repository index
         for outcome in executor(tasks, progress):  # made records while the others still run
             outcomes.append(outcome)
+            for message in outcome.warnings:  # raised in a worker: raised again here, once
+                warnings.warn(message, AuditorWarning, stacklevel=1)
             if outcome.assessment is not None:
                 items[outcome.index] = expand(outcome.items, catalog, config.frameworks)
         progress.finish()

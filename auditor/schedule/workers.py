@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -26,7 +27,7 @@ from auditor.assess import AssessOptions, RepoAssessment, assess_repositories
 from auditor.catalog import load_catalog
 from auditor.clones import Remote, cache_name, mirror
 from auditor.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
-from auditor.errors import AuditorError, RepositoryError
+from auditor.errors import AuditorError, AuditorWarning, RepositoryError
 from auditor.evaluate import CompactItem, ControlItem, compact, run_controls
 from auditor.exitcodes import crash_report
 from auditor.mining import Progress
@@ -70,6 +71,7 @@ class RepoOutcome:
     error: str = ""
     crashed: bool = False  # an unexpected error (a bug); details in a crash report
     items: tuple[CompactItem, ...] = ()  # see auditor.evaluate.compact
+    warnings: tuple[str, ...] = ()  # the AuditorWarnings raised, for the run to raise again
 
 
 def plan(
@@ -118,7 +120,19 @@ def store_name(repo: RepositoryConfig) -> str:
 
 def work(task: RepoTask) -> RepoOutcome:
     """Clone or update, mine and assess one repository into its own store, and run the
-    controls on it (in a worker)."""
+    controls on it (in a worker). The warnings it raises travel back with the outcome: a
+    worker process has no terminal of its own."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AuditorWarning)
+        outcome = _work(task)
+    ours = [w for w in caught if issubclass(w.category, AuditorWarning)]
+    for other in caught:
+        if other not in ours:
+            warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    return replace(outcome, warnings=tuple(dict.fromkeys(str(w.message) for w in ours)))
+
+
+def _work(task: RepoTask) -> RepoOutcome:
     secrets = _url_secrets(task.url)
     try:
         (path,) = task.options.ledger.repos
