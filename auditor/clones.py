@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from auditor import credential
-from auditor.errors import RepositoryError, UsageError
+from auditor.errors import AuditorWarning, RepositoryError, UsageError
 from auditor.git import git_env
 from auditor.redaction import redact, secret_parameters
 
@@ -114,6 +115,13 @@ def mirror(url: str, cache: Path) -> Path:
     the URL without credentials.
     """
     remote = Remote.parse(url)
+    if remote.password and urlsplit(remote.url).scheme == "http":
+        warnings.warn(
+            f"the password of {redact(remote.url)} is sent unencrypted over plain http://; "
+            "use https://",
+            AuditorWarning,
+            stacklevel=2,
+        )
     target = cache / cache_name(remote.url)
     cache.mkdir(parents=True, exist_ok=True)
     with _locked(target.with_suffix(".lock")):

@@ -160,6 +160,13 @@ def test_a_redirect_target_receives_no_clone_password(
     )
     (line,) = [line for line in result.lines if "not audited" in line]
     assert f"{redirector.url}/acme/infra.git: git clone failed" in line
+    assert (
+        result.lines.count(
+            f"warning: the password of {redirector.url}/acme/infra.git is sent unencrypted over "
+            "plain http://; use https://"
+        )
+        == 1
+    )
     assert PASSWORD not in result.err + result.out
     assert written_with(tmp_path, PASSWORD) == []
 
