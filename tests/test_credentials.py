@@ -506,6 +506,7 @@ ATTACKS = {
     ),
     "json-nested-100000-deep": Episode(raw=DEEP),
     "error-body-nested-100000-deep": Episode(status=422, raw=DEEP),
+    "error-message-of-a-megabyte": Episode(status=422, body={"message": "m" * 1_000_000}),
     "not-json": Episode(raw=b"<html>Bearer " + TOKEN.encode() + b"</html>"),
     "an-object-for-a-list": Episode(body={"message": f"token {TOKEN} accepted"}),
     "a-number-for-a-request": Episode(body=[17]),
@@ -527,6 +528,7 @@ REASONS = {
     ),
     "json-nested-100000-deep": r"GitHub sent JSON nested too deeply to read for \S+$",
     "error-body-nested-100000-deep": r"GitHub answered \(422\) for \S+$",
+    "error-message-of-a-megabyte": r"GitHub answered \(422\) for \S+: m{300}…$",
     "not-json": r"GitHub sent invalid JSON for \S+$",
     "an-object-for-a-list": r"GitHub sent no list for \S+$",
     "a-number-for-a-request": r"github sent an unexpected payload for acme/infra-live: "

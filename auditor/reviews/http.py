@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # imported where a client is made: commands without a forge s
 
 log = logging.getLogger(__name__)
 
+MESSAGE_CHARS = 300
+"""The most of a forge's error message an error line quotes."""
 T = TypeVar("T")
 R = TypeVar("R")
 Params = Mapping[str, str | int]
@@ -115,7 +117,7 @@ class ForgeClient:
 
         self.base_url = base_url.rstrip("/")
         self.name = name
-        self._token = token
+        self._secrets = (token,) if token else ()
         all_headers = {"User-Agent": f"auditor/{__version__}", **(headers or {})}
         if token and auth is AuthScheme.BEARER:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -225,7 +227,7 @@ class ForgeClient:
     def _keep(self, url: str, response: httpx.Response) -> CachedPage:
         """The page of a successful answer; the token, were the forge to echo it in the body,
         is masked before anything keeps or shows it."""
-        body = mask(response.text, (self._token,) if self._token else ())
+        body = mask(response.text, self._secrets)
         page = CachedPage(response.headers.get("ETag", ""), body, self._next_url(response))
         if self._cache is not None and page.etag:
             self._cache.put(url, page)
@@ -252,7 +254,7 @@ class ForgeClient:
             if target.copy_with(path="/", query=None) != self._origin:
                 raise self._error(f"pagination link leaves {self._origin}: {target.host}")
             shown = str(target)
-            if (self._token and self._token in shown) or secret_parameters(shown):
+            if mask(shown, self._secrets) != shown or secret_parameters(shown):
                 raise self._error(f"sent a pagination link carrying a credential: {redact(shown)}")
             return shown
         page, total = response.headers.get("X-Page", ""), response.headers.get("X-Total-Pages", "")
@@ -310,7 +312,8 @@ class ForgeClient:
         except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            detail = f": {body['message']}"
+            message = body["message"]
+            detail = f": {message[:MESSAGE_CHARS]}" + ("…" if len(message) > MESSAGE_CHARS else "")
         return self._error(f"{reason.get(status, 'answered')} ({status}) for {url}{detail}")
 
     def _decode(self, url: str, body: str) -> Any:
@@ -323,7 +326,7 @@ class ForgeClient:
 
     def _error(self, message: str) -> ForgeError:
         """A one-line forge error with no credential in it."""
-        text = redact(f"{self.name} {message}", (self._token,) if self._token else ())
+        text = redact(f"{self.name} {message}", self._secrets)
         return ForgeError(" ".join(text.split()))
 
 
