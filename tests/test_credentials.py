@@ -586,6 +586,27 @@ def test_a_reviews_file_nested_100000_deep_is_refused_in_one_line(
     assert list(crash_dir.iterdir()) == []
 
 
+def test_a_forge_redirect_is_not_followed_with_the_token(
+    capsys: pytest.CaptureFixture[str],
+    history: ForgeRepo,
+    server: ForgeServer,
+    tmp_path: Path,
+    token: str,
+) -> None:
+    with ForgeServer() as elsewhere:
+        server.script(r"/pulls\?", Episode(302, {"Location": f"{elsewhere.url}/steal"}))
+        result = export(
+            capsys, history, tmp_path / "r.json", tmp_path / "s", "--forge-url", server.url
+        )
+
+    assert result.code == ExitCode.INCOMPLETE
+    assert re.fullmatch(
+        rf"warning: {GITHUB_REPO}: evidence incomplete: GitHub answered \(302\) for \S+",
+        result.lines[1],
+    )
+    assert elsewhere.requests == []
+
+
 def test_a_token_the_forge_echoes_in_a_body_is_masked_before_it_is_kept(
     capsys: pytest.CaptureFixture[str], repo: GitRepo, tmp_path: Path, token: str
 ) -> None:
