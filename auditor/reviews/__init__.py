@@ -86,6 +86,7 @@ def check_api_url(url: str) -> str:
 
 KNOWN_HOSTS = {Forge.GITHUB: "github.com", Forge.GITLAB: "gitlab.com"}
 """The forge hosts whose API auditor derives from an origin remote; any other needs its URL."""
+_DERIVED_API = {Forge.GITHUB: github.api_url_for, Forge.GITLAB: gitlab.api_url_for}
 
 
 def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
@@ -99,11 +100,7 @@ def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
             return check_api_url(base_url).rstrip("/")
         except UsageError as err:
             raise UsageError(f"--forge-url: {err}") from None
-    derived = (
-        github.api_url_for(remote.host)
-        if forge is Forge.GITHUB
-        else gitlab.api_url_for(remote.host)
-    )
+    derived = _DERIVED_API[forge](remote.host)
     if derived is None:
         raise UsageError(
             f"--forge {forge.value}: the origin's host {remote.host} is not "
