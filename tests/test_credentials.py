@@ -634,8 +634,7 @@ def test_a_crash_report_holds_no_credential(
 ) -> None:
     import auditor.collect
 
-    def bug(*args: object, **kw: object) -> None:
-        local_token = token  # noqa: F841  (a local the traceback would show)
+    def bug(*args: object, **kw: object) -> None:  # an internal error quoting credentials
         raise RuntimeError(
             f"bug near Bearer {token} and https://ci:{PASSWORD}@git.example.com/x.git"
             f"?private_token={QUERY_SECRET}"
