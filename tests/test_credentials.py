@@ -23,7 +23,7 @@ from gitrepo import GitRepo
 from auditor.cli import run
 from auditor.clones import Remote, mirror
 from auditor.credential import answer
-from auditor.errors import UsageError
+from auditor.errors import RepositoryError, UsageError
 from auditor.exitcodes import ExitCode, crash_report
 from auditor.redaction import redact, secret_parameters
 
@@ -178,7 +178,7 @@ def test_the_configured_host_receives_the_clone_password(
     monkeypatch.setenv("AUDITOR_CLONE_PASSWORD", PASSWORD)
     url = f"{target.url}/acme/infra.git".replace("://", "://ci:${AUDITOR_CLONE_PASSWORD}@")
 
-    with pytest.raises(Exception, match="git clone failed") as failed:
+    with pytest.raises(RepositoryError, match="git clone failed") as failed:
         mirror(url, tmp_path / "clones")
 
     assert [auth for _, auth in target.seen] == [None, basic("ci", PASSWORD)]
