@@ -20,6 +20,7 @@ from auditor import git
 from auditor.errors import ForgeError, UsageError
 from auditor.redaction import redact
 from auditor.reviews import (
+    KNOWN_HOSTS,
     TOKEN_VARIABLES,
     ChangeRequest,
     EvidenceGap,
@@ -200,7 +201,8 @@ def _remote(remote_url: str, options: ForgeOptions) -> Remote:
         owner, _, name = options.forge_repo.strip("/").rpartition("/")
         if not owner or not name:
             raise UsageError(f"--forge-repo: expected OWNER/REPO, got {options.forge_repo!r}")
-        host = parse_remote_url(remote_url).host if remote_url else "github.com"
+        default_host = KNOWN_HOSTS[Forge(options.forge.value)]
+        host = parse_remote_url(remote_url).host if remote_url else default_host
         return parse_remote_url(f"https://{host}/{owner}/{name}")
     if not remote_url:
         raise UsageError(
