@@ -366,9 +366,9 @@ def test_a_forge_url_with_a_token_query_is_refused_and_never_written(
 
     assert result.code == ExitCode.USAGE
     assert result.lines == [
-        f"auditor: error: --forge-url: '{server.url}?access_token=***': an API base URL takes "
-        "no user, password, query or fragment (the token comes from GITHUB_TOKEN or "
-        "GITLAB_TOKEN)"
+        f"auditor: error: Invalid value for '--forge-url': '{server.url}?access_token=***': an "
+        "API base URL takes no user, password, query or fragment (the token comes from "
+        "GITHUB_TOKEN or GITLAB_TOKEN) (see 'auditor reviews export --help')"
     ]
     assert not out.exists() and server.requests == []
     assert written_with(tmp_path, QUERY_SECRET, token) == []
