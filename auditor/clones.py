@@ -4,9 +4,11 @@ The first run makes a full ``git clone --mirror`` (never shallow: every commit i
 later runs ``git remote update --prune``, so a force-push upstream moves the mirror's branch and
 mining notices the rewrite. Credentials never touch the disk: the mirror records the URL without
 its user and password, and a password given in the URL (``https://user:${TOKEN}@host/x.git``,
-``${NAME}`` read from the environment) reaches git through a one-shot credential helper that reads
-it from git's environment. Without one, git's own credential helpers, SSH agent and
-``GIT_ASKPASS`` apply as usual. Every message is stripped of user information and secrets.
+``${NAME}`` read from the environment) reaches git through a one-shot credential helper
+(:mod:`auditor.credential`) that reads it from git's environment and gives it only for that
+URL's protocol, host, port and path, never to a host a redirect names. Without one, git's own
+credential helpers, SSH agent and ``GIT_ASKPASS`` apply as usual. Every message goes through
+:func:`auditor.redaction.redact`.
 """
 
 from __future__ import annotations
@@ -14,39 +16,31 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from auditor.errors import RepositoryError, UsageError
+from auditor import credential
+from auditor.errors import AuditorWarning, RepositoryError, UsageError
 from auditor.git import git_env
+from auditor.redaction import redact, secret_parameters
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-# Answers git's "get" with the user and password from git's own environment, nothing stored.
-_HELPER = (
-    '!f() { test "$1" = get || return 0; '
-    'printf "username=%s\\npassword=%s\\n" "$AUDITOR_GIT_USERNAME" "$AUDITOR_GIT_PASSWORD"; }; f'
-)
 
 
-def display_url(url: str) -> str:
-    """``url`` without user information, for every message, record and report."""
-    return _USERINFO.sub(r"\g<scheme>", url)
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """``text`` with user information of URLs and each of ``secrets`` removed."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return display_url(text)
+def _helper() -> str:
+    """The credential helper git runs: :mod:`auditor.credential`, in this interpreter, without
+    the working directory on its module path (``-P``)."""
+    return f"!{shlex.quote(sys.executable)} -P -m auditor.credential"
 
 
 @dataclass(frozen=True)
@@ -58,8 +52,14 @@ class Remote:
     password: str = ""
 
     @classmethod
-    def parse(cls, raw: str) -> Remote:
-        """``raw`` with ``${NAME}`` expanded from the environment in its user information."""
+    def parse(cls, raw: str, key: str = "url") -> Remote:
+        """``raw`` with ``${NAME}`` expanded from the environment in its user information.
+
+        A URL that git would take for an option (it starts with ``-``) or that carries a
+        credential in its query is refused: a :class:`UsageError` naming ``key``."""
+        problem = clone_url_problem(raw)
+        if problem is not None:
+            raise UsageError(f"{key}: {problem}")
         parts = urlsplit(raw)
         if not parts.scheme or "@" not in parts.netloc:
             return cls(raw)  # a path, file:// or scp-like user@host:path: nothing secret
@@ -76,6 +76,19 @@ class Remote:
         return tuple(s for s in (self.password, self.username) if len(s) > 3)
 
 
+def clone_url_problem(url: str) -> str | None:
+    """What makes ``url`` unfit to clone (shown redacted), or None."""
+    if url.startswith("-"):
+        return f"{redact(url)!r} starts with '-', which git would take for an option"
+    secret = secret_parameters(url)
+    if secret:
+        return (
+            f"{redact(url)} carries a credential in its query ({', '.join(secret)}); "
+            "give it as the URL's password instead, as ${NAME} read from the environment"
+        )
+    return None
+
+
 def _expand(text: str) -> str:
     def value(match: re.Match[str]) -> str:
         name = match[1]
@@ -88,7 +101,7 @@ def _expand(text: str) -> str:
 
 def cache_name(url: str) -> str:
     """A readable, collision-free directory name for the mirror of ``url``."""
-    shown = display_url(url)
+    shown = redact(url)
     tail = shown.split("://", 1)[-1].rstrip("/").removesuffix(".git")
     slug = _SLUG.sub("-", tail).strip("-.")[-60:] or "repository"
     digest = hashlib.sha256(shown.encode()).hexdigest()[:10]
@@ -102,6 +115,13 @@ def mirror(url: str, cache: Path) -> Path:
     the URL without credentials.
     """
     remote = Remote.parse(url)
+    if remote.password and urlsplit(remote.url).scheme == "http":
+        warnings.warn(
+            f"the password of {redact(remote.url)} is sent unencrypted over plain http://; "
+            "use https://",
+            AuditorWarning,
+            stacklevel=2,
+        )
     target = cache / cache_name(remote.url)
     cache.mkdir(parents=True, exist_ok=True)
     with _locked(target.with_suffix(".lock")):
@@ -114,7 +134,7 @@ def mirror(url: str, cache: Path) -> Path:
                 shutil.rmtree(stale, ignore_errors=True)  # the lock, nobody else clones it now
             work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=cache))
             try:
-                _git(remote, None, "clone", "--quiet", "--mirror", remote.url, str(work))
+                _git(remote, None, "clone", "--quiet", "--mirror", "--", remote.url, str(work))
                 os.replace(work, target)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -134,14 +154,21 @@ def _git(remote: Remote, cwd: Path | None, *args: str) -> str:
     command = ["git"]
     env = git_env()
     if remote.username or remote.password:
-        command += ["-c", "credential.helper=", "-c", f"credential.helper={_HELPER}"]
-        env.update(AUDITOR_GIT_USERNAME=remote.username, AUDITOR_GIT_PASSWORD=remote.password)
+        command += ["-c", "credential.helper=", "-c", f"credential.helper={_helper()}"]
+        command += ["-c", "credential.useHttpPath=true"]  # so the helper can check the path
+        env.update(
+            {
+                credential.URL_VARIABLE: remote.url,
+                credential.USERNAME_VARIABLE: remote.username,
+                credential.PASSWORD_VARIABLE: remote.password,
+            }
+        )
     if cwd is not None:
         command += ["-C", str(cwd)]
     proc = subprocess.run([*command, *args], capture_output=True, env=env, check=False)
     if proc.returncode != 0:
         why = redact(_reason(proc.stderr), remote.secrets)
-        raise RepositoryError(f"{display_url(remote.url)}: git {args[0]} failed: {why}")
+        raise RepositoryError(f"{redact(remote.url)}: git {args[0]} failed: {why}")
     return proc.stdout.decode(errors="replace")
 
 

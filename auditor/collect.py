@@ -18,8 +18,9 @@ from typing import Any
 
 from auditor import git
 from auditor.errors import ForgeError, UsageError
-from auditor.git import strip_credentials
+from auditor.redaction import redact
 from auditor.reviews import (
+    KNOWN_HOSTS,
     TOKEN_VARIABLES,
     ChangeRequest,
     EvidenceGap,
@@ -119,7 +120,7 @@ def collect(
     earlier runs are returned, marked incomplete with the reason.
     """
     if options.reviews_file is not None:
-        return _offline(options.reviews_file, branch)
+        return _offline(options.reviews_file, branch, remote_url, options.forge_repo)
     if options.forge is ForgeKind.NONE:
         return ReviewData(requests=None, source="none")
     forge = Forge(options.forge.value)
@@ -128,7 +129,7 @@ def collect(
     cursor = store.review_cursor(repo_id, forge.value, branch)
     since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
     web_url = f"https://{remote.host}/{remote.path}"
-    base_url = strip_credentials(api_url(forge, remote, options.forge_url))
+    base_url = redact(api_url(forge, remote, options.forge_url))
     fetched = []
     try:
         with open_forge(
@@ -200,7 +201,8 @@ def _remote(remote_url: str, options: ForgeOptions) -> Remote:
         owner, _, name = options.forge_repo.strip("/").rpartition("/")
         if not owner or not name:
             raise UsageError(f"--forge-repo: expected OWNER/REPO, got {options.forge_repo!r}")
-        host = parse_remote_url(remote_url).host if remote_url else "github.com"
+        default_host = KNOWN_HOSTS[Forge(options.forge.value)]
+        host = parse_remote_url(remote_url).host if remote_url else default_host
         return parse_remote_url(f"https://{host}/{owner}/{name}")
     if not remote_url:
         raise UsageError(
@@ -209,8 +211,9 @@ def _remote(remote_url: str, options: ForgeOptions) -> Remote:
     return parse_remote_url(remote_url)
 
 
-def _offline(path: Path, branch: str) -> ReviewData:
+def _offline(path: Path, branch: str, remote_url: str, forge_repo: str | None) -> ReviewData:
     source = OfflineSource(path)
+    _check_same_repository(source, remote_url, forge_repo)
     requests = tuple(source.fetch(base_branch=branch, updated_since=None))
     gaps = tuple(_gap_text(gap) for gap in source.gaps)
     host = "gitlab.com" if source.forge is Forge.GITLAB else "github.com"
@@ -224,3 +227,27 @@ def _offline(path: Path, branch: str) -> ReviewData:
         source.base_url,
         tuple(gap.reason for gap in source.gaps if gap.request is None),
     )
+
+
+def _check_same_repository(source: OfflineSource, remote_url: str, forge_repo: str | None) -> None:
+    """Review data is evidence about one repository: a file exported for another is refused,
+    unless the user names the file's repository as the audited one's (``--forge-repo``, config
+    ``forge_repo``), for a repository whose origin does not tell or tells another name (a
+    mirror, a rename)."""
+    named = source.repository
+    if forge_repo is not None:
+        audited, how = forge_repo.strip("/"), "--forge-repo names"
+    else:
+        try:
+            audited, how = parse_remote_url(remote_url).path, "the audited repository is"
+        except UsageError:
+            raise UsageError(
+                f"{source.path}: review data of {named}, but the audited repository's origin "
+                f"does not name a forge repository; if it is {named}, pass --forge-repo {named} "
+                f"(config: forge_repo)"
+            ) from None
+    if audited.casefold() != named.casefold():
+        raise UsageError(
+            f"{source.path}: review data of {named}, but {how} {audited}; if they are the same "
+            f"repository, pass --forge-repo {named} (config: forge_repo)"
+        )

@@ -62,3 +62,8 @@ class OutputError(AuditorError):
     no space left. The message names the path and what the system said."""
 
     exit_code = 2
+
+
+class AuditorWarning(UserWarning):
+    """Something the user must know that does not stop the command (a token sent over plain
+    http://). Library code warns with :func:`warnings.warn`; the CLI prints each once."""

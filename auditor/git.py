@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit, urlunsplit
 
 from auditor.errors import MissingObjectError, RepositoryError
 from auditor.model import BranchName, CommitSha, Completeness
+from auditor.redaction import redact, secret_parameters
 
 # Options that make git's output independent of the user's configuration, and make git read
 # history from the commit objects themselves: never from replace refs, a grafts file (see
@@ -202,17 +202,17 @@ def run_or_none(repo: Path, *args: str) -> bytes | None:
 
 
 def _origin_url(repo: Path) -> str:
+    """The origin remote's URL without user information; one carrying a token-like query
+    parameter is refused (it would become part of the repository's name and every record)."""
     out = run_or_none(repo, "config", "--get", "remote.origin.url")
-    return strip_credentials(out.decode().strip()) if out else ""
-
-
-def strip_credentials(url: str) -> str:
-    """Drop user and password from a URL so that tokens never reach the store or a report."""
-    parts = urlsplit(url)
-    if not parts.scheme or "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    url = out.decode().strip() if out else ""
+    secret = secret_parameters(url)
+    if secret:
+        raise RepositoryError(
+            f"{repo}: remote.origin.url: {redact(url)} carries a credential in its query "
+            f"({', '.join(secret)}); remove it (a credential helper or the URL's password keeps it)"
+        )
+    return redact(url)
 
 
 def _display_name(remote: str, top: Path) -> str:

@@ -7,7 +7,6 @@ adds where it came from (repositories, HEADs, review sources, links) and draws t
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from auditor.collect import ReviewData
 from auditor.errors import UsageError
 from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.period import Period
+from auditor.redaction import known_secrets, redact, redact_urls
 from auditor.report import BranchScope, ConfigRecord, ParameterScope, Report, RepositoryScope
 from auditor.reviews.interface import parse_remote_url
 from auditor.sampling import draw
@@ -56,7 +56,7 @@ def build_report(
     evaluated = {r.framework for result in evaluation.results for r in result.control.frameworks}
     frameworks = options.frameworks or tuple(f for f in FRAMEWORKS if f in evaluated)
     return Report(
-        organisation=options.organisation,
+        organisation=redact(options.organisation, known_secrets()),
         generated_at=as_of,
         tool_version=__version__,
         command=options.command,
@@ -215,7 +215,7 @@ def shown_remote(url: str) -> str:
     clone of a bundle or of a directory on this machine) by its last two parts only, so that no
     path of the machine that made the pack appears in it."""
     if not url or not _is_local(url):
-        return _without_credentials(url)
+        return redact(url)
     tail = [part for part in url.removeprefix("file://").split("/") if part][-2:]
     return "local path …/" + "/".join(tail)
 
@@ -228,60 +228,18 @@ def _is_local(url: str) -> bool:
     return ":" not in url.partition("/")[0]  # scp-like git@host:path has a colon before any /
 
 
-def _without_credentials(url: str) -> str:
-    """``https://user:token@host/x`` → ``https://host/x``: credentials never reach the pack."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, path = rest.partition("/")
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
-
-
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GITLAB_TOKEN")
-_SECRET_QUERY = re.compile(
-    r"([?&](?:[a-z_-]*token|access_key|key|secret|password|sig|signature)=)[^&#\s]*", re.I
-)
-REDACTED = "***"
-
-
-def _secrets(environ: Mapping[str, str] | None) -> list[str]:
-    """The values of the token variables, longest first (too short ones are no secret)."""
-    environ = os.environ if environ is None else environ
-    return sorted(
-        (v for v in (environ.get(name, "") for name in TOKEN_VARIABLES) if len(v) >= 4),
-        key=len,
-        reverse=True,
-    )
-
-
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)
-
-
 def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     """``text`` (a config file) with every credential removed, as :func:`redact_command` does
-    for each word: URL user information, secret-looking query values, token variables' values."""
-    for secret in _secrets(environ):
-        text = text.replace(secret, REDACTED)
-    return _URL.sub(
-        lambda m: _SECRET_QUERY.sub(
-            lambda q: q.group(1) + REDACTED, _without_credentials(m.group(0))
-        ),
-        text,
-    )
+    for each word: the token variables' values, and in each URL its user information and the
+    values of token-like parameters (:func:`auditor.redaction.redact_urls`)."""
+    return redact_urls(text, known_secrets(environ))
 
 
 def redact_command(words: Iterable[str], environ: Mapping[str, str] | None = None) -> str:
     """``words`` as one shell-quoted line with no credential left in it.
 
-    URL user information and secret-looking query parameters are removed, and any occurrence of
-    the value of a token variable (``GITHUB_TOKEN``, ``GITLAB_TOKEN``) is replaced by ``***``.
+    Each word goes through :func:`auditor.redaction.redact` with the values of the token
+    variables (``GITHUB_TOKEN``, ``GITLAB_TOKEN``) of ``environ`` (default: the process's).
     """
-    secrets = _secrets(environ)
-    cleaned = []
-    for word in words:
-        for secret in secrets:
-            word = word.replace(secret, REDACTED)
-        if "://" in word:
-            word = _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, _without_credentials(word))
-        cleaned.append(word)
-    return shlex.join(cleaned)
+    secrets = known_secrets(environ)
+    return shlex.join(redact(word, secrets) for word in words)

@@ -42,12 +42,15 @@ GITHUB_LIST_OMITS = (
 
 @dataclass
 class Episode:
-    """A scripted answer: a status with headers and a JSON body, or a dropped connection."""
+    """A scripted answer: a status with headers and a JSON body (or ``raw`` bytes), or a dropped
+    connection. ``{authorization}`` in a header value becomes the request's credential header
+    (``Authorization`` or ``PRIVATE-TOKEN``): a hostile forge echoing it."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     drop: bool = False
+    raw: bytes | None = None
 
 
 def server_error(status: int = 502) -> Episode:
@@ -264,7 +267,12 @@ def _handler(server: ForgeServer) -> type[BaseHTTPRequestHandler]:
                 return
             if episode is not None:
                 self._record(split.path, query, headers, episode.status)
-                self._send(episode.status, episode.body, episode.headers, gitlab)
+                credential = headers.get("authorization") or headers.get("private-token", "")
+                echoed = {
+                    name: value.replace("{authorization}", credential)
+                    for name, value in episode.headers.items()
+                }
+                self._send(episode.status, episode.body, echoed, gitlab, episode.raw)
                 return
             if not server._authorised(headers, gitlab):
                 self._record(split.path, query, headers, 401)
@@ -323,8 +331,15 @@ def _handler(server: ForgeServer) -> type[BaseHTTPRequestHandler]:
             with server._lock:
                 server.requests.append(Recorded(path, query, headers, status))
 
-        def _send(self, status: int, body: Any, headers: Mapping[str, str], gitlab: bool) -> None:
-            data = b"" if body is None else json.dumps(body).encode()
+        def _send(
+            self,
+            status: int,
+            body: Any,
+            headers: Mapping[str, str],
+            gitlab: bool,
+            raw: bytes | None = None,
+        ) -> None:
+            data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
             with server._lock:
                 if status == 200:
                     server.remaining = max(server.remaining - 1, 0)

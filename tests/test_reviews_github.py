@@ -261,14 +261,17 @@ def test_enterprise_server_is_read_under_api_v3(server: ForgeServer) -> None:
     assert fetch(source_for(server, base_url=server.enterprise_url)) == [5, 4, 3, 2, 1]
     assert all(r.path.startswith("/api/v3/repos/") for r in server.requests)
     assert api_url_for("github.com") == "https://api.github.com"
-    assert api_url_for("ghe.acme.internal") == "https://ghe.acme.internal/api/v3"
+    assert api_url_for("ghe.acme.internal") is None  # an Enterprise API is named, not derived
 
 
 def test_open_forge_picks_the_api_url_from_the_remote() -> None:
     with open_forge(Forge.GITHUB, parse_remote_url("git@github.com:acme/infra-live.git")) as s:
         assert (s.base_url, s.repository) == ("https://api.github.com", REPO)
-    with open_forge(Forge.GITHUB, Remote("ghe.acme.internal", "acme", "infra")) as s:
+    enterprise = Remote("ghe.acme.internal", "acme", "infra")
+    with open_forge(Forge.GITHUB, enterprise, base_url="https://ghe.acme.internal/api/v3") as s:
         assert s.base_url == "https://ghe.acme.internal/api/v3"
+    with pytest.raises(UsageError, match=r"^--forge github: the origin's host ghe\.acme\."):
+        open_forge(Forge.GITHUB, enterprise)  # the token would go where the origin says
 
 
 @pytest.mark.parametrize(

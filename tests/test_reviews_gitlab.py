@@ -15,7 +15,7 @@ from forge_server import (
     gitlab_merge_request,
 )
 
-from auditor.errors import ForgeError
+from auditor.errors import ForgeError, UsageError
 from auditor.reviews import AccountType, Forge, RequestState, ReviewState, open_forge
 from auditor.reviews.gitlab import GitLabSource, api_url_for, project_id
 from auditor.reviews.http import AuthScheme, ForgeClient
@@ -233,9 +233,16 @@ def test_project_id_and_api_url() -> None:
     assert project_id("acme/platform/infra-live") == "acme%2Fplatform%2Finfra-live"
     assert project_id("/solo/proj/") == "solo%2Fproj"
     assert api_url_for("gitlab.com") == "https://gitlab.com/api/v4"
+    assert api_url_for("git.acme.io") is None  # self-managed: its API is named, never derived
     remote = Remote("git.acme.io", "acme/platform", "infra-live")
-    with open_forge(Forge.GITLAB, remote) as source:
+    with open_forge(Forge.GITLAB, remote, base_url="https://git.acme.io/api/v4/") as source:
         assert (source.base_url, source.repository) == (
             "https://git.acme.io/api/v4",
             "acme/platform/infra-live",
         )
+    with pytest.raises(UsageError) as refused:
+        open_forge(Forge.GITLAB, remote)
+    assert str(refused.value) == (
+        "--forge gitlab: the origin's host git.acme.io is not gitlab.com; name its API with "
+        "--forge-url (config: forge_url), the only place the token is sent"
+    )

@@ -477,6 +477,17 @@ def test_init_writes_a_commented_starter_config_that_loads(
     assert target.read_text(encoding="utf-8") == "# mine\n"
 
 
+def test_init_names_the_api_of_a_self_hosted_forge(
+    checkout: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checkout.git("remote", "set-url", "origin", "git@gitlab.acme.io:platform/infra-live.git")
+    assert auditor("init") == 0
+    config = load_config(checkout.path / "auditor.toml")
+    (repo,) = config.repositories
+    assert repo.forge.forge.value == "gitlab"
+    assert repo.forge.forge_url == "https://gitlab.acme.io/api/v4"  # written, for the user to check
+
+
 def test_init_outside_a_repository_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -502,13 +513,14 @@ def test_init_outside_a_repository_is_an_error(
 def test_clone_urls_keep_credentials_apart(
     raw: str, url: str, username: str, password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.clones import Remote, cache_name, display_url
+    from auditor.clones import Remote, cache_name
+    from auditor.redaction import redact
 
     monkeypatch.setenv("AUDITOR_TEST_TOKEN", "tok-123456")
     remote = Remote.parse(raw)
     assert (remote.url, remote.username, remote.password) == (url, username, password)
-    assert "@git.example.com" not in display_url(raw)
-    assert cache_name(raw) == cache_name(display_url(raw))  # the same mirror, whatever the user
+    assert "@git.example.com" not in redact(raw)
+    assert cache_name(raw) == cache_name(redact(raw))  # the same mirror, whatever the user
 
 
 def test_a_url_naming_an_unset_variable_is_not_audited(

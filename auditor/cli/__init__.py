@@ -7,6 +7,8 @@ codes in :func:`run`, the one place that knows about them.
 from __future__ import annotations
 
 import sys
+import warnings
+from typing import Any
 
 import click
 
@@ -21,8 +23,9 @@ from auditor.cli import (  # noqa: F401  (each module registers its commands)
 )
 from auditor.cli.app import cli
 from auditor.cli.output import show
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, AuditorWarning
 from auditor.exitcodes import ExitCode, crash_report
+from auditor.redaction import known_secrets, redact
 from auditor.runtime import for_batch_work
 
 __all__ = ["cli", "main", "run"]
@@ -36,6 +39,26 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
+    """Run one command; each distinct warning the library raises is printed once, one line."""
+    shown: set[str] = set()
+    others = warnings.showwarning
+
+    def display(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+        if not issubclass(category, AuditorWarning):
+            others(message, category, *args, **kw)
+            return
+        line = f"warning: {redact(str(message), known_secrets())}"
+        if line not in shown:
+            shown.add(line)
+            show(line, err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", AuditorWarning)
+        warnings.showwarning = display
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -54,12 +77,13 @@ def run(argv: list[str] | None = None) -> int:
         show("interrupted", err=True)
         return ExitCode.INTERRUPTED
     except AuditorError as exc:
-        show(f"auditor: error: {exc}", err=True)
+        show(f"auditor: error: {redact(str(exc), known_secrets())}", err=True)
         return exc.exit_code
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
     except Exception as exc:  # the one place a bug becomes exit 3 with a report
         where = crash_report(exc)
-        show(f"auditor: internal error: {type(exc).__name__}: {exc} (details in {where})", err=True)
+        why = redact(f"{type(exc).__name__}: {exc}", known_secrets())
+        show(f"auditor: internal error: {why} (details in {where})", err=True)
         return ExitCode.INTERNAL
     return ExitCode.OK

@@ -20,13 +20,13 @@ from pathlib import Path
 from auditor.assess import AssessOptions
 from auditor.audit import LedgerOptions
 from auditor.catalog import Override
-from auditor.clones import display_url
 from auditor.collect import ForgeOptions
 from auditor.commits import bot_patterns
 from auditor.config.tomllines import KeyPath, key_error
 from auditor.errors import DefinitionError, UsageError
 from auditor.model import Severity
 from auditor.period import NamedPeriod, Period, named_period, period_label
+from auditor.redaction import redact
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
 from auditor.signatures import SignerKeys
 
@@ -67,7 +67,7 @@ class RepositoryConfig:
     @property
     def source(self) -> str:
         """Where it comes from, safe to print and record: the path, or the URL without user."""
-        return display_url(self.url) if self.url is not None else str(self.path)
+        return redact(self.url) if self.url is not None else str(self.path)
 
 
 @dataclass(frozen=True)

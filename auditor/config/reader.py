@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from auditor.catalog import FRAMEWORKS, Override, load_catalog, parse_overrides
+from auditor.clones import clone_url_problem
 from auditor.collect import ForgeKind, ForgeOptions
 from auditor.config import Config, PeriodChoice, RepositoryConfig
 from auditor.config.tomllines import KeyPath, dotted, key_error, key_lines
@@ -109,7 +110,7 @@ class Reader:
         self.known(entry, key, REPOSITORY_KEYS)
         if ("path" in entry) == ("url" in entry):
             raise self.error(key, "give exactly one of path (a local repository) or url")
-        url = self.get(entry, (*key, "url"), _string, None)
+        url = self.get(entry, (*key, "url"), _clone_url, None)
         forge = ForgeOptions(
             forge=self.get(entry, (*key, "forge"), _enum(ForgeKind), ForgeKind.NONE),
             forge_url=self.get(entry, (*key, "forge_url"), _forge_url, None),
@@ -394,6 +395,13 @@ def _when(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return _string(value)
+
+
+def _clone_url(value: Any) -> str:
+    problem = clone_url_problem(_string(value))
+    if problem is not None:
+        raise _Invalid(problem)
+    return str(value)
 
 
 def _forge_url(value: Any) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from auditor import git
 from auditor.errors import RepositoryError, UsageError
+from auditor.redaction import redact
 from auditor.reviews.interface import parse_remote_url
 
 
@@ -20,6 +21,7 @@ class Detected:
     branch: str
     forge: str  # github, gitlab or none
     remote: str  # without credentials; empty without an origin remote
+    forge_url: str = ""  # the API a GitHub Enterprise / self-managed GitLab host likely serves
 
 
 def detect(directory: Path, config: Path) -> Detected:
@@ -28,12 +30,13 @@ def detect(directory: Path, config: Path) -> Detected:
     if top is None:
         raise RepositoryError(f"{directory}: not a Git repository (run auditor init inside one)")
     root = Path(top.decode().strip())
-    remote = git.strip_credentials(
+    remote = redact(
         (git.run_or_none(root, "config", "--get", "remote.origin.url") or b"").decode().strip()
     )
     branch = _default_branch(root)
     relative = os.path.relpath(root, config.resolve().parent)
-    return Detected(Path(relative).as_posix(), branch, _forge_of(remote), remote)
+    forge = _forge_of(remote)
+    return Detected(Path(relative).as_posix(), branch, forge, remote, _forge_url(forge, remote))
 
 
 def _default_branch(root: Path) -> str:
@@ -59,10 +62,27 @@ def _forge_of(remote: str) -> str:
     return "none"
 
 
+def _forge_url(forge: str, remote: str) -> str:
+    """The usual API base of a forge host other than github.com and gitlab.com, which auditor
+    never derives on its own (the token goes there): the starter writes it for the user to check."""
+    if forge == "none":
+        return ""
+    host = parse_remote_url(remote).host
+    if host in ("github.com", "gitlab.com"):
+        return ""
+    return f"https://{host}/api/v3" if forge == "github" else f"https://{host}/api/v4"
+
+
 def starter_config(found: Detected, organisation: str = "") -> str:
     """The text of the starter config (valid TOML, every optional key commented)."""
     name = organisation or "Your organisation"
     origin = f"   # origin: {found.remote}" if found.remote else ""
+    forge_url = (
+        f"forge_url = {_toml(found.forge_url)}   # check it: the token is sent only here"
+        if found.forge_url
+        else '# forge_url = "https://github.example.com/api/v3"   # GitHub Enterprise, '
+        "self-managed GitLab"
+    )
     forge_note = {
         "github": "token from GITHUB_TOKEN",
         "gitlab": "token from GITLAB_TOKEN",
@@ -95,7 +115,7 @@ store = ".auditor"                   # the evidence store, and mirrors of reposi
 path = {_toml(found.path)}{origin}
 branches = [{_toml(found.branch)}]
 forge = {_toml(found.forge)}                    # {forge_note}
-# forge_url = "https://github.example.com/api/v3"   # GitHub Enterprise, self-managed GitLab
+{forge_url}
 # reviews_file = "reviews.json"      # review data exported with auditor reviews export
 # environments = ["envs/<env>/**"]   # where this repository keeps each environment
 

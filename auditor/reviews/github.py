@@ -25,9 +25,10 @@ PAGE_SIZE = 100
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-def api_url_for(host: str) -> str:
-    """The REST API base of github.com, or of a GitHub Enterprise Server at ``host``."""
-    return GITHUB_API if host in ("github.com", "www.github.com") else f"https://{host}/api/v3"
+def api_url_for(host: str) -> str | None:
+    """The REST API base of github.com; None for any other host (a GitHub Enterprise Server's
+    API is named with ``--forge-url``: a token is never sent to a host the origin suggests)."""
+    return GITHUB_API if host in ("github.com", "www.github.com") else None
 
 
 class GitHubSource(ApiSource):

@@ -9,6 +9,7 @@ import logging
 import ssl
 import threading
 import time
+import warnings
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,8 @@ from itertools import takewhile
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from auditor import __version__
-from auditor.errors import ForgeError
+from auditor.errors import AuditorWarning, ForgeError
+from auditor.redaction import mask, redact, secret_parameters
 from auditor.reviews.interface import Bundle, Payload, RawSource
 
 if TYPE_CHECKING:  # imported where a client is made: commands without a forge start without it
@@ -27,6 +29,8 @@ if TYPE_CHECKING:  # imported where a client is made: commands without a forge s
 
 log = logging.getLogger(__name__)
 
+MESSAGE_CHARS = 300
+"""The most of a forge's error message an error line quotes."""
 T = TypeVar("T")
 R = TypeVar("R")
 Params = Mapping[str, str | int]
@@ -113,7 +117,7 @@ class ForgeClient:
 
         self.base_url = base_url.rstrip("/")
         self.name = name
-        self._token = token
+        self._secrets = (token,) if token else ()
         all_headers = {"User-Agent": f"auditor/{__version__}", **(headers or {})}
         if token and auth is AuthScheme.BEARER:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -123,6 +127,13 @@ class ForgeClient:
             headers=all_headers, timeout=30.0, transport=transport, verify=_tls_context()
         )
         self._origin = httpx.URL(self.base_url).copy_with(path="/", query=None)
+        if token and self._origin.scheme == "http":
+            warnings.warn(
+                f"the {name} token is sent unencrypted over plain http:// to {self._origin}; "
+                "use https://",
+                AuditorWarning,
+                stacklevel=2,
+            )
         self._cache = cache
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -190,6 +201,9 @@ class ForgeClient:
                     raise self._error(f"cannot reach {url} ({type(err).__name__}: {err})") from None
                 self._backoff(failures, f"{type(err).__name__} for {url}")
                 continue
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict, ValueError) as err:
+                why = _described(err)
+                raise self._error(f"sent an unusable answer for {url} ({why})") from None
             self._track_quota(response)
             if response.status_code == 304 and cached is not None:
                 return cached
@@ -211,23 +225,38 @@ class ForgeClient:
                 raise self._refusal(url, response)
 
     def _keep(self, url: str, response: httpx.Response) -> CachedPage:
-        page = CachedPage(response.headers.get("ETag", ""), response.text, self._next_url(response))
+        """The page of a successful answer; the token, were the forge to echo it in the body,
+        is masked before anything keeps or shows it."""
+        body = mask(response.text, self._secrets)
+        page = CachedPage(response.headers.get("ETag", ""), body, self._next_url(response))
         if self._cache is not None and page.etag:
             self._cache.put(url, page)
         return page
 
     def _next_url(self, response: httpx.Response) -> str | None:
-        link = response.links.get("next", {}).get("url")
-        next_page = response.headers.get("X-Next-Page", "")
-        if link:
-            import httpx
+        """The next page's URL, from a ``Link`` header or GitLab's ``X-Next-Page``: it must stay
+        on the API's origin and carry no credential (auditor never puts one in a URL)."""
+        import httpx
 
-            target = httpx.URL(link)
+        try:
+            link = response.links.get("next", {}).get("url")
+            next_page = response.headers.get("X-Next-Page", "")
+            if link:
+                target = httpx.URL(link)
+            elif next_page:
+                target = response.url.copy_set_param("page", next_page)
+            else:
+                target = None
+        except (httpx.InvalidURL, ValueError) as err:
+            why = f"{response.url} ({_described(err)})"
+            raise self._error(f"sent an invalid pagination link for {why}") from None
+        if target is not None:
             if target.copy_with(path="/", query=None) != self._origin:
                 raise self._error(f"pagination link leaves {self._origin}: {target.host}")
-            return str(target)
-        if next_page:
-            return str(response.url.copy_set_param("page", next_page))
+            shown = str(target)
+            if mask(shown, self._secrets) != shown or secret_parameters(shown):
+                raise self._error(f"sent a pagination link carrying a credential: {redact(shown)}")
+            return shown
         page, total = response.headers.get("X-Page", ""), response.headers.get("X-Total-Pages", "")
         if page.isdigit() and total.isdigit() and int(page) < int(total):
             raise self._error(f"pagination of {response.url} stopped at page {page} of {total}")
@@ -280,10 +309,11 @@ class ForgeClient:
         detail = ""
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            detail = f": {body['message']}"
+            message = body["message"]
+            detail = f": {message[:MESSAGE_CHARS]}" + ("…" if len(message) > MESSAGE_CHARS else "")
         return self._error(f"{reason.get(status, 'answered')} ({status}) for {url}{detail}")
 
     def _decode(self, url: str, body: str) -> Any:
@@ -291,12 +321,17 @@ class ForgeClient:
             return json.loads(body)
         except ValueError:
             raise self._error(f"sent invalid JSON for {url}") from None
+        except RecursionError:
+            raise self._error(f"sent JSON nested too deeply to read for {url}") from None
 
     def _error(self, message: str) -> ForgeError:
-        text = f"{self.name} {message}"
-        if self._token:
-            text = text.replace(self._token, "***")
+        """A one-line forge error with no credential in it."""
+        text = redact(f"{self.name} {message}", self._secrets)
         return ForgeError(" ".join(text.split()))
+
+
+def _described(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
 class ApiSource(RawSource):

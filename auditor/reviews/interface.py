@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any, ClassVar, NamedTuple, NewType, Self
 from urllib.parse import urlsplit
 
 from auditor.errors import ForgeError, UsageError
+from auditor.redaction import redact
 
 RequestNumber = NewType("RequestNumber", int)
 """The number a forge shows for a pull or merge request (GitHub ``number``, GitLab ``iid``)."""
@@ -153,8 +155,7 @@ def parse_remote_url(url: str) -> Remote:
         host, path = "", ""
     segments = [s for s in path.strip("/").removesuffix(".git").split("/") if s]
     if not host or len(segments) < 2:
-        shown = re.sub(r"//[^@/]*@", "//", url)
-        raise UsageError(f"cannot tell the forge repository from remote URL {shown!r}")
+        raise UsageError(f"cannot tell the forge repository from remote URL {redact(url)!r}")
     return Remote(host.lower(), "/".join(segments[:-1]), segments[-1])
 
 
@@ -200,7 +201,7 @@ class Payload:
         if value is None and optional:
             return None
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise PayloadError(self.key(key), f"unexpected value {value!r}")
+            raise PayloadError(self.key(key), f"unexpected value {reprlib.repr(value)}")
         return value
 
     def text(self, key: str) -> str:
@@ -253,7 +254,9 @@ class Payload:
         values = self._get(key, list, optional=True) or []
         for index, value in enumerate(values):
             if not isinstance(value, str):
-                raise PayloadError(f"{self.key(key)}[{index}]", f"unexpected value {value!r}")
+                raise PayloadError(
+                    f"{self.key(key)}[{index}]", f"unexpected value {reprlib.repr(value)}"
+                )
         return tuple(values)
 
     def objs(self, key: str) -> list[Payload]:

@@ -145,6 +145,8 @@ class OfflineSource(ReviewSource):
             raise DefinitionError(f"{self.path}: cannot read ({err.strerror})") from None
         except ValueError as err:
             raise DefinitionError(f"{self.path}: not valid JSON ({err})") from None
+        except RecursionError:
+            raise DefinitionError(f"{self.path}: JSON nested too deeply to read") from None
         document = Payload.of(data, "")
         version = document.number("schema_version")
         if version != SCHEMA_VERSION:

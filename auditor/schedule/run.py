@@ -12,6 +12,7 @@ reason, and the run exits 4; the others are reported as usual.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -21,16 +22,16 @@ from pathlib import Path
 from auditor import __version__
 from auditor.assess import Assessment, RepoAssessment
 from auditor.catalog import Overrides, load_catalog
-from auditor.clones import display_url
 from auditor.config import Config, RepositoryConfig, merge_overrides, restrict
 from auditor.cores import available_cores
-from auditor.errors import AuditorError, UsageError
+from auditor.errors import AuditorError, AuditorWarning, UsageError
 from auditor.evaluate import ControlItem, exit_status, expand, settle
 from auditor.exitcodes import ExitCode
 from auditor.identities import Roster
 from auditor.mining import Progress
 from auditor.model import HistoryEvent
 from auditor.period import NamedPeriod
+from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
 from auditor.report import Report, RepositoryScope
@@ -87,6 +88,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         items: dict[int, list[ControlItem]] = {}  # by repository index
         for outcome in executor(tasks, progress):  # made records while the others still run
             outcomes.append(outcome)
+            for message in outcome.warnings:  # raised in a worker: raised again here, once
+                warnings.warn(message, AuditorWarning, stacklevel=1)
             if outcome.assessment is not None:
                 items[outcome.index] = expand(outcome.items, catalog, config.frameworks)
         progress.finish()
@@ -219,7 +222,7 @@ def _gather(config: Config, outcomes: Sequence[RepoOutcome]) -> _Gathered:
 def _fallback_name(repo: RepositoryConfig) -> str:
     """The name of a repository that could not be read, as it would have been named."""
     if repo.url is not None:
-        tail = display_url(repo.url).rstrip("/").removesuffix(".git").replace(":", "/")
+        tail = redact(repo.url).rstrip("/").removesuffix(".git").replace(":", "/")
         return "/".join(p for p in tail.split("/")[-2:] if p)
     return Path(str(repo.path)).resolve().name
 

@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -24,13 +25,14 @@ import yaml
 
 from auditor.assess import AssessOptions, RepoAssessment, assess_repositories
 from auditor.catalog import load_catalog
-from auditor.clones import Remote, cache_name, display_url, mirror, redact
+from auditor.clones import Remote, cache_name, mirror
 from auditor.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
-from auditor.errors import AuditorError, RepositoryError
+from auditor.errors import AuditorError, AuditorWarning, RepositoryError
 from auditor.evaluate import CompactItem, ControlItem, compact, run_controls
 from auditor.exitcodes import crash_report
 from auditor.mining import Progress
 from auditor.period import NamedPeriod
+from auditor.redaction import known_secrets, redact
 from auditor.runtime import for_batch_work
 from auditor.store import Store
 
@@ -69,6 +71,7 @@ class RepoOutcome:
     error: str = ""
     crashed: bool = False  # an unexpected error (a bug); details in a crash report
     items: tuple[CompactItem, ...] = ()  # see auditor.evaluate.compact
+    warnings: tuple[str, ...] = ()  # the AuditorWarnings raised, for the run to raise again
 
 
 def plan(
@@ -109,7 +112,7 @@ def plan(
 
 def store_name(repo: RepositoryConfig) -> str:
     """The directory of ``repo``'s evidence store: readable, and stable while its source is."""
-    key = display_url(repo.url) if repo.url is not None else str(Path(str(repo.path)).resolve())
+    key = redact(repo.url) if repo.url is not None else str(Path(str(repo.path)).resolve())
     tail = key.split("://", 1)[-1].rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
     slug = _SLUG.sub("-", tail).strip("-.")[:40] or "repository"
     return f"{slug}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
@@ -117,7 +120,19 @@ def store_name(repo: RepositoryConfig) -> str:
 
 def work(task: RepoTask) -> RepoOutcome:
     """Clone or update, mine and assess one repository into its own store, and run the
-    controls on it (in a worker)."""
+    controls on it (in a worker). The warnings it raises travel back with the outcome: a
+    worker process has no terminal of its own."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AuditorWarning)
+        outcome = _work(task)
+    ours = [w for w in caught if issubclass(w.category, AuditorWarning)]
+    for other in caught:
+        if other not in ours:
+            warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    return replace(outcome, warnings=tuple(dict.fromkeys(str(w.message) for w in ours)))
+
+
+def _work(task: RepoTask) -> RepoOutcome:
     secrets = _url_secrets(task.url)
     try:
         (path,) = task.options.ledger.repos
@@ -132,11 +147,12 @@ def work(task: RepoTask) -> RepoOutcome:
         assessed = renamed(assessed, task.name)
         return RepoOutcome(task.index, assessed, items=compact(_run_controls(task, assessed)))
     except AuditorError as err:
-        return RepoOutcome(task.index, None, redact(str(err), secrets))
+        return RepoOutcome(task.index, None, redact(str(err), known_secrets(extra=secrets)))
     except Exception as exc:  # a bug: the others go on; the run reports it and exits 3
-        where = crash_report(exc)
+        where = crash_report(exc, secrets)
         reason = f"internal error: {type(exc).__name__}: {exc} (details in {where})"
-        return RepoOutcome(task.index, None, redact(reason, secrets), crashed=True)
+        reason = redact(reason, known_secrets(extra=secrets))
+        return RepoOutcome(task.index, None, reason, crashed=True)
 
 
 def renamed(repo: RepoAssessment, name: str) -> RepoAssessment:
