@@ -6,7 +6,15 @@ STAMP := $(VENV)/.installed
 DEMO := build/demo
 REPO ?=
 
-.PHONY: demo test lint typecheck unit bench verify-ledger clean
+.PHONY: demo test lint typecheck unit bench verify-ledger clean system-deps
+
+# What the tests need from the system: PDF text and pictures (poppler-utils), a headless browser
+# for the HTML site (chromium), signature verification (gnupg, openssh-client), WeasyPrint's
+# Pango and HarfBuzz, and a font. Installed with apt-get where it is there and may be used.
+DEB_PACKAGES := poppler-utils chromium fonts-dejavu-core gnupg openssh-client \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
+SYSTEM_TOOLS := pdftoppm pdftotext chromium gpg ssh-keygen
+SYSTEM_LIBS := libpango-1.0.so libpangoft2-1.0.so libharfbuzz-subset.so
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +51,22 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# Prints what is missing of them (nothing when all is there).
+MISSING = for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || printf ' %s' $$tool; done; \
+	for lib in $(SYSTEM_LIBS); do /sbin/ldconfig -p 2>/dev/null | grep -q "$$lib" || printf ' %s' $$lib; done
+
+system-deps:
+	@missing=$$($(MISSING)); [ -z "$$missing" ] && exit 0; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then as=""; \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as="sudo -n"; \
+	else echo "make test needs$$missing: install them with 'sudo apt-get install $(DEB_PACKAGES)'" >&2; exit 1; fi; \
+	echo "make test needs$$missing: installing the Debian packages $(DEB_PACKAGES)"; \
+	$$as env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$as env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		$(DEB_PACKAGES) >/dev/null || exit 1; \
+	missing=$$($(MISSING)); [ -z "$$missing" ] || { echo "still missing after apt-get:$$missing" >&2; exit 1; }
+
+test: system-deps lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
