@@ -76,7 +76,7 @@ bench: $(STAMP)
 
 verify-ledger: $(STAMP)
 	@test -n "$(REPO)" || { echo "usage: make verify-ledger REPO=path/to/repository"; exit 2; }
-	$(BIN)/python -m auditor.crosscheck "$(REPO)"
+	$(BIN)/python -m auditor.ledger.crosscheck "$(REPO)"
 
 clean:
 	rm -rf build $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -297,7 +297,7 @@ class ChangeFacts:
     merged_at: datetime | None = None
     # The authors and co-authors of the commits the change brought in, merges aside (a merge
     # commit's author merged), as .mailmap resolves them, each person once (their first
-    # identity seen; see auditor/contributors.py).
+    # identity seen; see auditor/ledger/contributors.py).
     contributors: tuple[Identity, ...] = ()
     categories: frozenset[str] = frozenset()
     environments: frozenset[str] = frozenset()

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor.commits import DEFAULT_BOTS, BotPolicy, commit_from_columns, request_ref
 from auditor.errors import StoreError
 from auditor.git import RepoFacts
+from auditor.ledger.commits import DEFAULT_BOTS, BotPolicy, commit_from_columns, request_ref
 from auditor.model import (
     BranchName,
     Change,
@@ -31,7 +31,7 @@ from auditor.model import (
     HistoryEvent,
     RequestRef,
 )
-from auditor.schedule.records import RepositoryRecord, RunRecord
+from auditor.runs.records import RepositoryRecord, RunRecord
 
 SCHEMA_VERSION = 8
 DB_NAME = "evidence.sqlite"
@@ -354,7 +354,7 @@ class Store:
         return [sha for sha in wanted if sha not in present]
 
     def add_commit_rows(self, repo_id: int, rows: Sequence[Sequence[object]]) -> None:
-        """Store commits given as :func:`auditor.commits.commit_columns` rows."""
+        """Store commits given as :func:`auditor.ledger.commits.commit_columns` rows."""
         self.db.executemany(
             "INSERT OR IGNORE INTO commits VALUES (?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?, ?)",
             ((repo_id, *row) for row in rows),
@@ -364,7 +364,7 @@ class Store:
         self.db.executemany("INSERT OR IGNORE INTO identities VALUES (?,?,?,?,?)", people)
 
     def add_change_rows(self, repo_id: int, rows: Iterable[Sequence[object]]) -> None:
-        """Store diffs given as :func:`auditor.ledger.change_row` rows (sha, files, added,
+        """Store diffs given as :func:`auditor.ledger.changes.change_row` rows (sha, files, added,
         deleted)."""
         self.db.executemany(
             "INSERT OR IGNORE INTO changes VALUES (?,?,?,?,?)", ((repo_id, *row) for row in rows)

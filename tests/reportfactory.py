@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
+from auditor.evaluation.sampling import draw
+from auditor.evidence.report import BranchScope, Report, RepositoryScope
 from auditor.model import (
     Approval,
     BranchName,
@@ -34,8 +36,6 @@ from auditor.model import (
     Trailer,
     Waiver,
 )
-from auditor.report import BranchScope, Report, RepositoryScope
-from auditor.sampling import draw
 
 XSS_SUBJECT = "<script>window.__xss = 1</script> fix ingress"
 XSS_AUTHOR = '<img src=x onerror="window.__xss = 1">Mallory'

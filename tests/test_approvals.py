@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from gitrepo import GitRepo
 
-from auditor.approvals import ContentQuery, approvals, content_queries, same_content
-from auditor.identities import People
+from auditor.facts.approvals import ContentQuery, approvals, content_queries, same_content
+from auditor.facts.identities import People
 from auditor.reviews.interface import (
     AccountType,
     ChangeRequest,

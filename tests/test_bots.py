@@ -11,11 +11,11 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.commits import DEFAULT_BOT_PATTERNS, BotPolicy, bot_patterns
-from auditor.config import load_config
 from auditor.errors import DefinitionError
+from auditor.ledger.commits import DEFAULT_BOT_PATTERNS, BotPolicy, bot_patterns
+from auditor.ledger.period import Period
 from auditor.model import Identity
-from auditor.period import Period
+from auditor.runs.config import load_config
 
 # Identities as these tools really write them into commits.
 AUTOMATION = [

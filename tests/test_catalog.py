@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalog import (
+from auditor.errors import DefinitionError, UsageError
+from auditor.evaluation.catalog import (
     FRAMEWORKS,
     effective_parameters,
     load_catalog,
@@ -12,8 +13,7 @@ from auditor.catalog import (
     read_control,
     validate_dir,
 )
-from auditor.checks import CHECKS
-from auditor.errors import DefinitionError, UsageError
+from auditor.evaluation.checks import CHECKS
 from auditor.model import Severity
 from auditor.resources import controls_dir
 

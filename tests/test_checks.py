@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome, RepositoryCheck
-from auditor.checks.params import ParamError
+from auditor.evaluation.checks import CHECKS, ChangeCheck, CheckContext, Outcome, RepositoryCheck
+from auditor.evaluation.checks.params import ParamError
+from auditor.ledger.period import Period
 from auditor.model import (
     Approval,
     BranchName,
@@ -26,7 +27,6 @@ from auditor.model import (
     Stamp,
     Status,
 )
-from auditor.period import Period
 
 T0 = datetime(2025, 3, 2, 10, 0, tzinfo=UTC)
 SHA = "1a2b3c4d5e6f" + "0" * 28

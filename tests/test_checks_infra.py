@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from auditor.checks import CHECKS, ChangeCheck, CheckContext, Outcome, RepositoryCheck
-from auditor.checks.infra import concentration
-from auditor.checks.params import ParamError
+from auditor.evaluation.checks import CHECKS, ChangeCheck, CheckContext, Outcome, RepositoryCheck
+from auditor.evaluation.checks.infra import concentration
+from auditor.evaluation.checks.params import ParamError
 from auditor.infra import (
     Category,
     FileAnalysis,
@@ -290,8 +290,8 @@ def test_concentration_leaves_bots_out() -> None:
 
 
 def test_concentration_as_a_repository_check_sees_the_period() -> None:
-    from auditor.catalog import load_catalog
-    from auditor.evaluate import evaluate
+    from auditor.evaluation.catalog import load_catalog
+    from auditor.evaluation.evaluate import evaluate
 
     [control] = [c for c in load_catalog() if c.check == "knowledge-concentration"]
     changes = [facts(authors=("login:alice",)) for _ in range(6)]

@@ -15,7 +15,7 @@ from contract import CONTRACT_CHANGE_COLUMNS
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import cli, run
-from auditor.columns import CHANGE_COLUMNS
+from auditor.evidence.columns import CHANGE_COLUMNS
 from auditor.exitcodes import ExitCode
 
 DAY = 86400

@@ -19,7 +19,7 @@ from forgerepo import GITHUB_REPO, GITLAB_PROJECT, PERIOD_START, ForgeRepo, buil
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.columns import FINDING_COLUMNS
+from auditor.evidence.columns import FINDING_COLUMNS
 from auditor.exitcodes import ExitCode
 
 WAIVERS = """\

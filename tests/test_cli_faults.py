@@ -185,7 +185,7 @@ def test_out_in_proc(cli: Callable[..., Result], infra: Path, tmp_path: Path) ->
 def test_out_whose_parent_may_not_be_written(
     cli: Callable[..., Result], infra: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor import workdirs
+    from auditor.evidence import workdirs
 
     parent = tmp_path / "locked"
     parent.mkdir()
@@ -220,7 +220,7 @@ def test_changes_output_under_a_file(
 def test_changes_output_on_a_full_disk_leaves_nothing(
     cli: Callable[..., Result], infra: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor import tabular
+    from auditor.evidence import tabular
 
     def full_disk(out: Any, columns: Any, rows: Any) -> int:
         out.write("repo,change_id\r\n")

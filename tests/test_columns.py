@@ -1,5 +1,5 @@
 """The column contract: every CSV auditor writes has unique headers, the columns of
-:mod:`auditor.columns`, in either header profile, and the README lists the same columns."""
+:mod:`auditor.evidence.columns`, in either header profile, and the README lists the same columns."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from reportfactory import build_report
 
-from auditor.columns import TABLES, title_header
+from auditor.evidence.columns import TABLES, title_header
+from auditor.evidence.report import Report
 from auditor.render.csv import tables
 from auditor.render.interface import HeaderProfile
-from auditor.report import Report
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # A row of the README's table of CSV layouts: | `csv/changes.csv` … | `repo, change_id, …` |

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from auditor.catalog import effective_parameters, load_catalog
-from auditor.collect import ForgeKind
-from auditor.config import Config, load_config, restrict
-from auditor.config.tomllines import dotted, key_lines
 from auditor.errors import DefinitionError
+from auditor.evaluation.catalog import effective_parameters, load_catalog
+from auditor.ledger.period import Period
 from auditor.model import Severity
-from auditor.period import Period
 from auditor.render import Format, HeaderProfile
+from auditor.reviews.collect import ForgeKind
+from auditor.runs.config import Config, load_config, restrict
+from auditor.runs.config.tomllines import dotted, key_lines
 
 AS_OF = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
 

@@ -24,9 +24,9 @@ from gitrepo import BASE_TIME, GitRepo
 from pypdf import PdfReader
 
 from auditor.cli import run
-from auditor.commits import DEFAULT_BOTS
-from auditor.contributors import contributions, display, merger
-from auditor.ledger import read_commits
+from auditor.ledger.changes import read_commits
+from auditor.ledger.commits import DEFAULT_BOTS
+from auditor.ledger.contributors import contributions, display, merger
 from auditor.render.json import evidence_bytes, load_evidence
 
 ALICE = ("Alice Admin", "alice@example.com")

@@ -21,11 +21,11 @@ from forgerepo import GITHUB_REPO, PERIOD_START, ForgeRepo, build
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.clones import Remote, mirror
-from auditor.credential import answer
 from auditor.errors import RepositoryError, UsageError
 from auditor.exitcodes import ExitCode, crash_report
 from auditor.redaction import redact, secret_parameters
+from auditor.runs.clones import Remote, mirror
+from auditor.runs.credential import answer
 
 TOKEN = "ghp_AttackT0kenValue0123456789"
 PASSWORD = "clone-S3cret-0123456789"
@@ -632,7 +632,7 @@ def test_a_crash_report_holds_no_credential(
     crash_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import auditor.collect
+    import auditor.reviews.collect
 
     def bug(*args: object, **kw: object) -> None:  # an internal error quoting credentials
         raise RuntimeError(
@@ -640,7 +640,7 @@ def test_a_crash_report_holds_no_credential(
             f"?private_token={QUERY_SECRET}"
         )
 
-    monkeypatch.setattr(auditor.collect, "open_forge", bug)
+    monkeypatch.setattr(auditor.reviews.collect, "open_forge", bug)
 
     result = export(
         capsys, history, tmp_path / "r.json", tmp_path / "store", "--forge-url", "https://h.test"

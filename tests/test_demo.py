@@ -14,14 +14,14 @@ import hcl2
 import pytest
 import yaml
 
-from auditor.assess import AssessOptions, assess
-from auditor.audit import LedgerOptions
-from auditor.collect import ForgeOptions
-from auditor.config import load_config
+from auditor.audit import AssessOptions, assess
 from auditor.demo import DemoScale, DemoSummary, create_demo
 from auditor.errors import UsageError
+from auditor.ledger.queries import LedgerOptions
 from auditor.model import Finding, Status
+from auditor.reviews.collect import ForgeOptions
 from auditor.reviews.offline import OfflineSource
+from auditor.runs.config import load_config
 from auditor.store import Store
 
 SMALL = DemoScale.small()

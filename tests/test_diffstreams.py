@@ -10,9 +10,10 @@ import pytest
 from gitrepo import GitRepo
 from test_ledger import build_edge_case_repo
 
-from auditor import diffstreams, ledger
-from auditor.diffstreams import DiffStreams, _parts
 from auditor.errors import RepositoryError
+from auditor.ledger import changes as ledger
+from auditor.ledger import diffs as diffstreams
+from auditor.ledger.diffs import DiffStreams, _parts
 
 
 def chain_of(repo: GitRepo) -> list[str]:

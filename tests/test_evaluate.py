@@ -7,8 +7,8 @@ from typing import Any
 
 from test_checks import SHA, T0, approval, commit, facts, rewrite
 
-from auditor.catalog import Overrides, load_catalog, parse_overrides
-from auditor.evaluate import (
+from auditor.evaluation.catalog import Overrides, load_catalog, parse_overrides
+from auditor.evaluation.evaluate import (
     Evaluation,
     compact,
     evaluate,

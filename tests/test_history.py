@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 
-from auditor import ledger
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
-from auditor.mining import mine
+from auditor.ledger import changes as ledger
+from auditor.ledger.mining import mine
 from auditor.model import CommitSha
 from auditor.store import Store
 

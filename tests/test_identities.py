@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from auditor.contributors import contributions
 from auditor.errors import DefinitionError
-from auditor.identities import People, Roster, involvement
+from auditor.facts.identities import People, Roster, involvement
+from auditor.ledger.contributors import contributions
 from auditor.model import Commit, CommitSha, Identity, SignatureKind, Stamp
 from auditor.reviews.interface import AccountType, RequestCommit
 

@@ -10,10 +10,10 @@ from typing import NamedTuple
 import pytest
 from gitrepo import GitRepo
 
-from auditor import analysis
-from auditor.analysis import analyse, analyse_many, codeowners_at, encode, rules_digest
 from auditor.infra import Rules
-from auditor.mining import mine
+from auditor.ledger import analysis
+from auditor.ledger.analysis import analyse, analyse_many, codeowners_at, encode, rules_digest
+from auditor.ledger.mining import mine
 from auditor.model import Change
 from auditor.store import Store
 

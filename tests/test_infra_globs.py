@@ -178,8 +178,8 @@ def test_hostile_globs_return_at_once_everywhere_a_glob_is_matched() -> None:
     script = textwrap.dedent(
         f"""
         import time
-        from auditor.catalog import Override
-        from auditor.checks.evidence import any_path_matches, path_matches
+        from auditor.evaluation.catalog import Override
+        from auditor.evaluation.checks.evidence import any_path_matches, path_matches
         from auditor.infra.codeowners import CodeOwners
         from auditor.infra.scope import EnvironmentPatterns
         name = "a" * 60

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 
-from auditor import crosscheck, ledger, mining
-from auditor.mining import mine
+from auditor.ledger import changes as ledger
+from auditor.ledger import crosscheck, mining
+from auditor.ledger.mining import mine
 from auditor.model import ChangeType, SignatureKind
 from auditor.store import Store
 
@@ -283,7 +284,7 @@ def test_bot_detection_default_and_custom(repo: GitRepo, tmp_path: Path) -> None
     with Store.open(tmp_path / "store") as store:
         result = mine(store, repo.path, now=NOW)
         default = {c.sha: c.commit.is_bot for c in store.changes(result.repo_id, "main")}
-        from auditor.commits import BotPolicy
+        from auditor.ledger.commits import BotPolicy
 
         custom = {
             c.sha: c.commit.is_bot

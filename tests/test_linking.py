@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from gitrepo import GitRepo
 
-from auditor.commits import DEFAULT_BOTS, request_ref
+from auditor.facts.linking import build_facts
 from auditor.git import mailmap_blob
-from auditor.ledger import commit_graph, custody, first_parent_chain, read_commits
-from auditor.linking import build_facts
+from auditor.ledger.changes import commit_graph, custody, first_parent_chain, read_commits
+from auditor.ledger.commits import DEFAULT_BOTS, request_ref
 from auditor.model import (
     Change,
     ChangeFacts,

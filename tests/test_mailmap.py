@@ -11,7 +11,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.mining import mine
+from auditor.ledger.mining import mine
 from auditor.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

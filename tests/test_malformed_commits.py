@@ -12,7 +12,7 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
-from auditor.mining import mine
+from auditor.ledger.mining import mine
 from auditor.model import Commit
 from auditor.store import Store
 

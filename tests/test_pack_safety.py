@@ -15,9 +15,9 @@ import pytest
 from reportfactory import build_report
 
 from auditor.errors import DefinitionError, RenderError, UsageError
+from auditor.evidence.workdirs import OWNER_FILE, remove_stale, work_dir
 from auditor.render import Format, RenderOptions, verify_pack, write_pack
 from auditor.render.pack import not_a_pack
-from auditor.workdirs import OWNER_FILE, remove_stale, work_dir
 
 CSV = RenderOptions(formats=(Format.CSV,))
 HTML = RenderOptions(formats=(Format.HTML,))
@@ -96,7 +96,7 @@ def test_a_killed_writer_leaves_a_work_directory_the_next_pack_removes(tmp_path:
         f"""
         import os, signal
         from pathlib import Path
-        from auditor.workdirs import work_dir
+        from auditor.evidence.workdirs import work_dir
         with work_dir(Path({str(tmp_path)!r}), "pack") as staged:
             (staged.content / "report.pdf").write_bytes(b"half")
             os.kill(os.getpid(), signal.SIGKILL)
@@ -259,7 +259,7 @@ def test_shipped_templates_render_the_same_in_the_sandbox(tmp_path: Path) -> Non
 
 
 def test_a_control_file_linking_outside_its_directory_is_refused(tmp_path: Path) -> None:
-    from auditor.catalog import load_catalog, validate_dir
+    from auditor.evaluation.catalog import load_catalog, validate_dir
     from auditor.resources import controls_dir
 
     controls = tmp_path / "controls"
@@ -278,7 +278,7 @@ def test_a_killed_clone_leaves_a_work_directory_the_next_clone_removes(
 ) -> None:
     from gitrepo import GitRepo
 
-    from auditor.clones import cache_name, mirror
+    from auditor.runs.clones import cache_name, mirror
 
     upstream = GitRepo(tmp_path / "upstream")
     upstream.commit("Add the network", {"main.tf": "# vpc\n"})

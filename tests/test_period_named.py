@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from auditor.errors import UsageError
-from auditor.period import Period, named_period, period_label
+from auditor.ledger.period import Period, named_period, period_label
 
 
 def at(text: str) -> datetime:

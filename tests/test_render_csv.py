@@ -7,18 +7,18 @@ import pytest
 from contract import CONTRACT_CHANGE_COLUMNS
 from reportfactory import FORMULA_SUBJECT, XSS_AUTHOR, build_report
 
-from auditor.columns import (
+from auditor.evidence.columns import (
     CHANGE_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     FINDING_COLUMNS,
     title_header,
 )
+from auditor.evidence.report import Report
+from auditor.evidence.tabular import csv_cell
 from auditor.model import Status
 from auditor.render.csv import tables
 from auditor.render.interface import HeaderProfile
-from auditor.report import Report
-from auditor.tabular import csv_cell
 
 CONTRACT_FINDINGS = [
     "control_id",
@@ -210,7 +210,7 @@ def test_write_csv_spells_rows_as_the_csv_module_does() -> None:
     """write_csv joins rows itself; the bytes must be those of csv.writer (minimal quoting)."""
     import random
 
-    from auditor.tabular import write_csv
+    from auditor.evidence.tabular import write_csv
 
     rng = random.Random(7)
     alphabet = ["a", " ", ",", '"', "\r", "\n", "\t", "=", "é", "", "'", "\u2028", ";", "\\"]

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from reportfactory import LONG_TOKEN, XSS_AUTHOR, XSS_SUBJECT, build_report
 
+from auditor.evidence.report import ConfigRecord, ParameterScope, Report
+from auditor.evidence.words import status_text
 from auditor.model import ReviewEvidence, Status
 from auditor.render import Format, RenderOptions, write_pack
 from auditor.render.text import markdown_inline
 from auditor.render.views import request_note, worst
-from auditor.report import ConfigRecord, ParameterScope, Report
-from auditor.words import status_text
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

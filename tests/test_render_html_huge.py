@@ -12,11 +12,11 @@ import pytest
 from reportfactory import build_report
 from test_render_html import CHROMIUM, CHROMIUM_ARGS
 
+from auditor.evidence.report import Report
 from auditor.model import Status
 from auditor.render import Format, RenderOptions, write_pack
 from auditor.render.text import CELL_LIMIT, LONG_CELL_LIMIT
 from auditor.render.views import change_page, control_page
-from auditor.report import Report
 
 HUGE = "A" * 2_000_000  # one 2 MB line without a break opportunity
 LOAD_BOUND_MS = 30_000  # a page took over 120 s before the cap; now well under a second

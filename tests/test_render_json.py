@@ -11,10 +11,10 @@ import pytest
 from reportfactory import build_report
 
 from auditor.errors import RenderError
+from auditor.evidence.report import REPORT_SCHEMA_VERSION, Report
 from auditor.model import Finding
 from auditor.render.csv import tables
 from auditor.render.json import encode, evidence_bytes, load_evidence
-from auditor.report import REPORT_SCHEMA_VERSION, Report
 
 
 def test_round_trip(tmp_path: Path) -> None:

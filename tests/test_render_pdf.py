@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 from reportfactory import build_report
 
+from auditor.evidence.report import Report
 from auditor.render import Format, RenderOptions, write_pack
-from auditor.report import Report
 
 
 @pytest.fixture(scope="module")

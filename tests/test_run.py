@@ -16,9 +16,9 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.config import load_config
 from auditor.exitcodes import ExitCode
 from auditor.render import verify_pack
+from auditor.runs.config import load_config
 from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 Q3 = 1_782_864_000  # 2026-07-01T00:00:00Z
@@ -513,8 +513,8 @@ def test_init_outside_a_repository_is_an_error(
 def test_clone_urls_keep_credentials_apart(
     raw: str, url: str, username: str, password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor.clones import Remote, cache_name
     from auditor.redaction import redact
+    from auditor.runs.clones import Remote, cache_name
 
     monkeypatch.setenv("AUDITOR_TEST_TOKEN", "tok-123456")
     remote = Remote.parse(raw)

@@ -11,10 +11,7 @@ import pytest
 from reportfactory import build_report
 
 from auditor.errors import UsageError
-from auditor.model import Finding, Status
-from auditor.render.csv import tables
-from auditor.report import Report
-from auditor.sampling import (
+from auditor.evaluation.sampling import (
     POPULATIONS_FILE,
     draw,
     draw_key,
@@ -23,6 +20,9 @@ from auditor.sampling import (
     population,
     sample_size,
 )
+from auditor.evidence.report import Report
+from auditor.model import Finding, Status
+from auditor.render.csv import tables
 
 
 def findings(control: str, count: int, status: Status = Status.PASS) -> list[Finding]:

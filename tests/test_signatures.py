@@ -11,11 +11,11 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.commits import DEFAULT_BOTS
 from auditor.exitcodes import ExitCode
-from auditor.ledger import read_commits
+from auditor.facts.signatures import SignerKeys, verify_commits
+from auditor.ledger.changes import read_commits
+from auditor.ledger.commits import DEFAULT_BOTS
 from auditor.model import SignatureKind
-from auditor.signatures import SignerKeys, verify_commits
 
 ALICE = ("Alice Admin", "alice@example.com")
 BOB = ("Bob Builder", "bob@example.com")

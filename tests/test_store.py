@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 
-from auditor import mining
 from auditor.errors import MissingObjectError, RepositoryError, StoreError
-from auditor.mining import Progress, mine
+from auditor.ledger import mining
+from auditor.ledger.mining import Progress, mine
 from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from gitrepo import GitRepo
 
-from auditor.commits import DEFAULT_BOTS, request_ref
-from auditor.identities import Roster
-from auditor.ledger import read_commits
-from auditor.linking import build_facts
+from auditor.facts.identities import Roster
+from auditor.facts.linking import build_facts
+from auditor.ledger.changes import read_commits
+from auditor.ledger.commits import DEFAULT_BOTS, request_ref
 from auditor.model import Change, ChangeFacts, ReviewEvidence
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from auditor.errors import DefinitionError
+from auditor.evaluation.waivers import expired, load_waivers, matches
 from auditor.model import Finding, Status
-from auditor.waivers import expired, load_waivers, matches
 
 GOOD = """\
 waivers:

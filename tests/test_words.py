@@ -7,8 +7,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from reportfactory import build_report
 
+from auditor.evidence.words import counted, noun
 from auditor.render import Format, RenderOptions, write_pack
-from auditor.words import counted, noun
 
 PLURAL_AFTER_ONE = re.compile(
     r"\b1 (changes|repositories|commits|files|items|exceptions|controls|problems)\b"

@@ -19,8 +19,8 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.cli.table import aligned
+from auditor.evidence.words import counted, status_text
 from auditor.progress import TerminalProgress
-from auditor.words import counted, status_text
 
 if TYPE_CHECKING:
     from auditor.model import ControlResult
@@ -48,12 +48,12 @@ def check(
     **kw: Any,
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.assess import assess, empty_populations
-    from auditor.columns import FINDING_COLUMNS
-    from auditor.evaluate import exit_status
-    from auditor.rows import finding_rows
+    from auditor.audit import assess, empty_populations
+    from auditor.evaluation.evaluate import exit_status
+    from auditor.evidence.columns import FINDING_COLUMNS
+    from auditor.evidence.rows import finding_rows
+    from auditor.evidence.tabular import write_csv, write_json
     from auditor.store import Store
-    from auditor.tabular import write_csv, write_json
 
     severities = fail_on_of(fail_on)
     options = assess_options_of(repos, kw, config_of(kw))
@@ -95,8 +95,8 @@ def _summary_row(r: ControlResult) -> tuple[str, ...]:
 
 
 def _print_summary(result: Any, sample: int | None, seed: str) -> None:
+    from auditor.evaluation.sampling import draw
     from auditor.model import Status
-    from auditor.sampling import draw
 
     evaluation = result.evaluation
     rows = [SUMMARY_HEADER, *(_summary_row(r) for r in evaluation.results)]

@@ -23,7 +23,7 @@ def controls() -> None:
 @controls_dir_option
 def controls_list(frameworks: tuple[str, ...], controls_dirs: tuple[Path, ...]) -> None:
     """List the catalog: id, severity, check, title and framework references."""
-    from auditor.catalog import load_catalog
+    from auditor.evaluation.catalog import load_catalog
 
     for control in load_catalog(controls_dirs, frameworks=frameworks):
         refs = " ".join(str(r) for r in control.refs(frameworks))
@@ -35,7 +35,7 @@ def controls_list(frameworks: tuple[str, ...], controls_dirs: tuple[Path, ...]) 
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
 def controls_validate(directory: Path | None) -> None:
     """Validate control files (default: the shipped catalog); every error names file and key."""
-    from auditor.catalog import validate_dir
+    from auditor.evaluation.catalog import validate_dir
     from auditor.resources import controls_dir
 
     target = directory or controls_dir()

@@ -19,9 +19,9 @@ from auditor.cli.options import (
     say,
 )
 from auditor.cli.output import show
+from auditor.evidence.words import counted
 from auditor.exitcodes import ExitCode
 from auditor.progress import TerminalProgress
-from auditor.words import counted
 
 
 @cli.command()
@@ -29,7 +29,7 @@ from auditor.words import counted
 @ledger_options
 def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
     """Mine the history of each repository into the evidence store, incrementally."""
-    from auditor.audit import mine_all
+    from auditor.ledger.queries import mine_all
     from auditor.store import Store
 
     options = ledger_options_of(repos, **kw)
@@ -104,13 +104,13 @@ def changes(
     Change rows name each change's contributors (the authors and co-authors of the commits it
     brought in) and the merger a merge commit names. With review data (--forge or
     --reviews-file), they carry each change's request, its URL, approvers and merger."""
-    from auditor.audit import change_rows, commit_rows, mine_all, resource_rows_of
-    from auditor.collect import ForgeKind
-    from auditor.columns import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
-    from auditor.rows import facts_row
+    from auditor.evidence.columns import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
+    from auditor.evidence.rows import facts_row
+    from auditor.evidence.tabular import iso_utc, write_csv, write_json, write_jsonl
+    from auditor.evidence.workdirs import check_parent
+    from auditor.ledger.queries import change_rows, commit_rows, mine_all, resource_rows_of
+    from auditor.reviews.collect import ForgeKind
     from auditor.store import Store
-    from auditor.tabular import iso_utc, write_csv, write_json, write_jsonl
-    from auditor.workdirs import check_parent
 
     forge = forge_options_of(kw)
     options = ledger_options_of((repo,), rule_files=rule_files, **kw)
@@ -126,7 +126,7 @@ def changes(
         }[level]
         rows = producer(store, mined, options)
         if level == "change" and (forge.forge is not ForgeKind.NONE or forge.reviews_file):
-            from auditor.assess import AssessOptions, assess_repository  # reviews: the whole core
+            from auditor.audit import AssessOptions, assess_repository  # reviews: the whole core
 
             reviewed = assess_repository(store, mined, AssessOptions(options, forge))
             rows = (facts_row(facts) for facts in reviewed.facts)
@@ -164,7 +164,7 @@ def changes(
 
 @contextmanager
 def _output(path: Path | None) -> Iterator[IO[str]]:
-    from auditor.tabular import atomic_text
+    from auditor.evidence.tabular import atomic_text
 
     if path is None:
         yield sys.stdout

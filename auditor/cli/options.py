@@ -81,9 +81,9 @@ def ledger_options(f: F) -> F:
 
 
 def ledger_options_of(repos: tuple[Path, ...], rule_files: tuple[Path, ...] = (), **kw: Any) -> Any:
-    from auditor.audit import LedgerOptions
-    from auditor.commits import bot_patterns
-    from auditor.period import Period, as_of
+    from auditor.ledger.commits import bot_patterns
+    from auditor.ledger.period import Period, as_of
+    from auditor.ledger.queries import LedgerOptions
 
     when = as_of(kw["as_of"])
     return LedgerOptions(
@@ -150,7 +150,7 @@ def forge_options(f: F) -> F:
 
 
 def forge_options_of(kw: dict[str, Any]) -> Any:
-    from auditor.collect import ForgeKind, ForgeOptions
+    from auditor.reviews.collect import ForgeKind, ForgeOptions
 
     return ForgeOptions(
         forge=ForgeKind(kw.pop("forge")),
@@ -212,7 +212,7 @@ def assess_options(f: F) -> F:
 
 def config_of(kw: dict[str, Any]) -> Any:
     """The config named by ``--config`` (consumed), or None."""
-    from auditor.config import load_config
+    from auditor.runs.config import load_config
 
     path = kw.pop("config_file", None)
     return load_config(path) if path is not None else None
@@ -223,10 +223,10 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
     completed from ``config`` where an option was not given."""
     from dataclasses import replace
 
-    from auditor.assess import AssessOptions
-    from auditor.collect import ForgeKind
-    from auditor.config import merge_overrides
-    from auditor.signatures import SignerKeys
+    from auditor.audit import AssessOptions
+    from auditor.facts.signatures import SignerKeys
+    from auditor.reviews.collect import ForgeKind
+    from auditor.runs.config import merge_overrides
 
     forge = forge_options_of(kw)
     frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")

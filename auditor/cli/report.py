@@ -20,11 +20,11 @@ from auditor.cli.options import (
     verdict_options,
 )
 from auditor.cli.output import show
+from auditor.evidence.words import counted
 from auditor.progress import Progress, TerminalProgress
-from auditor.words import counted
 
 if TYPE_CHECKING:
-    from auditor.report import Report
+    from auditor.evidence.report import Report
 
 # What only says where and how the pack is written: left out of the command the pack records,
 # so the same evidence gives the same bytes wherever it is written.
@@ -147,7 +147,7 @@ def report(
     **kw: Any,
 ) -> None:
     """Evaluate controls and write the audit pack (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.evaluate import exit_status
+    from auditor.evaluation.evaluate import exit_status
     from auditor.render import Format, HeaderProfile, RenderOptions, parse_formats, write_pack
     from auditor.render.pdf import check_available
 
@@ -196,10 +196,10 @@ def _assess(
     progress: Progress,
     kw: dict[str, Any],
 ) -> Report:
-    from auditor.assess import assess, empty_populations
-    from auditor.reporting import ReportOptions, build_report, config_record, redact_command
+    from auditor.audit import assess, empty_populations
+    from auditor.evidence.builder import ReportOptions, build_report, config_record, redact_command
+    from auditor.evidence.tabular import iso_utc
     from auditor.store import Store
-    from auditor.tabular import iso_utc
 
     config = config_of(kw)
     options = assess_options_of(repos, kw, config)

@@ -57,10 +57,10 @@ def export(
     The data is collected into the store first, incrementally. Exit 4 when the forge's answer
     was incomplete (unreachable, 401/403, a failed page): the file is written and says so.
     """
-    from auditor.collect import export_reviews
     from auditor.exitcodes import ExitCode
-    from auditor.period import as_of as parse_as_of
+    from auditor.ledger.period import as_of as parse_as_of
     from auditor.reviews import write_export
+    from auditor.reviews.collect import export_reviews
     from auditor.store import Store
 
     if not output.parent.is_dir():

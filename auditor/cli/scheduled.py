@@ -12,8 +12,8 @@ from auditor.cli.app import cli
 from auditor.cli.options import say
 from auditor.cli.output import show
 from auditor.cli.table import aligned
+from auditor.evidence.words import counted, noun
 from auditor.progress import TerminalProgress
-from auditor.words import counted, noun
 
 
 @cli.command("run")
@@ -41,9 +41,9 @@ def run_command(
     config_path: Path, as_of: str | None, jobs: int | None, scheduler: str | None, quiet: bool
 ) -> None:
     """Audit every repository of a config into a new, dated pack (exit 0, 1, 4)."""
-    from auditor.config import load_config
-    from auditor.period import as_of as parse_as_of
-    from auditor.schedule.run import RunOptions, run
+    from auditor.ledger.period import as_of as parse_as_of
+    from auditor.runs.config import load_config
+    from auditor.runs.run import RunOptions, run
 
     config = load_config(config_path)
     options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
@@ -118,9 +118,9 @@ def _summary(result: Any) -> list[str]:
 @click.option("--limit", type=click.IntRange(1), help="Only the newest N runs.")
 def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | None) -> None:
     """List the runs recorded in the store: time, period, repositories, status, pack."""
-    from auditor.config import load_config
+    from auditor.evidence.tabular import write_json
+    from auditor.runs.config import load_config
     from auditor.store import Store
-    from auditor.tabular import write_json
 
     if store is None:
         store = load_config(config_path).store if config_path else Path(".auditor")
@@ -155,7 +155,7 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
 @click.option("--organisation", default="", help="Organisation named on the packs.")
 def init(config_path: Path, organisation: str) -> None:
     """Write a commented starter config for the repository in the working directory."""
-    from auditor.config.starter import write_starter
+    from auditor.runs.config.starter import write_starter
 
     found = write_starter(Path.cwd(), config_path, organisation)
     say(

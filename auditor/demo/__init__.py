@@ -32,7 +32,7 @@ from auditor.demo.kubernetes import REPO_URL
 from auditor.demo.people import Person, build_people, mailmap, teams
 from auditor.demo.plan import DAY, FREEZE, Planner
 from auditor.errors import AuditorError, UsageError
-from auditor.identities import ROSTER_COLUMNS
+from auditor.facts.identities import ROSTER_COLUMNS
 from auditor.reviews.offline import write_export
 
 __all__ = [
@@ -145,7 +145,7 @@ ROSTER = "people.csv"
 
 
 def roster_text(people: tuple[Person, ...]) -> str:
-    """The organisation's roster (see ``auditor.identities.Roster``): each engineer by login,
+    """The organisation's roster (see ``auditor.facts.identities.Roster``): each engineer by login,
     with their work email; an identity that maps to neither is nobody the organisation knows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

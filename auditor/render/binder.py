@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from auditor.evaluation.sampling import pipeline_lines, ranked
+from auditor.evidence.report import Report
+from auditor.evidence.words import counted, noun
 from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
 from auditor.render.coverage import Coverage, coverage, review_source_text
@@ -19,9 +22,6 @@ from auditor.render.views import (
     identities_text,
     period,
 )
-from auditor.report import Report
-from auditor.sampling import pipeline_lines, ranked
-from auditor.words import counted, noun
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.contributors import display
+from auditor.evidence.rows import signature_status
+from auditor.ledger.contributors import display
 from auditor.model import ChangeFacts, FileChange, Finding, Person
 from auditor.render.text import cell, visible, when
 from auditor.render.views import (
@@ -18,7 +19,6 @@ from auditor.render.views import (
     request_note,
     worst,
 )
-from auditor.rows import signature_status
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from auditor.evidence.report import Report, RepositoryScope
+from auditor.evidence.words import counted
 from auditor.model import NO_REVIEW_DATA as NO_DATA_REASON
 from auditor.model import ControlResult, ReviewEvidence, Status
-from auditor.report import Report, RepositoryScope
-from auditor.words import counted
 
 NO_REVIEW_DATA = "No review data was collected"
 IDENTITY_CHECK = "identities-resolved"

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.columns import (
+from auditor.evaluation.sampling import POPULATIONS_FILE, ranked
+from auditor.evidence.columns import (
     CHANGE_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
@@ -15,12 +16,11 @@ from auditor.columns import (
     SAMPLE_COLUMNS,
     title_header,
 )
+from auditor.evidence.report import Report
+from auditor.evidence.rows import commit_row, facts_row, finding_rows
+from auditor.evidence.tabular import iso_utc, to_text, write_csv
 from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
-from auditor.report import Report
-from auditor.rows import commit_row, facts_row, finding_rows
-from auditor.sampling import POPULATIONS_FILE, ranked
-from auditor.tabular import iso_utc, to_text, write_csv
 
 
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:

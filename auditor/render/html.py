@@ -10,6 +10,8 @@ from typing import Any
 from markupsafe import Markup
 
 from auditor.cores import available_cores
+from auditor.evidence.report import Report
+from auditor.evidence.words import counted, status_text
 from auditor.forked import can_fork, forked_pool
 from auditor.model import Status
 from auditor.render.changeview import ChangeViews
@@ -26,8 +28,6 @@ from auditor.render.interface import (
 from auditor.render.templating import read_asset
 from auditor.render.text import json_for_script, when
 from auditor.render.views import Link, ReportView, change_page, control_page, period
-from auditor.report import Report
-from auditor.words import counted, status_text
 
 ASSETS = ("site.css", "changes.js")
 _STATUS_WORDS = {s.value: status_text(s) for s in Status}  # the table shows statuses in words

@@ -12,7 +12,7 @@ from typing import ClassVar
 from jinja2 import Environment
 
 from auditor.errors import RenderError, UsageError
-from auditor.report import Report
+from auditor.evidence.report import Report
 
 __all__ = [
     "CONFIG_FILE",

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Union, get_args, get_origin, get_type_hints
 
 from auditor.errors import RenderError
+from auditor.evidence.report import REPORT_SCHEMA_VERSION, Report
 from auditor.model import ChangeFacts, ControlResult, Finding
 from auditor.render.interface import EVIDENCE_FILE, Format, RenderContext, Renderer
-from auditor.report import REPORT_SCHEMA_VERSION, Report
 
 _DERIVED: Mapping[type, tuple[str, ...]] = {
     ChangeFacts: ("change_id",),
@@ -38,7 +38,7 @@ _OMITTED: Mapping[type, frozenset[str]] = {
     Finding: frozenset({"framework_refs"}),
 }
 # Modules whose record types other records name only under ``TYPE_CHECKING``.
-_TYPE_MODULES = ("auditor.model", "auditor.report", "auditor.infra.model")
+_TYPE_MODULES = ("auditor.model", "auditor.evidence.report", "auditor.infra.model")
 _SCALARS = (str, int, float, bool, type(None))
 Decoder = Callable[[Any, str], Any]
 _KEYS: dict[type, tuple[str, ...]] = {}

@@ -8,13 +8,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from auditor.evidence.report import Report
+from auditor.evidence.tabular import iso_utc
+from auditor.evidence.words import counted
 from auditor.model import ControlResult, Finding, Status
 from auditor.render.interface import EVIDENCE_FILE, OSCAL_FILE, Format, RenderContext, Renderer
 from auditor.render.text import safe_url
 from auditor.render.views import EXCEPTION_STATUSES, ReportView, period
-from auditor.report import Report
-from auditor.tabular import iso_utc
-from auditor.words import counted
 
 OSCAL_VERSION = "1.1.2"
 _NAMESPACE = uuid.UUID("6f1c9a52-3b0e-5c1e-9a57-0d6c2f1f4a10")

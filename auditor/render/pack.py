@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import RenderError, UsageError
+from auditor.evidence.report import Report
+from auditor.evidence.workdirs import cannot_write, check_parent, work_dir
 from auditor.forked import can_fork, forked_pool
 from auditor.progress import Progress
 from auditor.render import xmp
@@ -31,8 +33,6 @@ from auditor.render.json import JsonRenderer
 from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
 from auditor.render.templating import environment, template_problem
-from auditor.report import Report
-from auditor.workdirs import cannot_write, check_parent, work_dir
 
 RENDERERS: dict[Format, type[Renderer]] = {
     Format.CSV: CsvRenderer,

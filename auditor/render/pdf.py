@@ -14,11 +14,11 @@ from typing import Any
 
 from auditor.cores import available_cores
 from auditor.errors import RenderError
+from auditor.evidence.report import Report
 from auditor.render import xmp
 from auditor.render.binder import binder
 from auditor.render.interface import PDF_FILE, Format, RenderContext, Renderer
 from auditor.render.templating import read_asset
-from auditor.report import Report
 
 _MISSING = "PDF output needs WeasyPrint: pip install 'auditor[pdf]' (or leave pdf out of --format)"
 

@@ -27,9 +27,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from auditor.errors import RenderError
+from auditor.evidence.words import counted, noun, status_text
 from auditor.render.text import cell, long_cell, markdown_inline, visible
 from auditor.resources import templates_dir
-from auditor.words import counted, noun, status_text
 
 _REMOTE_FRAME = re.compile(r'File "([^"\n]+\.(?:html|css|js))", line (\d+)')
 
@@ -66,9 +66,11 @@ def environment(user_dir: Path | None = None) -> Environment:
 
     Every printed string is escaped and has its invisible characters made visible. With
     ``user_dir``, templates render sandboxed (see the module's documentation). The filter
-    ``status_text`` writes a status value in words (see :func:`~auditor.words.status_text`);
-    ``markdown`` renders a control text's code spans (:func:`~auditor.render.text.markdown_inline`);
-    ``counted(n, "change")`` and ``noun(n, "change")`` state counts (see :mod:`auditor.words`).
+    ``status_text`` writes a status value in words (see
+    :func:`~auditor.evidence.words.status_text`); ``markdown`` renders a control text's code
+    spans (:func:`~auditor.render.text.markdown_inline`);
+    ``counted(n, "change")`` and ``noun(n, "change")`` state counts (see
+    :mod:`auditor.evidence.words`).
     """
     loaders: list[FileSystemLoader] = []
     kind: type[Environment] = Environment

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from auditor.evidence.tabular import iso_utc
 from auditor.printable import visible
-from auditor.tabular import iso_utc
 
 __all__ = [
     "CELL_LIMIT",

@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from auditor.evidence.report import BranchScope, ParameterScope, Report, RepositoryScope
+from auditor.evidence.words import counted, status_text
 from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
-from auditor.report import BranchScope, ParameterScope, Report, RepositoryScope
-from auditor.words import counted, status_text
 
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}

@@ -1,0 +1,1 @@
+"""The evidence stage: the normalised report every renderer reads, its builder, its tables."""

@@ -1,0 +1,113 @@
+"""The normalised report: one document that every renderer reads (PDF, HTML, CSV, JSON, OSCAL)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from auditor.model import (
+    ChangeFacts,
+    ControlResult,
+    Finding,
+    HistoryEvent,
+    Waiver,
+)
+
+# 2: findings no longer repeat their control's framework references; 3: sample items carry
+# their 1-based position by draw key (``position``, was the 0-based ``index``), and the report
+# records the parameter overrides and the config
+REPORT_SCHEMA_VERSION = 3
+
+
+@dataclass(frozen=True)
+class BranchScope:
+    name: str
+    head: str  # the last change landed by the end of the period (or --as-of); "" if none
+    head_landed_at: datetime | None = None
+    tip: str = ""  # the branch's tip as mined, which a past --as-of may not describe
+    head_at: datetime | None = None  # the time ``head`` describes the branch at
+
+
+@dataclass(frozen=True)
+class RepositoryScope:
+    """One audited repository: where it is, what was mined, where review data came from."""
+
+    name: str
+    path: str
+    remote: str
+    branches: tuple[BranchScope, ...]
+    review_source: str  # "github", "gitlab", "offline:<file>", "trailers" or "none"
+    complete: bool
+    incomplete_reasons: tuple[str, ...] = ()
+    commit_url: str = ""  # template with {sha}, e.g. https://github.com/acme/infra/commit/{sha}
+    request_url: str = ""  # template with {number}
+    events: tuple[HistoryEvent, ...] = ()
+    mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
+
+
+@dataclass(frozen=True)
+class SampleItem:
+    """One item of the auditor's sample: a change drawn from a control's population."""
+
+    control_id: str
+    change_id: str
+    # 1-based rank by draw key in the population (see auditor.evaluation.sampling); 0: unknown
+    position: int
+
+
+@dataclass(frozen=True)
+class ParameterScope:
+    """An override: the parameters a control takes for some repositories and/or paths (globs;
+    none given: every one), the rest staying the control's defaults."""
+
+    control_id: str
+    parameters: Mapping[str, Any]  # only the keys the override sets
+    repositories: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    changes: int = 0  # changes of the control's population it matched
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    """The config file the run read: its name, the SHA-256 of its bytes as read, its text with
+    credentials removed (the pack's ``config.toml``)."""
+
+    name: str
+    sha256: str
+    text: str
+    redacted: bool = False  # whether credentials were removed from ``text``
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything an audit pack shows, already computed: renderers only lay it out."""
+
+    organisation: str
+    generated_at: datetime
+    tool_version: str
+    command: str
+    since: datetime | None
+    until: datetime | None
+    frameworks: tuple[str, ...]
+    repositories: tuple[RepositoryScope, ...]
+    changes: tuple[ChangeFacts, ...]
+    findings: tuple[Finding, ...]
+    controls: tuple[ControlResult, ...]
+    sample: tuple[SampleItem, ...] = ()
+    sample_seed: str = ""
+    sample_size: int | None = None  # as requested (per control); None: by the size table
+    waivers: tuple[Waiver, ...] = ()
+    unmatched_waivers: tuple[str, ...] = ()  # waiver ids that matched nothing
+    expired_waivers: tuple[str, ...] = ()
+    schema_version: int = REPORT_SCHEMA_VERSION
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    roster: bool = False  # identities were checked against a roster of the organisation's people
+    empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
+    overrides: tuple[ParameterScope, ...] = ()  # by control id, in the config's order
+    config: ConfigRecord | None = None
+
+    @property
+    def complete(self) -> bool:
+        return all(r.complete for r in self.repositories)

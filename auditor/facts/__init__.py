@@ -1,0 +1,1 @@
+"""The facts stage: ledger × reviews × analysis → what the controls judge about each change."""

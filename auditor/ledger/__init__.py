@@ -1,0 +1,1 @@
+"""The ledger stage: Git history → commits, changes, custody, period queries, diffs, analysis."""

@@ -1,0 +1,187 @@
+"""The TOML config of ``auditor run``: read, validated and resolved once, at the edge.
+
+The records here are what every command reading a config sees; :mod:`auditor.runs.config.reader`
+validates the document into them. Every error is one line naming the file, the line and the key,
+e.g. ``auditor.toml:7: audit.frameworks[1]: unknown framework 'sox'; known: soc2, ...``, raised as
+a :class:`~auditor.errors.DefinitionError` (exit 2). Relative paths are relative to the config
+file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from auditor.audit import AssessOptions
+from auditor.errors import DefinitionError, UsageError
+from auditor.evaluation.catalog import Override
+from auditor.facts.signatures import SignerKeys
+from auditor.ledger.commits import bot_patterns
+from auditor.ledger.period import NamedPeriod, Period, named_period, period_label
+from auditor.ledger.queries import LedgerOptions
+from auditor.model import Severity
+from auditor.redaction import redact
+from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
+from auditor.reviews.collect import ForgeOptions
+from auditor.runs.config.tomllines import KeyPath, key_error
+
+CONFIG_FILE = "auditor.toml"
+Overrides = Mapping[str, tuple[Override, ...]]
+
+
+@dataclass(frozen=True)
+class PeriodChoice:
+    """The period a config names: rolling or calendar (``name``), or explicit dates."""
+
+    name: str | None = None  # last-quarter, last-month, last-90-days, year-to-date, 2026-Q1, ...
+    since: str | None = None
+    until: str | None = None
+
+    def at(self, as_of: datetime) -> NamedPeriod:
+        """The period as of ``as_of``, with the label that names its packs."""
+        if self.name is not None:
+            return named_period(self.name, as_of)
+        period = Period.parse(self.since, self.until)
+        return NamedPeriod(period, period_label(period))
+
+
+@dataclass(frozen=True)
+class RepositoryConfig:
+    """One ``[[repository]]``: a local path or a clone URL, and how to read it."""
+
+    index: int
+    path: Path | None = None
+    url: str | None = None  # as written, ``${NAME}`` unexpanded; print :attr:`source` instead
+    name: str = ""  # its name in the pack; default: the origin remote's owner/repo or the dir
+    branches: tuple[str, ...] = ()
+    forge: ForgeOptions = field(default_factory=ForgeOptions)
+    environments: tuple[str, ...] = ()  # path patterns with one <env> segment
+    rules: tuple[Path, ...] = ()
+    overrides: Overrides = field(default_factory=dict)  # concern this repository only
+
+    @property
+    def source(self) -> str:
+        """Where it comes from, safe to print and record: the path, or the URL without user."""
+        return redact(self.url) if self.url is not None else str(self.path)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated config file."""
+
+    path: Path
+    sha256: str  # of the file's bytes, recorded with each run
+    repositories: tuple[RepositoryConfig, ...]
+    organisation: str = ""
+    period: PeriodChoice = field(default_factory=PeriodChoice)
+    frameworks: tuple[str, ...] = ()
+    formats: tuple[Format, ...] = DEFAULT_FORMATS
+    output: Path = Path("audit-packs")
+    store: Path = Path(".auditor")
+    waivers: Path | None = None
+    roster: Path | None = None
+    signers: SignerKeys = field(default_factory=SignerKeys)  # keys signatures are verified against
+    controls_dirs: tuple[Path, ...] = ()
+    rules: tuple[Path, ...] = ()
+    header_profile: HeaderProfile = HeaderProfile.SNAKE
+    sample: int | None = None
+    seed: str | None = None
+    fail_on: frozenset[Severity] = frozenset(Severity)
+    jobs: int | None = None
+    bots: tuple[str, ...] = ()  # added to the built-in bot list
+    default_bots: bool = True  # false: ``bots`` replaces the built-in list
+    overrides: Overrides = field(default_factory=dict)
+    lines: Mapping[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)  # the file as read (``sha256``)
+
+    def period_at(self, as_of: datetime) -> NamedPeriod:
+        """The configured period as of ``as_of``; a :class:`DefinitionError` naming the key when
+        it starts after ``as_of`` (a calendar period still to come, a ``since`` in the future)."""
+        named = self.period.at(as_of)
+        why = named.period.unstarted(as_of)
+        if why is not None:
+            key = "period" if self.period.name is not None else "since"
+            raise self.error(("audit", key), why)
+        return named
+
+    def error(self, key: KeyPath, message: str) -> DefinitionError:
+        """An error about the value at ``key``, naming this file and its line."""
+        return key_error(self.path, self.lines, key, message)
+
+    def assess_options(
+        self,
+        repository: RepositoryConfig,
+        *,
+        as_of: datetime,
+        period: Period,
+        repo_path: Path | None = None,
+        store: Path | None = None,
+        jobs: int | None = None,
+    ) -> AssessOptions:
+        """What ``check``/``report`` would be given for ``repository``: the helper any
+        command reading a config uses. ``repo_path`` replaces the configured path (a mirror)."""
+        path = repo_path or repository.path
+        if path is None:
+            raise UsageError(f"{repository.source}: clone the repository first")
+        ledger = LedgerOptions(
+            store=store or self.store,
+            repos=(path,),
+            as_of=as_of,
+            branches=repository.branches,
+            period=period,
+            jobs=jobs or self.jobs,
+            bot_patterns=bot_patterns(self.bots, defaults=self.default_bots),
+            rule_files=self.rules + repository.rules,
+        )
+        return AssessOptions(
+            ledger=ledger,
+            forge=repository.forge,
+            frameworks=self.frameworks,
+            controls_dirs=self.controls_dirs,
+            waivers=self.waivers,
+            roster=self.roster,
+            overrides=merge_overrides(self.overrides, repository.overrides),
+            signers=self.signers,
+        )
+
+
+def merge_overrides(*groups: Overrides) -> dict[str, tuple[Override, ...]]:
+    """The overrides of every group, per control, in order."""
+    merged: dict[str, tuple[Override, ...]] = {}
+    for group in groups:
+        for control, overrides in group.items():
+            merged[control] = merged.get(control, ()) + tuple(overrides)
+    return merged
+
+
+def restrict(overrides: Overrides, repository: str) -> dict[str, tuple[Override, ...]]:
+    """``overrides`` made to concern the repository named ``repository`` only."""
+    pattern = re.sub(r"([*?[])", r"[\1]", repository)  # the name as a literal glob
+    return {
+        control: tuple(replace(o, repositories=(pattern,)) for o in entries)
+        for control, entries in overrides.items()
+    }
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config file at ``path``."""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DefinitionError(f"{path}: cannot read the config file: {err}") from None
+    from auditor.runs.config.reader import Reader
+
+    try:
+        data = tomllib.loads(text)
+        config = Reader(path, text).config(data, hashlib.sha256(raw).hexdigest())
+    except tomllib.TOMLDecodeError as err:
+        raise DefinitionError(f"{path}: invalid TOML: {err}") from None
+    except RecursionError:  # tomllib (and our scanner) recurse once per level of nesting
+        raise DefinitionError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    return replace(config, text=text)
