@@ -1,7 +1,7 @@
 """The regular-expression glob translations auditor used before its linear-time matcher.
 
-Kept as the reference the matcher is compared with (tests/test_infra_globs.py): same answers on
-every pattern and path, without the backtracking.
+Kept as the reference the matcher is compared with (tests/infra/test_infra_globs.py): same
+answers on every pattern and path, without the backtracking.
 """
 
 from __future__ import annotations

@@ -330,7 +330,7 @@ def _workspace(root: Path) -> Path:
     build(root, "infra", ("one", "ops7 two", "three"))
     ours = root / "ours"
     ours.mkdir()
-    shipped = Path(__file__).resolve().parent.parent / "controls" / "CHG-07-ticket-linked.yaml"
+    shipped = Path(__file__).resolve().parents[2] / "controls" / "CHG-07-ticket-linked.yaml"
     text = shipped.read_text(encoding="utf-8").replace("id: CHG-07", "id: OWN-07")
     (ours / "OWN-07-ticket-linked.yaml").write_text(text, encoding="utf-8")
     config = root / "auditor.toml"

@@ -196,7 +196,7 @@ def test_the_sample_is_redrawn_by_the_printed_shell_pipeline(full: Packs) -> Non
 
 
 def test_the_readme_pipeline_is_the_one_the_pack_prints() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert pipeline("Q1", "CHG-01", 25) in readme.splitlines()
 
 
