@@ -48,12 +48,13 @@ def check(
     **kw: Any,
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.audit import assess, empty_populations
+    from auditor.audit import assess
+    from auditor.evaluation.assessment import empty_populations
     from auditor.evaluation.evaluate import exit_status
     from auditor.evidence.columns import FINDING_COLUMNS
     from auditor.evidence.rows import finding_rows
     from auditor.evidence.tabular import write_csv, write_json
-    from auditor.store import Store
+    from auditor.ledger.store import Store
 
     severities = fail_on_of(fail_on)
     options = assess_options_of(repos, kw, config_of(kw))

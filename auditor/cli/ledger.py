@@ -30,7 +30,7 @@ from auditor.progress import TerminalProgress
 def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
     """Mine the history of each repository into the evidence store, incrementally."""
     from auditor.ledger.queries import mine_all
-    from auditor.store import Store
+    from auditor.ledger.store import Store
 
     options = ledger_options_of(repos, **kw)
     with Store.open(options.store) as store:
@@ -105,12 +105,13 @@ def changes(
     brought in) and the merger a merge commit names. With review data (--forge or
     --reviews-file), they carry each change's request, its URL, approvers and merger."""
     from auditor.evidence.columns import CHANGE_COLUMNS, COMMIT_COLUMNS, RESOURCE_COLUMNS
+    from auditor.evidence.period_rows import change_rows, commit_rows, resource_rows_of
     from auditor.evidence.rows import facts_row
     from auditor.evidence.tabular import iso_utc, write_csv, write_json, write_jsonl
     from auditor.evidence.workdirs import check_parent
-    from auditor.ledger.queries import change_rows, commit_rows, mine_all, resource_rows_of
+    from auditor.ledger.queries import mine_all
+    from auditor.ledger.store import Store
     from auditor.reviews.collect import ForgeKind
-    from auditor.store import Store
 
     forge = forge_options_of(kw)
     options = ledger_options_of((repo,), rule_files=rule_files, **kw)

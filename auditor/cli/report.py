@@ -196,10 +196,12 @@ def _assess(
     progress: Progress,
     kw: dict[str, Any],
 ) -> Report:
-    from auditor.audit import assess, empty_populations
-    from auditor.evidence.builder import ReportOptions, build_report, config_record, redact_command
+    from auditor.audit import assess
+    from auditor.evaluation.assessment import empty_populations
+    from auditor.evidence.builder import ReportOptions, build_report, redact_command
     from auditor.evidence.tabular import iso_utc
-    from auditor.store import Store
+    from auditor.ledger.store import Store
+    from auditor.runs.config import config_record
 
     config = config_of(kw)
     options = assess_options_of(repos, kw, config)

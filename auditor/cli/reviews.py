@@ -59,9 +59,9 @@ def export(
     """
     from auditor.exitcodes import ExitCode
     from auditor.ledger.period import as_of as parse_as_of
+    from auditor.ledger.store import Store
     from auditor.reviews import write_export
     from auditor.reviews.collect import export_reviews
-    from auditor.store import Store
 
     if not output.parent.is_dir():
         raise click.BadParameter(f"{output.parent}: no such directory", param_hint="'-o'")

@@ -119,8 +119,8 @@ def _summary(result: Any) -> list[str]:
 def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | None) -> None:
     """List the runs recorded in the store: time, period, repositories, status, pack."""
     from auditor.evidence.tabular import write_json
+    from auditor.ledger.store import Store
     from auditor.runs.config import load_config
-    from auditor.store import Store
 
     if store is None:
         store = load_config(config_path).store if config_path else Path(".auditor")

@@ -22,10 +22,9 @@ from auditor.demo.content import (
     scope_of,
 )
 from auditor.demo.kubernetes import bump
-from auditor.demo.objects import Changes
+from auditor.demo.objects import Changes, Overlay
 from auditor.demo.terraform import iam_statement, provider_bump
 
-Overlay = dict[str, bytes | None]
 Change = tuple[Overlay, str]
 """The changed paths and a short summary for the commit subject."""
 

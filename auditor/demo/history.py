@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from random import Random
 
 from auditor.demo import messages
 from auditor.demo.content import security_owned
-from auditor.demo.edits import Change, Editor, Overlay
+from auditor.demo.edits import Change, Editor
 from auditor.demo.gitwrite import PackWriter
-from auditor.demo.objects import EMPTY_TREE, Changes, Commit, Stamp, Tree
+from auditor.demo.objects import EMPTY_TREE, Branch, Changes, Commit, Overlay, Stamp, Tree
 from auditor.demo.people import CONTRACTOR, WEB_FLOW, Actor, Bot, Identity, Person
 from auditor.demo.plan import Kind, Method, PullPlan, PushPlan, ReviewPlan
 
@@ -73,27 +73,6 @@ class History:
     changes: int
     direct_pushes: int
     bot_changes: int
-
-
-@dataclass
-class Branch:
-    """A pull request's branch while it is open."""
-
-    plan: PullPlan
-    slot: int
-    """Which scratch ref the branch's commits are written under; freed when merged."""
-    base: str
-    tree: Tree
-    overlay: Overlay = field(default_factory=dict)
-    commits: list[Commit] = field(default_factory=list)
-    changesets: list[Overlay] = field(default_factory=list)
-    title: str = ""
-    body: str = ""
-    name: str = ""
-
-    @property
-    def head(self) -> str:
-        return self.commits[-1].sha if self.commits else self.base
 
 
 class Simulation:

@@ -13,7 +13,7 @@ from auditor.demo.people import DEPENDABOT, Identity, Person
 from auditor.demo.plan import Kind
 
 if TYPE_CHECKING:
-    from auditor.demo.history import Branch
+    from auditor.demo.objects import Branch
 
 REASONS = (
     "Requested by the service owners after last week's capacity review.",

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+
+from auditor.demo.plan import PullPlan
+
+Overlay = dict[str, bytes | None]
 
 Changes = Mapping[str, bytes | None]
 """Path → new content, or None for a deleted path."""
@@ -166,3 +170,24 @@ class Commit:
     @cached_property
     def sha(self) -> str:
         return hashlib.sha1(self.object()).hexdigest()
+
+
+@dataclass
+class Branch:
+    """A pull request's branch while it is open."""
+
+    plan: PullPlan
+    slot: int
+    """Which scratch ref the branch's commits are written under; freed when merged."""
+    base: str
+    tree: Tree
+    overlay: Overlay = field(default_factory=dict)
+    commits: list[Commit] = field(default_factory=list)
+    changesets: list[Overlay] = field(default_factory=list)
+    title: str = ""
+    body: str = ""
+    name: str = ""
+
+    @property
+    def head(self) -> str:
+        return self.commits[-1].sha if self.commits else self.base

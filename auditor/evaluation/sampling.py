@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.errors import UsageError
-from auditor.evidence.report import SampleItem
 from auditor.model import Finding, Status
 
 SIZE_TABLE: tuple[tuple[int, int, str], ...] = (
@@ -50,6 +49,16 @@ class Member:
     draw_key: str  # sha256("seed:control_id:change_id"), lower-case hex
     position: int  # 1-based rank by draw key
     sampled: bool
+
+
+@dataclass(frozen=True)
+class SampleItem:
+    """One item of the auditor's sample: a change drawn from a control's population."""
+
+    control_id: str
+    change_id: str
+    # 1-based rank by draw key in the population (see :func:`draw`); 0: unknown
+    position: int
 
 
 def sample_size(population: int) -> int:

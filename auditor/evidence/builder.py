@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor import __version__
-from auditor.audit import Assessment, RepoAssessment, empty_populations, period_end
 from auditor.errors import UsageError
+from auditor.evaluation.assessment import Assessment, RepoAssessment, empty_populations, period_end
 from auditor.evaluation.catalog import FRAMEWORKS, Overrides
 from auditor.evaluation.checks.evidence import change_paths
 from auditor.evaluation.sampling import draw
@@ -34,7 +34,7 @@ from auditor.reviews.collect import ReviewData
 from auditor.reviews.interface import parse_remote_url
 
 if TYPE_CHECKING:
-    from auditor.runs.config import Config
+    pass
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,6 @@ def parameter_scopes(assessment: Assessment, overrides: Overrides) -> tuple[Para
                 )
             )
     return tuple(scopes)
-
-
-def config_record(config: Config, environ: Mapping[str, str] | None = None) -> ConfigRecord:
-    """What the pack records of ``config``: its name, SHA-256 and text without credentials."""
-    text = redact_text(config.text, environ)
-    return ConfigRecord(config.path.name, config.sha256, text, redacted=text != config.text)
 
 
 def _scope(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from auditor.evaluation.sampling import SampleItem
 from auditor.model import (
     ChangeFacts,
     ControlResult,
@@ -45,16 +46,6 @@ class RepositoryScope:
     request_url: str = ""  # template with {number}
     events: tuple[HistoryEvent, ...] = ()
     mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
-
-
-@dataclass(frozen=True)
-class SampleItem:
-    """One item of the auditor's sample: a change drawn from a control's population."""
-
-    control_id: str
-    change_id: str
-    # 1-based rank by draw key in the population (see auditor.evaluation.sampling); 0: unknown
-    position: int
 
 
 @dataclass(frozen=True)

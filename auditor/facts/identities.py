@@ -13,19 +13,15 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from auditor.errors import DefinitionError
 from auditor.ledger.commits import DEFAULT_BOTS, BotPolicy, Resolver
+from auditor.ledger.contributors import Contribution, is_forge_identity
 from auditor.model import Commit, Identity, Person
 from auditor.reviews.interface import AccountType, RequestCommit
 
-if TYPE_CHECKING:
-    from auditor.ledger.contributors import Contribution
-
 ROSTER_COLUMNS = ("person", "name", "emails", "logins", "start", "end")
 REQUIRED_COLUMNS = ("person",)
-FORGE_EMAILS = frozenset({"noreply@github.com", "noreply@gitlab.com"})
 """Identities the forge itself commits as (GitHub's web-flow, GitLab's merge committer)."""
 DELETED_ACCOUNT = Person(key="login:ghost", display="deleted account", known=False)
 
@@ -286,11 +282,6 @@ class People:
             return found
         match = _GITHUB_NOREPLY.match(email)
         return match["login"].lower() if match else None
-
-
-def is_forge_identity(email: str) -> bool:
-    """True for the identity a forge commits as when it merges or edits on a user's behalf."""
-    return email.lower() in FORGE_EMAILS
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 
 from auditor.facts.approvals import ContentQuery, approvals, content_queries, same_content
-from auditor.facts.identities import People, Roster, involvement, is_forge_identity
+from auditor.facts.identities import People, Roster, involvement
 from auditor.facts.trailers import trailer_facts
 from auditor.ledger.commits import DEFAULT_BOTS, BotPolicy, split_message
 from auditor.ledger.contributors import (
     Contribution,
     contributions,
     distinct,
+    is_forge_identity,
     merger,
     message_contributions,
 )

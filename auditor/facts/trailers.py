@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from auditor.facts.identities import Involvement, People, involvement, is_forge_identity
-from auditor.ledger.contributors import contributions, merger
+from auditor.facts.identities import Involvement, People, involvement
+from auditor.ledger.contributors import contributions, is_forge_identity, merger
 from auditor.model import Approval, Change, ChangeFacts, Commit, Identity, Person, ReviewEvidence
 
 APPROVAL_KEYS = ("reviewed-by", "approved-by", "acked-by")

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from auditor.facts.identities import is_forge_identity
 from auditor.ledger.commits import Resolver, parse_trailers
 from auditor.model import Commit, Identity
 
@@ -114,3 +113,11 @@ def merger(commit: Commit) -> Identity | None:
     if not commit.is_merge or is_forge_identity(author.raw_email):
         return None
     return author
+
+
+FORGE_EMAILS = frozenset({"noreply@github.com", "noreply@gitlab.com"})
+
+
+def is_forge_identity(email: str) -> bool:
+    """True for the identity a forge commits as when it merges or edits on a user's behalf."""
+    return email.lower() in FORGE_EMAILS

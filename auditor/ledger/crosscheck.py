@@ -15,7 +15,7 @@ from pathlib import Path
 
 from auditor import git
 from auditor.ledger.mining import mine
-from auditor.store import Store
+from auditor.ledger.store import Store
 
 FileRow = tuple[str, int, int, bool]
 

@@ -14,9 +14,9 @@ from auditor.errors import RepositoryError
 from auditor.ledger import changes
 from auditor.ledger.commits import Resolver
 from auditor.ledger.diffs import DiffStreams
+from auditor.ledger.store import Store
 from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
 from auditor.progress import Progress
-from auditor.store import Store
 
 BATCH = 2000  # commits or changes per transaction
 PART_MIN = 1000  # changes at least per git process computing diffs

@@ -7,15 +7,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from auditor.evidence.rows import change_row, commit_row, resource_rows
 from auditor.ledger.commits import DEFAULT_BOT_PATTERNS, BotPolicy
-from auditor.ledger.contributors import contributions
-from auditor.ledger.mining import MineResult, Progress, mailmap_resolver, mine
+from auditor.ledger.mining import MineResult, Progress, mine
 from auditor.ledger.period import Period
+from auditor.ledger.store import Store
 from auditor.model import Change, Commit, CommitSha, CustodyLink
-from auditor.store import Store
 
 if TYPE_CHECKING:  # the analysis (parsers, forge identities) is imported where it is used, so
     from auditor.ledger.analysis import ChangeAnalysis  # that `mine` starts without it
@@ -102,45 +100,6 @@ def analyse_changes(
     rules = Rules.load(*options.rule_files) if options.rule_files else Rules.default()
     digest = rules_digest(options.rule_files)
     return analyse(store, mined.repo_id, mined.path, changes, rules, digest, jobs=options.jobs)
-
-
-def _analysed(
-    store: Store, mined: MineResult, options: LedgerOptions
-) -> Iterator[tuple[Change, ChangeAnalysis | None]]:
-    changes = period_changes(store, mined, options)
-    analyses = analyse_changes(store, mined, changes, options)
-    for change in changes:
-        yield change, analyses.get(change.sha)  # None: its file contents are not in the repo
-
-
-def change_rows(
-    store: Store, mined: MineResult, options: LedgerOptions
-) -> Iterator[dict[str, Any]]:
-    """One row per change of the period, per audited branch, oldest first, with categories
-    and contributors."""
-    brought_in = brought_in_commits(store, mined, options)
-    resolve = mailmap_resolver(mined.path, mined.mailmap)
-    for change, analysis in _analysed(store, mined, options):
-        written = contributions(brought_in.get(change.sha, ()), change.commit, resolve)
-        contributors = [c.identity for c in written]
-        yield change_row(mined.name, change, analysis, contributors, options.bots)
-
-
-def resource_rows_of(
-    store: Store, mined: MineResult, options: LedgerOptions
-) -> Iterator[dict[str, Any]]:
-    """One row per resource change of the period."""
-    for change, analysis in _analysed(store, mined, options):
-        if analysis is not None:
-            yield from resource_rows(mined.name, change, analysis)
-
-
-def commit_rows(
-    store: Store, mined: MineResult, options: LedgerOptions
-) -> Iterator[dict[str, Any]]:
-    """One row per commit brought in by a change of the period: the chain of custody."""
-    for branch, commit, link in period_custody(store, mined, options):
-        yield commit_row(mined.name, branch, commit, link)
 
 
 def _branches(mined: MineResult) -> Sequence[str]:

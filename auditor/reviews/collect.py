@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor import git
 from auditor.errors import ForgeError, UsageError
+from auditor.ledger.store import Store
 from auditor.redaction import redact
 from auditor.reviews import (
     KNOWN_HOSTS,
@@ -35,7 +36,6 @@ from auditor.reviews import (
 from auditor.reviews.http import CachedPage
 from auditor.reviews.interface import Payload
 from auditor.reviews.offline import SOURCES
-from auditor.store import Store
 
 # A re-run asks for requests updated since the last one seen, less this margin for clock skew.
 CURSOR_OVERLAP = timedelta(minutes=5)

@@ -2,5 +2,5 @@
 
 :mod:`~auditor.runs.run` plans and gathers; :mod:`~auditor.runs.workers` mines and
 assesses one repository per task, in local processes or on a Dask cluster
-(:mod:`~auditor.runs.cluster`); :mod:`~auditor.runs.records` is what the store keeps.
+(:mod:`~auditor.runs.cluster`); the run records the store keeps are in :mod:`~auditor.model`.
 """

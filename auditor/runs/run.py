@@ -20,27 +20,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor import __version__
-from auditor.audit import Assessment, RepoAssessment
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, AuditorWarning, UsageError
+from auditor.evaluation.assessment import Assessment, RepoAssessment
 from auditor.evaluation.catalog import Overrides, load_catalog
 from auditor.evaluation.evaluate import ControlItem, exit_status, expand, settle
 from auditor.evaluation.waivers import load_waivers
-from auditor.evidence.builder import ReportOptions, build_report, config_record, shown_path
+from auditor.evidence.builder import ReportOptions, build_report, shown_path
 from auditor.evidence.report import Report, RepositoryScope
 from auditor.evidence.tabular import iso_utc
 from auditor.exitcodes import ExitCode
 from auditor.facts.identities import Roster
 from auditor.ledger.mining import Progress
 from auditor.ledger.period import NamedPeriod
-from auditor.model import HistoryEvent
+from auditor.ledger.store import Store
+from auditor.model import HistoryEvent, RepositoryRecord, RunRecord
 from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
-from auditor.runs.config import Config, RepositoryConfig, merge_overrides, restrict
-from auditor.runs.records import RepositoryRecord, RunRecord
+from auditor.runs.config import Config, RepositoryConfig, config_record, merge_overrides, restrict
 from auditor.runs.workers import RepoOutcome, RepoTask, plan, run_locally
-from auditor.store import Store
 
 
 @dataclass(frozen=True)

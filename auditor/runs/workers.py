@@ -23,18 +23,19 @@ from pathlib import Path
 
 import yaml
 
-from auditor.audit import AssessOptions, RepoAssessment, assess_repositories
+from auditor.audit import AssessOptions, assess_repositories
 from auditor.errors import AuditorError, AuditorWarning, RepositoryError
+from auditor.evaluation.assessment import RepoAssessment
 from auditor.evaluation.catalog import load_catalog
 from auditor.evaluation.evaluate import CompactItem, ControlItem, compact, run_controls
 from auditor.exitcodes import crash_report
 from auditor.ledger.mining import Progress
 from auditor.ledger.period import NamedPeriod
+from auditor.ledger.store import Store
 from auditor.redaction import known_secrets, redact
 from auditor.runs.clones import Remote, cache_name, mirror
 from auditor.runs.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
 from auditor.runtime import for_batch_work
-from auditor.store import Store
 
 REPOSITORIES_DIR = "repositories"  # one evidence store per repository, under the run's store
 CLONES_DIR = "clones"  # mirrors of repositories named by URL

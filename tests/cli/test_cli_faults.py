@@ -255,7 +255,7 @@ def test_report_on_a_full_disk_leaves_nothing(
 def test_read_only_evidence_store(
     cli: Callable[..., Result], infra: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from auditor import store
+    from auditor.ledger import store
 
     assert cli("mine", infra, "--store", tmp_path / "s", "-q").code == ExitCode.OK
     database = tmp_path / "s" / "evidence.sqlite"

@@ -18,11 +18,11 @@ from auditor.audit import AssessOptions, assess
 from auditor.demo import DemoScale, DemoSummary, create_demo
 from auditor.errors import UsageError
 from auditor.ledger.queries import LedgerOptions
+from auditor.ledger.store import Store
 from auditor.model import Finding, Status
 from auditor.reviews.collect import ForgeOptions
 from auditor.reviews.offline import OfflineSource
 from auditor.runs.config import load_config
-from auditor.store import Store
 
 SMALL = DemoScale.small()
 TICKET = re.compile(r"\bOPS-\d+\b")

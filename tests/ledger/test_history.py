@@ -16,8 +16,8 @@ from auditor.cli import run
 from auditor.exitcodes import ExitCode
 from auditor.ledger import changes as ledger
 from auditor.ledger.mining import mine
+from auditor.ledger.store import Store
 from auditor.model import CommitSha
-from auditor.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ from auditor.infra import Rules
 from auditor.ledger import analysis
 from auditor.ledger.analysis import analyse, analyse_many, codeowners_at, encode, rules_digest
 from auditor.ledger.mining import mine
+from auditor.ledger.store import Store
 from auditor.model import Change
-from auditor.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ from gitrepo import GitRepo
 from auditor.ledger import changes as ledger
 from auditor.ledger import crosscheck, mining
 from auditor.ledger.mining import mine
+from auditor.ledger.store import Store
 from auditor.model import ChangeType, SignatureKind
-from auditor.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

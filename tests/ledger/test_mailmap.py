@@ -12,7 +12,7 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.ledger.mining import mine
-from auditor.store import Store
+from auditor.ledger.store import Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 COMMITTED = "Bob Builder <bob@example.com> <bob@home.example>\n"

@@ -13,8 +13,8 @@ from gitrepo import GitRepo
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
 from auditor.ledger.mining import mine
+from auditor.ledger.store import Store
 from auditor.model import Commit
-from auditor.store import Store
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ZONE_2400 = "author time zone +2400 is not a valid offset: the time is given in UTC"

@@ -17,9 +17,9 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
+from auditor.ledger.store import _MIGRATIONS, SCHEMA_VERSION, Store
 from auditor.render import verify_pack
 from auditor.runs.config import load_config
-from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 Q3 = 1_782_864_000  # 2026-07-01T00:00:00Z
 DAY = 86_400

@@ -20,6 +20,8 @@ from pathlib import Path
 from auditor.audit import AssessOptions
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import Override
+from auditor.evidence.builder import redact_text
+from auditor.evidence.report import ConfigRecord
 from auditor.facts.signatures import SignerKeys
 from auditor.ledger.commits import bot_patterns
 from auditor.ledger.period import NamedPeriod, Period, named_period, period_label
@@ -185,3 +187,9 @@ def load_config(path: Path) -> Config:
     except RecursionError:  # tomllib (and our scanner) recurse once per level of nesting
         raise DefinitionError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     return replace(config, text=text)
+
+
+def config_record(config: Config, environ: Mapping[str, str] | None = None) -> ConfigRecord:
+    """What the pack records of ``config``: its name, SHA-256 and text without credentials."""
+    text = redact_text(config.text, environ)
+    return ConfigRecord(config.path.name, config.sha256, text, redacted=text != config.text)

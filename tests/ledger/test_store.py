@@ -13,7 +13,7 @@ from gitrepo import GitRepo
 from auditor.errors import MissingObjectError, RepositoryError, StoreError
 from auditor.ledger import mining
 from auditor.ledger.mining import Progress, mine
-from auditor.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from auditor.ledger.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

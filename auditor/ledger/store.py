@@ -29,9 +29,10 @@ from auditor.model import (
     CustodyLink,
     FileChange,
     HistoryEvent,
+    RepositoryRecord,
     RequestRef,
+    RunRecord,
 )
-from auditor.runs.records import RepositoryRecord, RunRecord
 
 SCHEMA_VERSION = 8
 DB_NAME = "evidence.sqlite"
