@@ -44,6 +44,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tests benchmarks
 	$(BIN)/ruff format --check auditor tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
