@@ -17,6 +17,7 @@ from auditor.model import Status
 from auditor.render.changeview import ChangeViews
 from auditor.render.coverage import coverage
 from auditor.render.csv import table_names
+from auditor.render.grc import EVIDENCE_IMPORT, frameworks_of
 from auditor.render.interface import (
     EVIDENCE_FILE,
     OSCAL_FILE,
@@ -80,6 +81,9 @@ def _downloads(report: Report, context: RenderContext) -> tuple[Link, ...]:
         links.append(Link(EVIDENCE_FILE, EVIDENCE_FILE))
     if Format.OSCAL in formats:
         links.append(Link("OSCAL", OSCAL_FILE))
+    if Format.GRC in formats:
+        files = [f.file for f in frameworks_of(report)] + [EVIDENCE_IMPORT]
+        links += [Link(Path(name).name, name) for name in files]
     return tuple(links)
 
 

@@ -46,6 +46,7 @@ class Format(enum.Enum):
     CSV = "csv"
     JSON = "json"
     OSCAL = "oscal"
+    GRC = "grc"
 
 
 DEFAULT_FORMATS = (Format.PDF, Format.HTML, Format.CSV, Format.JSON)
@@ -86,7 +87,8 @@ class RenderContext:
     options: RenderOptions
     env: Environment
     tables: Mapping[str, bytes]  # pack-relative path → CSV bytes, computed once (for csv, pdf)
-    evidence: tuple[tuple[str, str], ...] = ()  # (path, sha256) of files written before the PDF
+    # (path, sha256) of the files written before this renderer's (for grc and pdf)
+    evidence: tuple[tuple[str, str], ...] = ()
     evidence_digest: str = ""  # sha256 of the manifest text of ``evidence``
 
 

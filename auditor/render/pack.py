@@ -18,6 +18,7 @@ from auditor.forked import can_fork, forked_pool
 from auditor.progress import Progress
 from auditor.render import xmp
 from auditor.render.csv import CsvRenderer, tables
+from auditor.render.grc import GrcRenderer
 from auditor.render.html import HtmlRenderer
 from auditor.render.interface import (
     CONFIG_FILE,
@@ -39,8 +40,13 @@ RENDERERS: dict[Format, type[Renderer]] = {
     Format.JSON: JsonRenderer,
     Format.OSCAL: OscalRenderer,
     Format.HTML: HtmlRenderer,
+    Format.GRC: GrcRenderer,
     Format.PDF: PdfRenderer,
 }
+# Written after every other format and before the PDF, in this order: each lists the digests
+# of the files written before it (and the PDF's cover cites the digest of them all).
+_AFTER_OTHERS = (Format.GRC,)
+_LATE = frozenset((*_AFTER_OTHERS, Format.PDF))
 _CHUNK = 1 << 20
 
 
@@ -197,7 +203,7 @@ def _render(
         (work / CONFIG_FILE).write_text(report.config.text, encoding="utf-8", newline="")
     needs_tables = Format.CSV in formats or Format.PDF in formats
     others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
-    progress.describe(f"writing {', '.join(f.value for f in formats if f is not Format.PDF)}")
+    progress.describe(f"writing {', '.join(f.value for f in formats if f not in _LATE)}")
     with _rendering(report, work, context, others, progress) as wait:
         # Meanwhile, here: the CSV tables (the PDF attaches them too).
         made = tables(report, context.options.header_profile) if needs_tables else {}
@@ -206,16 +212,18 @@ def _render(
             CsvRenderer().render(report, work, context)
             progress.advance(1)
         wait()
-    if Format.PDF not in formats:
-        return {}
-    progress.describe("writing the PDF")
-    inventory = _inventory(work)
-    evidence = tuple(sorted(inventory.items()))
-    digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
-    pdf_context = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
-    PdfRenderer().render(report, work, pdf_context)
-    progress.advance(1)
-    return inventory
+    inventory: dict[str, str] = {}
+    for fmt in (*(f for f in _AFTER_OTHERS if f in formats), Format.PDF):
+        if fmt not in formats:
+            continue
+        progress.describe(f"writing {'the PDF' if fmt is Format.PDF else fmt.value}")
+        inventory = _inventory(work, inventory)
+        evidence = tuple(sorted(inventory.items()))
+        digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
+        late = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
+        RENDERERS[fmt]().render(report, work, late)
+        progress.advance(1)
+    return inventory if Format.PDF in formats else {}
 
 
 CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than it saves
