@@ -53,7 +53,11 @@ def _flag(ctx: click.Context, name: str) -> str:
 def _recorded_command(ctx: click.Context, as_of: str) -> tuple[str, ...]:
     """The options that decide the evidence, as given, in the command's own order; ``--as-of``
     always, with the time the run took for it when it was not given (a rolling period, the
-    waivers in force and every timestamp of the pack follow from it)."""
+    waivers in force and every timestamp of the pack follow from it). Paths are shown as
+    :func:`~auditor.evidence.builder.shown_word` writes them: none of this machine's."""
+    from auditor.evidence.builder import shown_word
+
+    cwd = Path.cwd()
     words = ["auditor", ctx.command.name or "report"]
     for param in ctx.command.params:
         name = param.name or ""
@@ -64,13 +68,17 @@ def _recorded_command(ctx: click.Context, as_of: str) -> tuple[str, ...]:
             continue
         value = ctx.params[name]
         values = value if isinstance(value, tuple) else (value,)
+        shown = [
+            shown_word(str(v), cwd) if isinstance(param.type, click.Path) else str(v)
+            for v in values
+        ]
         if isinstance(param, click.Argument):
-            words += [str(v) for v in values]
+            words += shown
         elif isinstance(param, click.Option) and param.is_flag:
             words += [_flag(ctx, name)] if value else []
         else:
-            for item in values:
-                words += [_flag(ctx, name), str(item)]
+            for item in shown:
+                words += [_flag(ctx, name), item]
     return tuple(words)
 
 

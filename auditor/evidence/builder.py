@@ -99,10 +99,13 @@ def _locations(assessment: Assessment, options: ReportOptions) -> tuple[str, ...
 
 def shown_path(path: str | Path, base: Path | None) -> str:
     """``path`` as a pack writes it: an absolute path relative to ``base`` (a config's
-    directory, which the config's own paths are relative to), any other as given."""
+    directory, which the config's own paths are relative to), or without a base as
+    :func:`shown_word` writes it; any other as given."""
     given = Path(path)
     if base is not None and given.is_absolute():
         return Path(os.path.relpath(given, base.resolve())).as_posix()
+    if given.is_absolute():
+        return shown_word(given.as_posix(), Path.cwd())
     return given.as_posix()
 
 
@@ -233,6 +236,18 @@ def redact_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     for each word: the token variables' values, and in each URL its user information and the
     values of token-like parameters (:func:`auditor.redaction.redact_urls`)."""
     return redact_urls(text, known_secrets(environ))
+
+
+def shown_word(word: str, cwd: Path) -> str:
+    """A path given on the command line as the pack records it: an absolute path under the
+    current directory ``cwd`` relative to it, any other absolute path by its last two parts
+    (``…/repos/infra``), so that no path of the machine that made the pack appears in it."""
+    if not word.startswith("/"):
+        return word
+    path = Path(word)
+    if path.is_relative_to(cwd):
+        return path.relative_to(cwd).as_posix() or "."
+    return "…/" + "/".join(path.parts[1:][-2:])
 
 
 def redact_command(words: Iterable[str], environ: Mapping[str, str] | None = None) -> str:

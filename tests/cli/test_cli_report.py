@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -52,6 +53,11 @@ def report(capsys: pytest.CaptureFixture[str] | None, *args: Any) -> Result:
         result = Result(code, result.out + captured.out, result.err + captured.err)
     assert "Traceback" not in result.err
     return result
+
+
+def shown(path: Path) -> str:
+    """How the pack's recorded command shows a path outside the current directory."""
+    return shlex.quote("…/" + "/".join(path.parts[-2:]))
 
 
 def verify(capsys: pytest.CaptureFixture[str], pack: Path) -> Result:
@@ -203,7 +209,7 @@ def test_the_readme_pipeline_is_the_one_the_pack_prints() -> None:
 def test_pdf_cover_records_the_command_without_paths_of_the_output(full: Packs) -> None:
     evidence = json.loads((full.one / "evidence.json").read_text(encoding="utf-8"))
     command = evidence["command"]
-    assert command.startswith(f"auditor report {full.history.path} ")
+    assert command.startswith(f"auditor report {shown(full.history.path)} ")
     assert f"--as-of {AS_OF}" in command and "--sample 2 --seed s1" in command
     assert "--out" not in command and str(full.one) not in command
     assert evidence["organisation"] == "Acme <Corp>"
@@ -413,7 +419,7 @@ def test_the_recorded_command_carries_the_as_of_the_run_took(
     document = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
     generated = document["generated_at"].replace("+00:00", "Z")
     assert document["command"] == (
-        f"auditor report {history.path} --as-of {generated} --reviews-file {export}"
+        f"auditor report {shown(history.path)} --as-of {generated} --reviews-file {shown(export)}"
     )
     assert document["config"] is None and document["overrides"] == []
 
@@ -446,3 +452,26 @@ def test_recorded_command_never_carries_a_credential() -> None:
         " 'https://ghe.example/api/v3?access_token=***&per_page=5'"
         " --organisation 'Acme Corp' --branch '***'"
     )
+
+
+def test_no_path_of_this_machine_is_recorded_in_the_command(
+    capsys: pytest.CaptureFixture[str],
+    history: ForgeRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paths typed on the command line reach the pack relative to the current directory when
+    under it, else by their last two parts: the machine's own directories never appear."""
+    export = history.write_export(tmp_path / "reviews.json")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = report(capsys, history.path, "--store", work / "s", "--reviews-file", export,
+                    "--out", work / "pack", "--format", "json", "--as-of", AS_OF)  # fmt: skip
+    assert result.code == ExitCode.CONTROLS_FAILED, result.err
+    text = (work / "pack" / "evidence.json").read_text(encoding="utf-8")
+    command = json.loads(text)["command"]
+    assert command == (
+        f"auditor report {shown(history.path)} --as-of {AS_OF} --reviews-file {shown(export)}"
+    )
+    assert str(tmp_path) not in text
