@@ -44,7 +44,7 @@ def _helper() -> str:
 
 
 @dataclass(frozen=True)
-class Remote:
+class CloneURL:
     """A clone URL split into what git may store and the credentials it must not."""
 
     url: str  # what the mirror records: no password (an ssh:// user name is kept)
@@ -52,7 +52,7 @@ class Remote:
     password: str = ""
 
     @classmethod
-    def parse(cls, raw: str, key: str = "url") -> Remote:
+    def parse(cls, raw: str, key: str = "url") -> CloneURL:
         """``raw`` with ``${NAME}`` expanded from the environment in its user information.
 
         A URL that git would take for an option (it starts with ``-``) or that carries a
@@ -114,7 +114,7 @@ def mirror(url: str, cache: Path) -> Path:
     Raises :class:`RepositoryError` when the remote cannot be reached or read; the message names
     the URL without credentials.
     """
-    remote = Remote.parse(url)
+    remote = CloneURL.parse(url)
     if remote.password and urlsplit(remote.url).scheme == "http":
         warnings.warn(
             f"the password of {redact(remote.url)} is sent unencrypted over plain http://; "
@@ -141,7 +141,7 @@ def mirror(url: str, cache: Path) -> Path:
     return target
 
 
-def _follow_default_branch(remote: Remote, target: Path) -> None:
+def _follow_default_branch(remote: CloneURL, target: Path) -> None:
     """Point the mirror's HEAD where the remote's points now (a renamed default branch)."""
     out = _git(remote, target, "ls-remote", "--symref", "origin", "HEAD")
     for line in out.splitlines():
@@ -150,7 +150,7 @@ def _follow_default_branch(remote: Remote, target: Path) -> None:
             return
 
 
-def _git(remote: Remote, cwd: Path | None, *args: str) -> str:
+def _git(remote: CloneURL, cwd: Path | None, *args: str) -> str:
     command = ["git"]
     env = git_env()
     if remote.username or remote.password:

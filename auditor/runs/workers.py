@@ -33,7 +33,7 @@ from auditor.ledger.mining import Progress
 from auditor.ledger.period import NamedPeriod
 from auditor.ledger.store import Store
 from auditor.redaction import known_secrets, redact
-from auditor.runs.clones import Remote, cache_name, mirror
+from auditor.runs.clones import CloneURL, cache_name, mirror
 from auditor.runs.config import Config, Overrides, RepositoryConfig, merge_overrides, restrict
 from auditor.runtime import for_batch_work
 
@@ -221,6 +221,6 @@ def _url_secrets(url: str | None) -> tuple[str, ...]:
     if url is None:
         return ()
     try:
-        return Remote.parse(url).secrets
+        return CloneURL.parse(url).secrets
     except AuditorError:
         return ()

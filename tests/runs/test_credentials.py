@@ -24,7 +24,7 @@ from auditor.cli import run
 from auditor.errors import RepositoryError, UsageError
 from auditor.exitcodes import ExitCode, crash_report
 from auditor.redaction import redact, secret_parameters
-from auditor.runs.clones import Remote, mirror
+from auditor.runs.clones import CloneURL, mirror
 from auditor.runs.credential import answer
 
 TOKEN = "ghp_AttackT0kenValue0123456789"
@@ -244,7 +244,7 @@ def test_a_clone_url_starting_with_a_dash_is_refused(
     ]
     assert not planted.exists()
     with pytest.raises(UsageError, match=r"^url: '-x' starts with '-'"):
-        Remote.parse("-x")
+        CloneURL.parse("-x")
 
 
 # -- 8. token-like query strings and user information never leave the process ----------------

@@ -514,10 +514,10 @@ def test_clone_urls_keep_credentials_apart(
     raw: str, url: str, username: str, password: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from auditor.redaction import redact
-    from auditor.runs.clones import Remote, cache_name
+    from auditor.runs.clones import CloneURL, cache_name
 
     monkeypatch.setenv("AUDITOR_TEST_TOKEN", "tok-123456")
-    remote = Remote.parse(raw)
+    remote = CloneURL.parse(raw)
     assert (remote.url, remote.username, remote.password) == (url, username, password)
     assert "@git.example.com" not in redact(raw)
     assert cache_name(raw) == cache_name(redact(raw))  # the same mirror, whatever the user
