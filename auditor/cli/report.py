@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # so the same evidence gives the same bytes wherever it is written.
 _PRESENTATION = frozenset(
     {"out", "force", "formats", "header_profile", "template_dir", "quiet", "jobs", "store"}
+    | {"sign_key"}
 )
 # With --from-evidence, the evidence is rendered as recorded: these would change what it says.
 _ASSESSING = (
@@ -136,6 +138,12 @@ def _check_out(out: Path, force: bool) -> None:
     help="Re-render a pack from an evidence.json, without the repositories.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing pack at --out.")
+@click.option(
+    "--sign-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="SSH private key: sign the manifest into MANIFEST.sha256.sig (namespace auditor-pack).",
+)
 @ledger_options
 @assess_options
 @verdict_options
@@ -148,6 +156,7 @@ def report(
     template_dir: Path | None,
     from_evidence: Path | None,
     force: bool,
+    sign_key: Path | None,
     quiet: bool,
     fail_on: str,
     sample: int | None,
@@ -166,6 +175,7 @@ def report(
         formats=parse_formats(formats),
         header_profile=HeaderProfile(header_profile),
         template_dir=template_dir,
+        sign_key=sign_key,
     )
     if Format.PDF in options.formats:
         check_available()
@@ -182,9 +192,12 @@ def report(
         if not repos:
             raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
         _check_out(out, force)
-        built = _assess(ctx, repos, organisation, sample, seed, progress, kw)
+        built, signing_key = _assess(ctx, repos, organisation, sample, seed, progress, kw)
+        if options.sign_key is None and signing_key is not None:
+            options = replace(options, sign_key=signing_key)
     pack = write_pack(built, out, options, replace=force, progress=progress)
-    say(quiet, f"audit pack: {pack.path} ({counted(len(pack.files) + 1, 'file')})")
+    files = counted(len(pack.files) + 1 + pack.signed, "file")
+    say(quiet, f"audit pack: {pack.path} ({files}{', manifest signed' if pack.signed else ''})")
     say(quiet, _summary(built))
     sys.exit(exit_status(built.controls, severities, complete=built.complete))
 
@@ -203,7 +216,8 @@ def _assess(
     seed: str,
     progress: Progress,
     kw: dict[str, Any],
-) -> Report:
+) -> tuple[Report, Path | None]:
+    """The report, and the config's ``signing_key`` (when a config was given)."""
     from auditor.audit import assess
     from auditor.evaluation.assessment import empty_populations
     from auditor.evidence.builder import ReportOptions, build_report, redact_command
@@ -227,7 +241,7 @@ def _assess(
         show(f"warning: waiver {waiver} matched nothing", err=True)
     for waiver in result.evaluation.expired_waivers:
         show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
-    return build_report(
+    built = build_report(
         result,
         as_of=options.ledger.as_of,
         period=options.ledger.period,
@@ -243,6 +257,7 @@ def _assess(
             base=config.path.resolve().parent if config is not None else None,
         ),
     )
+    return built, config.signing_key if config is not None else None
 
 
 def _summary(report: Report) -> str:
@@ -269,15 +284,32 @@ def _summary(report: Report) -> str:
 
 @cli.command()
 @click.argument("pack_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--allowed-signers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="SSH allowed-signers file: check MANIFEST.sha256.sig and name its signer.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def verify(pack_dir: Path, quiet: bool) -> None:
+def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> None:
     """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
-    links, or a PDF cover whose digest is not the manifest's)."""
+    links, a PDF cover whose digest is not the manifest's, or with --allowed-signers a
+    signature that is missing, not the manifest's or by a key the file does not list)."""
     from auditor.exitcodes import ExitCode
     from auditor.render import verify_pack
-    from auditor.render.interface import PDF_FILE
+    from auditor.render.interface import PDF_FILE, SIGNATURE_FILE
+    from auditor.render.pack import verify_signature
 
     problems = verify_pack(pack_dir)
+    signer = ""
+    if allowed_signers is not None:
+        checked = verify_signature(pack_dir, allowed_signers)
+        if checked.problem is not None:
+            problems.append(checked.problem)
+        elif checked.signer is not None:
+            signer = f"; signed by {checked.signer.principal} ({checked.signer.key})"
+    elif (pack_dir / SIGNATURE_FILE).is_file():
+        signer = f"; {SIGNATURE_FILE} not checked (give --allowed-signers)"
     for problem in problems:
         show(problem)
     if problems:
@@ -287,4 +319,4 @@ def verify(pack_dir: Path, quiet: bool) -> None:
         )
         sys.exit(ExitCode.CONTROLS_FAILED)
     cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
-    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}")
+    say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}{signer}")

@@ -36,9 +36,20 @@ from auditor.progress import TerminalProgress
     metavar="tcp://HOST:PORT",
     help="Run the per-repository work on this Dask scheduler (pip install 'auditor[dask]').",
 )
+@click.option(
+    "--sign-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="SSH private key signing the manifest (default: the config's signing_key).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 def run_command(
-    config_path: Path, as_of: str | None, jobs: int | None, scheduler: str | None, quiet: bool
+    config_path: Path,
+    as_of: str | None,
+    jobs: int | None,
+    scheduler: str | None,
+    sign_key: Path | None,
+    quiet: bool,
 ) -> None:
     """Audit every repository of a config into a new, dated pack (exit 0, 1, 4)."""
     from auditor.ledger.period import as_of as parse_as_of
@@ -46,7 +57,9 @@ def run_command(
     from auditor.runs.run import RunOptions, run
 
     config = load_config(config_path)
-    options = RunOptions(config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler)
+    options = RunOptions(
+        config, parse_as_of(as_of), jobs=jobs, scheduler=scheduler, sign_key=sign_key
+    )
     result = run(options, TerminalProgress.for_stderr(quiet))
     for note in result.report.empty_populations:  # quiet or not: a cron mail must show it
         show(f"warning: {note}", err=True)
@@ -90,7 +103,10 @@ def _summary(result: Any) -> list[str]:
         f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, "
         f"{counts[Status.NOT_APPLICABLE]} not applicable"
     )
-    lines.append(f"pack: {result.pack.path} (MANIFEST.sha256 {record.manifest_sha256[:16]}…)")
+    signed = ", signed" if result.pack.signed else ""
+    lines.append(
+        f"pack: {result.pack.path} (MANIFEST.sha256 {record.manifest_sha256[:16]}…{signed})"
+    )
     lines.append(f"status: {record.status.value} (exit {record.exit_code})")
     return lines
 

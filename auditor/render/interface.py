@@ -78,6 +78,7 @@ class RenderOptions:
     header_profile: HeaderProfile = HeaderProfile.SNAKE
     template_dir: Path | None = None
     pdf_exception_limit: int = 25  # exceptions listed per control in the PDF; all in findings.csv
+    sign_key: Path | None = None  # SSH private key signing the manifest (MANIFEST.sha256.sig)
 
 
 @dataclass(frozen=True)

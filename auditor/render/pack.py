@@ -16,7 +16,7 @@ from auditor.evidence.report import Report
 from auditor.evidence.workdirs import cannot_write, check_parent, work_dir
 from auditor.forked import can_fork, forked_pool
 from auditor.progress import Progress
-from auditor.render import xmp
+from auditor.render import signing, xmp
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.grc import GrcRenderer
 from auditor.render.html import HtmlRenderer
@@ -56,6 +56,7 @@ class Pack:
 
     path: Path
     files: tuple[tuple[str, str], ...]
+    signed: bool = False  # MANIFEST.sha256.sig was written beside the manifest
 
 
 def file_sha256(path: Path) -> str:
@@ -160,6 +161,10 @@ def write_pack(
     (see :func:`not_a_pack`), replaced only once the new one is complete. A problem writing
     (no space left, a read-only disk) is an :class:`OutputError`; nothing half-written stays.
 
+    With ``options.sign_key``, the manifest is signed (:mod:`auditor.render.signing`) into
+    ``MANIFEST.sha256.sig``, which the manifest does not list; a key that cannot sign is a
+    :class:`UsageError` and no pack is written.
+
     The PDF is rendered last. Its cover cites the SHA-256 of the evidence manifest: the text of
     ``MANIFEST.sha256`` without its ``report.pdf`` line, i.e. every other file of the pack.
     ``progress`` advances by one for each format written, and once more for the manifest.
@@ -183,7 +188,11 @@ def write_pack(
                 raise RenderError(problem) from err
             progress.describe(f"writing {MANIFEST_FILE}")
             files = tuple(sorted(_inventory(work, evidence).items()))
-            (work / MANIFEST_FILE).write_text(manifest_text(files), encoding="utf-8", newline="\n")
+            manifest = manifest_text(files).encode("utf-8")
+            (work / MANIFEST_FILE).write_bytes(manifest)
+            if options.sign_key is not None:
+                progress.describe(f"signing {MANIFEST_FILE}")
+                (work / SIGNATURE_FILE).write_bytes(signing.sign(manifest, options.sign_key))
             os.chmod(work, 0o755)
             _move_into_place(work, out, staged.root / "replaced")
             progress.advance(1)
@@ -191,7 +200,7 @@ def write_pack(
         raise cannot_write(out, err) from None
     finally:
         progress.finish()
-    return Pack(path=out, files=files)
+    return Pack(path=out, files=files, signed=options.sign_key is not None)
 
 
 def _render(
@@ -305,7 +314,8 @@ def verify_pack(pack: Path) -> list[str]:
         return problems
     expected, malformed = _read_manifest(pack)
     problems += malformed
-    actual = {name: file_sha256(pack / name) for name in files if name != MANIFEST_FILE}
+    unlisted = {MANIFEST_FILE, SIGNATURE_FILE}
+    actual = {name: file_sha256(pack / name) for name in files if name not in unlisted}
     for name, digest in sorted(expected.items()):
         if name in odd:
             continue
@@ -317,6 +327,18 @@ def verify_pack(pack: Path) -> list[str]:
     if PDF_FILE in actual and not malformed:
         problems += _cover_problems(pack / PDF_FILE, manifest.read_bytes())
     return problems
+
+
+def verify_signature(pack: Path, allowed_signers: Path) -> signing.SignatureCheck:
+    """Whether the pack's ``MANIFEST.sha256.sig`` is a good signature of its manifest by a key
+    of ``allowed_signers``, and whose (see :func:`auditor.render.signing.check`). A pack
+    without a signature, or whose signature is a link, has the problem ``unsigned: ...``."""
+    signature, manifest = pack / SIGNATURE_FILE, pack / MANIFEST_FILE
+    if signature.is_symlink() or not signature.is_file():
+        return signing.SignatureCheck(problem=f"unsigned: {pack.name} has no {SIGNATURE_FILE}")
+    if manifest.is_symlink() or not manifest.is_file():
+        return signing.SignatureCheck(problem=f"signature: no {MANIFEST_FILE} to check it against")
+    return signing.check(manifest.read_bytes(), signature, allowed_signers)
 
 
 def _walk(root: Path) -> tuple[list[str], dict[str, str]]:

@@ -50,6 +50,7 @@ class RunOptions:
     as_of: datetime
     jobs: int | None = None  # worker processes; default: the config's, else every core
     scheduler: str | None = None  # e.g. tcp://scheduler:8786
+    sign_key: Path | None = None  # signs the manifest; default: the config's signing_key
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,11 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             pack = write_pack(
                 report,
                 _new_pack_dir(config.output, named.label, options.as_of),
-                RenderOptions(formats=config.formats, header_profile=config.header_profile),
+                RenderOptions(
+                    formats=config.formats,
+                    header_profile=config.header_profile,
+                    sign_key=options.sign_key or config.signing_key,
+                ),
                 progress=progress,
             )
         except AuditorError as err:

@@ -88,6 +88,7 @@ class Config:
     waivers: Path | None = None
     roster: Path | None = None
     signers: SignerKeys = field(default_factory=SignerKeys)  # keys signatures are verified against
+    signing_key: Path | None = None  # SSH private key signing each pack's manifest
     controls_dirs: tuple[Path, ...] = ()
     rules: tuple[Path, ...] = ()
     header_profile: HeaderProfile = HeaderProfile.SNAKE

@@ -34,7 +34,7 @@ TOP_KEYS = ("audit", "repository", "overrides")
 AUDIT_KEYS = (
     "organisation", "period", "since", "until", "frameworks", "formats", "output", "store",
     "waivers", "roster", "controls_dirs", "rules", "header_profile", "sample", "seed",
-    "fail_on", "jobs", "bots", "default_bots", "allowed_signers", "gpg_keys",
+    "fail_on", "jobs", "bots", "default_bots", "allowed_signers", "gpg_keys", "signing_key",
 )  # fmt: skip
 REPOSITORY_KEYS = (
     "path", "url", "name", "branches", "forge", "forge_url", "forge_repo", "reviews_file",
@@ -81,6 +81,7 @@ class Reader:
                 self.get(audit, ("audit", "allowed_signers"), self.path_of("file"), None),
                 self.get(audit, ("audit", "gpg_keys"), self.path_of("file"), None),
             ),
+            signing_key=self.get(audit, ("audit", "signing_key"), self.path_of("file"), None),
             controls_dirs=self.paths(audit, ("audit", "controls_dirs"), kind="dir"),
             rules=self.paths(audit, ("audit", "rules"), kind="file"),
             header_profile=self.get(

@@ -110,6 +110,7 @@ store = ".auditor"                   # the evidence store, and mirrors of reposi
 # sample = 25                        # the auditor's sample per control
 # seed = "2026-Q1"
 # jobs = 4                           # worker processes (default: every core)
+# signing_key = "keys/audit-signing"  # SSH private key signing each pack's MANIFEST.sha256
 
 [[repository]]
 path = {_toml(found.path)}{origin}
