@@ -160,13 +160,19 @@ def forge_options_of(kw: dict[str, Any]) -> Any:
     )
 
 
+class _FrameworkOption(click.Option):
+    """Its help names the shipped frameworks, read from their file only when help is shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from auditor.evaluation.frameworks import known_frameworks
+
+        self.help = f"{', '.join(known_frameworks())} (repeatable; default: all)."
+        return super().get_help_record(ctx)
+
+
 def framework_option(f: F) -> F:
     return click.option(
-        "--framework",
-        "frameworks",
-        multiple=True,
-        metavar="NAME",
-        help="soc2, iso27001, pci-dss, nist-800-53 (repeatable; default: all).",
+        "--framework", "frameworks", cls=_FrameworkOption, multiple=True, metavar="NAME"
     )(f)
 
 

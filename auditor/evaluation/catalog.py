@@ -30,16 +30,12 @@ from auditor.evaluation.checks.params import (
     path_globs,
     text,
 )
+from auditor.evaluation.frameworks import FILE as FRAMEWORKS_FILE
+from auditor.evaluation.frameworks import known_frameworks
 from auditor.evaluation.yamlload import load_definition
 from auditor.model import Control, FrameworkRef, Severity
 from auditor.resources import controls_dir
 
-FRAMEWORKS = {
-    "soc2": "SOC 2, 2017 Trust Services Criteria (revised points of focus, 2022)",
-    "iso27001": "ISO/IEC 27001:2022 Annex A",
-    "pci-dss": "PCI DSS v4.0.1",
-    "nist-800-53": "NIST SP 800-53 Rev. 5",
-}
 REQUIRED = ("id", "title", "description", "procedure", "check", "severity", "frameworks")
 OPTIONAL = ("parameters", "scope")
 SCOPE = {"paths": path_globs, "branches": list_of(text), "repositories": list_of(text)}
@@ -138,12 +134,14 @@ def effective_parameters(
     return merged
 
 
-def check_frameworks(names: Iterable[str]) -> tuple[str, ...]:
-    """``names`` when every one is known; otherwise a :class:`UsageError`."""
+def check_frameworks(names: Iterable[str], dirs: Sequence[Path] = ()) -> tuple[str, ...]:
+    """``names`` when every one is known (shipped, or added by one of the control ``dirs``);
+    otherwise a :class:`UsageError`."""
     names = tuple(names)
+    known = known_frameworks(dirs)
     for name in names:
-        if name not in FRAMEWORKS:
-            raise UsageError(f"unknown framework {name!r}; known: {', '.join(FRAMEWORKS)}")
+        if name not in known:
+            raise UsageError(f"unknown framework {name!r}; known: {', '.join(known)}")
     return names
 
 
@@ -152,10 +150,11 @@ def load_catalog(
 ) -> tuple[Control, ...]:
     """The shipped controls (unless ``shipped`` is false) overridden by id by each of ``dirs``
     in turn, restricted to controls mapping to one of ``frameworks`` (all when empty)."""
-    wanted = set(check_frameworks(frameworks))
+    known = known_frameworks(dirs)
+    wanted = set(check_frameworks(frameworks, dirs))
     by_id: dict[str, Control] = {}
     for directory, is_shipped in [(controls_dir(), True)] * shipped + [(d, False) for d in dirs]:
-        controls, errors = _read_dir(directory)
+        controls, errors = _read_dir(directory, known)
         if errors:
             raise DefinitionError(errors[0])
         if is_shipped:  # named as shipped, never by this machine's install path
@@ -170,25 +169,33 @@ def load_catalog(
 
 def validate_dir(directory: Path) -> list[str]:
     """Every error of every control file in ``directory``, one line each, file and key named."""
-    controls, errors = _read_dir(directory)
+    try:
+        known = known_frameworks([directory])
+    except DefinitionError as err:
+        return [str(err)]
+    controls, errors = _read_dir(directory, known)
     if not errors and not controls:
         return [f"{directory}: no control files (*.yaml)"]
     return errors
 
 
-def _read_dir(directory: Path) -> tuple[list[Control], list[str]]:
+def _read_dir(directory: Path, known: Mapping[str, str]) -> tuple[list[Control], list[str]]:
     if not directory.is_dir():
         return [], [f"{directory}: not a directory"]
     controls: list[Control] = []
     errors: list[str] = []
     seen: dict[str, Path] = {}
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    files = sorted(
+        p
+        for p in [*directory.glob("*.yaml"), *directory.glob("*.yml")]
+        if p.name != FRAMEWORKS_FILE
+    )
     root = directory.resolve()
     for path in files:
         if not path.resolve().is_relative_to(root):
             errors.append(f"{path}: leads outside the control directory; refused")
             continue
-        control, problems = read_control(path)
+        control, problems = read_control(path, known)
         errors += problems
         if control is None:
             continue
@@ -200,8 +207,11 @@ def _read_dir(directory: Path) -> tuple[list[Control], list[str]]:
     return controls, errors
 
 
-def read_control(path: Path) -> tuple[Control | None, list[str]]:
-    """The control defined in ``path`` and no errors, or None and every error found."""
+def read_control(
+    path: Path, known: Mapping[str, str] | None = None
+) -> tuple[Control | None, list[str]]:
+    """The control defined in ``path`` and no errors, or None and every error found; its
+    frameworks must be among ``known`` (default: the shipped ones)."""
     try:
         data = load_definition(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
@@ -213,15 +223,16 @@ def read_control(path: Path) -> tuple[Control | None, list[str]]:
         return None, [f"{path}: invalid YAML{where}: {problem}"]
     if not isinstance(data, Mapping):
         return None, [f"{path}: expected a mapping of control keys, got {describe(data)}"]
-    return _Reader(path, data).control()
+    return _Reader(path, data, known_frameworks() if known is None else known).control()
 
 
 class _Reader:
     """Validates one control mapping, collecting every error instead of stopping at the first."""
 
-    def __init__(self, path: Path, data: Mapping[Any, Any]) -> None:
+    def __init__(self, path: Path, data: Mapping[Any, Any], known: Mapping[str, str]) -> None:
         self.path = path
         self.data = data
+        self.known = known
         self.errors: list[str] = []
 
     def fail(self, key: str, message: str) -> None:
@@ -309,8 +320,8 @@ class _Reader:
         refs: list[FrameworkRef] = []
         for name, items in value.items():
             key = f"frameworks.{name}"
-            if name not in FRAMEWORKS:
-                self.fail(key, f"unknown framework; known: {', '.join(FRAMEWORKS)}")
+            if name not in self.known:
+                self.fail(key, f"unknown framework; known: {', '.join(self.known)}")
             elif not isinstance(items, list) or not items:
                 self.fail(key, f"expected a non-empty list of references, got {describe(items)}")
             else:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from auditor import __version__
 from auditor.errors import UsageError
 from auditor.evaluation.assessment import Assessment, RepoAssessment, empty_populations, period_end
-from auditor.evaluation.catalog import FRAMEWORKS, Overrides
+from auditor.evaluation.catalog import Overrides
 from auditor.evaluation.checks.evidence import change_paths
+from auditor.evaluation.frameworks import framework_order
 from auditor.evaluation.sampling import draw
 from auditor.evidence.report import (
     BranchScope,
@@ -60,7 +61,7 @@ def build_report(
     sampled = options.sample_size is not None or options.sample_seed is not None
     seed = options.sample_seed or ""
     evaluated = {r.framework for result in evaluation.results for r in result.control.frameworks}
-    frameworks = options.frameworks or tuple(f for f in FRAMEWORKS if f in evaluated)
+    frameworks = options.frameworks or framework_order(evaluated)
     return Report(
         organisation=redact(options.organisation, known_secrets()),
         generated_at=as_of,

@@ -475,3 +475,79 @@ def test_no_path_of_this_machine_is_recorded_in_the_command(
         f"auditor report {shown(history.path)} --as-of {AS_OF} --reviews-file {shown(export)}"
     )
     assert str(tmp_path) not in text
+
+
+SOX_CONTROL = """\
+id: ORG-01
+title: Changes reach the branch through a request
+description: Our own control, mapped to a framework of our own.
+procedure: Look at each change's request.
+check: via-request
+severity: high
+frameworks:
+  sox: [ITGC-CM-1]
+  soc2: [CC8.1]
+"""
+
+
+def test_a_control_directory_adds_a_framework_the_pack_names_in_every_format(
+    capsys: pytest.CaptureFixture[str], clean: ForgeRepo, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "frameworks.yaml").write_text("sox: SOX ITGC (internal)\n", encoding="utf-8")
+    (mine / "ORG-01-request.yaml").write_text(SOX_CONTROL, encoding="utf-8")
+    pack = tmp_path / "pack"
+    result = report(capsys, *assessing(clean, tmp_path / "s", "--out", pack, "--controls-dir",
+                                       mine, "--framework", "sox", "--format",
+                                       "csv,json,html,oscal", "-q"))  # fmt: skip
+    assert result.code in (ExitCode.OK, ExitCode.CONTROLS_FAILED), result.err
+    controls = rows(pack, "controls")
+    assert [(r["control_id"], r["framework_refs"]) for r in controls] == [
+        ("ORG-01", "sox:ITGC-CM-1")
+    ]
+    assert {r["framework_refs"] for r in rows(pack, "findings")} == {"sox:ITGC-CM-1"}
+    data = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    assert data["frameworks"] == ["sox"]
+    html = "".join(p.read_text(encoding="utf-8") for p in pack.rglob("*.html"))
+    assert "sox" in html and "ITGC-CM-1" in html
+    oscal = "".join(p.read_text(encoding="utf-8") for p in (pack / "oscal").rglob("*.json"))
+    assert "sox:ITGC-CM-1" in oscal
+
+
+def test_frameworks_a_directory_adds_follow_the_shipped_ones(
+    capsys: pytest.CaptureFixture[str], clean: ForgeRepo, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "frameworks.yaml").write_text("sox: SOX ITGC (internal)\n", encoding="utf-8")
+    (mine / "ORG-01-request.yaml").write_text(SOX_CONTROL, encoding="utf-8")
+    pack = tmp_path / "pack"
+    result = report(capsys, *assessing(clean, tmp_path / "s", "--out", pack, "--controls-dir",
+                                       mine, "--format", "json", "-q"))  # fmt: skip
+    assert result.code in (ExitCode.OK, ExitCode.CONTROLS_FAILED), result.err
+    data = json.loads((pack / "evidence.json").read_text(encoding="utf-8"))
+    assert data["frameworks"] == ["soc2", "iso27001", "pci-dss", "nist-800-53", "sox"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- sox\n", "frameworks.yaml: expected a non-empty mapping of framework names to labels"),
+        ("SOX: SOX ITGC\n", "frameworks.yaml: SOX: a framework's name is lower-case letters"),
+        ("sox: 3\n", "frameworks.yaml: sox: expected a label (text), got 3"),
+        ("sox: [\n", "frameworks.yaml: invalid YAML at line 2"),
+    ],
+)
+def test_a_bad_frameworks_file_exits_2_naming_file_and_key(
+    capsys: pytest.CaptureFixture[str], clean: ForgeRepo, tmp_path: Path, text: str, problem: str
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "frameworks.yaml").write_text(text, encoding="utf-8")
+    (mine / "ORG-01-request.yaml").write_text(SOX_CONTROL, encoding="utf-8")
+    result = report(capsys, *assessing(clean, tmp_path / "s", "--out", tmp_path / "pack",
+                                       "--controls-dir", mine, "--format", "json"))  # fmt: skip
+    assert result.code == ExitCode.USAGE, result.err
+    [line] = result.err.strip().splitlines()
+    assert problem in line and str(mine / "frameworks.yaml") in line

@@ -6,7 +6,6 @@ import pytest
 
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import (
-    FRAMEWORKS,
     effective_parameters,
     load_catalog,
     parse_overrides,
@@ -14,6 +13,7 @@ from auditor.evaluation.catalog import (
     validate_dir,
 )
 from auditor.evaluation.checks import CHECKS
+from auditor.evaluation.frameworks import known_frameworks
 from auditor.model import Severity
 from auditor.resources import controls_dir
 
@@ -41,11 +41,11 @@ def write(directory: Path, name: str, text: str) -> Path:
 def test_every_shipped_control_loads_names_a_check_and_maps_a_framework() -> None:
     assert validate_dir(controls_dir()) == []
     catalog = load_catalog()
-    assert len(catalog) == len(list(controls_dir().glob("*.yaml")))
+    assert len(catalog) == len(list(controls_dir().glob("*.yaml"))) - 1  # and frameworks.yaml
     for control in catalog:
         assert control.check in CHECKS
         assert control.frameworks
-        assert {r.framework for r in control.frameworks} <= set(FRAMEWORKS)
+        assert {r.framework for r in control.frameworks} <= set(known_frameworks())
         assert Path(control.source).name.startswith(control.id + "-")
     assert {c.check for c in catalog} == set(CHECKS)
 
@@ -186,3 +186,43 @@ def test_override_errors_name_source_and_key(raw: dict[str, object], message: st
     with pytest.raises(DefinitionError) as err:
         parse_overrides(raw, load_catalog(), source="auditor.toml")
     assert str(err.value).startswith(message)
+
+
+def test_the_shipped_frameworks_are_data_beside_the_controls() -> None:
+    assert dict(known_frameworks()) == {
+        "soc2": "SOC 2, 2017 Trust Services Criteria (revised points of focus, 2022)",
+        "iso27001": "ISO/IEC 27001:2022 Annex A",
+        "pci-dss": "PCI DSS v4.0.1",
+        "nist-800-53": "NIST SP 800-53 Rev. 5",
+    }
+
+
+def test_a_directory_adds_a_framework_its_controls_and_later_directories_map_to(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "a", "frameworks.yaml", "sox: SOX ITGC\nsoc2: SOC 2 (our edition)\n")
+    write(tmp_path / "a", "org.yaml", GOOD.replace("soc2:", "sox:"))
+    write(tmp_path / "b", "org2.yaml", GOOD.replace("ORG-01", "ORG-02").replace("soc2:", "sox:"))
+    dirs = [tmp_path / "a", tmp_path / "b"]
+    assert list(known_frameworks(dirs)) == ["soc2", "iso27001", "pci-dss", "nist-800-53", "sox"]
+    assert known_frameworks(dirs)["soc2"] == "SOC 2 (our edition)"
+    sox = load_catalog(dirs, frameworks=["sox"])
+    assert [(c.id, [str(r) for r in c.frameworks]) for c in sox] == [
+        ("ORG-01", ["sox:CC8.1"]), ("ORG-02", ["sox:CC8.1"])
+    ]  # fmt: skip
+    assert validate_dir(tmp_path / "a") == []
+    # without the directory that adds it, the framework is unknown
+    assert validate_dir(tmp_path / "b") == [
+        f"{tmp_path / 'b' / 'org2.yaml'}: frameworks.sox: unknown framework; "
+        "known: soc2, iso27001, pci-dss, nist-800-53"
+    ]
+    with pytest.raises(UsageError, match="unknown framework 'sox'"):
+        load_catalog([tmp_path / "b"], frameworks=["sox"])
+
+
+def test_a_bad_frameworks_file_is_one_error_naming_file_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "frameworks.yaml", "sox: ''\n")
+    write(tmp_path, "org.yaml", GOOD)
+    assert validate_dir(tmp_path) == [f"{path}: sox: expected a label (text), got ''"]
+    with pytest.raises(DefinitionError, match=r"frameworks\.yaml: sox: expected a label"):
+        load_catalog([tmp_path])

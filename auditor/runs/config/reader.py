@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from auditor.errors import DefinitionError, UsageError
-from auditor.evaluation.catalog import FRAMEWORKS, Override, load_catalog, parse_overrides
+from auditor.evaluation.catalog import Override, load_catalog, parse_overrides
+from auditor.evaluation.frameworks import known_frameworks
 from auditor.facts.signatures import SignerKeys
 from auditor.infra.scope import PLACEHOLDER
 from auditor.ledger.period import Period, named_period
@@ -67,7 +68,9 @@ class Reader:
             base,
             organisation=self.get(audit, ("audit", "organisation"), _string, ""),
             period=self.period(audit),
-            frameworks=self.frameworks(audit),
+            frameworks=self.frameworks(
+                audit, self.paths(audit, ("audit", "controls_dirs"), kind="dir")
+            ),
             formats=self.formats(audit),
             output=self.get(
                 audit, ("audit", "output"), self.path_of("place"), self.base / "audit-packs"
@@ -205,13 +208,14 @@ class Reader:
             raise self.error(("audit", "since"), f"{since} is after until ({until})") from None
         return PeriodChoice(since=since, until=until)
 
-    def frameworks(self, audit: dict[str, Any]) -> tuple[str, ...]:
+    def frameworks(self, audit: dict[str, Any], dirs: tuple[Path, ...]) -> tuple[str, ...]:
         names: tuple[str, ...] = self.get(audit, ("audit", "frameworks"), _list(_string), ())
+        known = known_frameworks(dirs) if names else {}
         for index, name in enumerate(names):
-            if name not in FRAMEWORKS:
+            if name not in known:
                 raise self.error(
                     ("audit", "frameworks", index),
-                    f"unknown framework {name!r}; known: {', '.join(FRAMEWORKS)}",
+                    f"unknown framework {name!r}; known: {', '.join(known)}",
                 )
         return names
 
