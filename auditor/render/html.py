@@ -14,6 +14,7 @@ from auditor.evidence.report import Report
 from auditor.evidence.words import counted, status_text
 from auditor.forked import can_fork, forked_pool
 from auditor.model import Status
+from auditor.render.attestation import branch_verdicts
 from auditor.render.changeview import ChangeViews
 from auditor.render.coverage import coverage
 from auditor.render.csv import table_names
@@ -81,6 +82,9 @@ def _downloads(report: Report, context: RenderContext) -> tuple[Link, ...]:
         links.append(Link(EVIDENCE_FILE, EVIDENCE_FILE))
     if Format.OSCAL in formats:
         links.append(Link("OSCAL", OSCAL_FILE))
+    if Format.ATTESTATION in formats:
+        for verdicts in branch_verdicts(report):
+            links += [Link(Path(name).name, name) for name in verdicts.files]
     if Format.GRC in formats:
         files = [f.file for f in frameworks_of(report)] + [EVIDENCE_IMPORT]
         links += [Link(Path(name).name, name) for name in files]

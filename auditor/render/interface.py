@@ -47,6 +47,7 @@ class Format(enum.Enum):
     JSON = "json"
     OSCAL = "oscal"
     GRC = "grc"
+    ATTESTATION = "attestation"
 
 
 DEFAULT_FORMATS = (Format.PDF, Format.HTML, Format.CSV, Format.JSON)
@@ -88,7 +89,7 @@ class RenderContext:
     options: RenderOptions
     env: Environment
     tables: Mapping[str, bytes]  # pack-relative path → CSV bytes, computed once (for csv, pdf)
-    # (path, sha256) of the files written before this renderer's (for grc and pdf)
+    # (path, sha256) of the files written before this renderer's (grc, attestation, pdf)
     evidence: tuple[tuple[str, str], ...] = ()
     evidence_digest: str = ""  # sha256 of the manifest text of ``evidence``
 

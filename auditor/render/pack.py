@@ -17,6 +17,7 @@ from auditor.evidence.workdirs import cannot_write, check_parent, work_dir
 from auditor.forked import can_fork, forked_pool
 from auditor.progress import Progress
 from auditor.render import signing, xmp
+from auditor.render.attestation import AttestationRenderer
 from auditor.render.csv import CsvRenderer, tables
 from auditor.render.grc import GrcRenderer
 from auditor.render.html import HtmlRenderer
@@ -41,11 +42,12 @@ RENDERERS: dict[Format, type[Renderer]] = {
     Format.OSCAL: OscalRenderer,
     Format.HTML: HtmlRenderer,
     Format.GRC: GrcRenderer,
+    Format.ATTESTATION: AttestationRenderer,
     Format.PDF: PdfRenderer,
 }
 # Written after every other format and before the PDF, in this order: each lists the digests
 # of the files written before it (and the PDF's cover cites the digest of them all).
-_AFTER_OTHERS = (Format.GRC,)
+_AFTER_OTHERS = (Format.GRC, Format.ATTESTATION)
 _LATE = frozenset((*_AFTER_OTHERS, Format.PDF))
 _CHUNK = 1 << 20
 
