@@ -1,50 +1,53 @@
-"""One error hierarchy. Library code raises these; only the CLI maps them to exit codes."""
+"""One error hierarchy. Library code raises these, each naming its outcome; only the CLI maps
+outcomes to exit codes."""
 
 from __future__ import annotations
+
+from auditor.outcome import Outcome
 
 
 class AuditorError(Exception):
     """Base of every error auditor raises on purpose. ``str(err)`` is one line for the user."""
 
-    exit_code = 3
+    outcome = Outcome.INTERNAL
 
 
 class UsageError(AuditorError):
     """A bad option, argument or value given by the user."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class DefinitionError(AuditorError):
     """An invalid config, control, waiver or roster file; the message names the file and key."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class RepositoryError(AuditorError):
     """Not a Git repository, empty repository, missing branch (a missing or corrupt object:
     :class:`MissingObjectError`)."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class MissingObjectError(RepositoryError):
     """The repository lacks an object its history needs: it is incomplete or corrupt, so the
     evidence is incomplete (exit 4), not a usage error."""
 
-    exit_code = 4
+    outcome = Outcome.INCOMPLETE
 
 
 class StoreError(AuditorError):
     """The evidence store cannot be opened, is unreadable, or comes from a newer schema."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class IncompleteEvidenceError(AuditorError):
     """Evidence is incomplete: shallow or partial clone, forge data missing or truncated."""
 
-    exit_code = 4
+    outcome = Outcome.INCOMPLETE
 
 
 class ForgeError(IncompleteEvidenceError):
@@ -54,14 +57,14 @@ class ForgeError(IncompleteEvidenceError):
 class RenderError(AuditorError):
     """A renderer could not produce its output (missing extra, bad template)."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class OutputError(AuditorError):
     """An output cannot be written where the user asked: not a directory, a link, read-only,
     no space left. The message names the path and what the system said."""
 
-    exit_code = 2
+    outcome = Outcome.BAD_INPUT
 
 
 class AuditorWarning(UserWarning):

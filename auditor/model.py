@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NewType
 
-from auditor.exitcodes import ExitCode
+from auditor.outcome import Outcome
 
 if TYPE_CHECKING:
     from auditor.infra.codeowners import CodeOwners
@@ -449,21 +449,21 @@ class ControlResult:
 
 
 class RunStatus(enum.Enum):
-    """How a run ended, after its exit code."""
+    """How a run ended, after its outcome."""
 
-    PASSED = "passed"  # 0
-    FAILED = "failed"  # 1: a control failed
-    INCOMPLETE = "incomplete"  # 4: a repository or its review data is missing
-    ERROR = "error"  # 2 or 3: no pack, or a repository hit a bug
+    PASSED = "passed"
+    FAILED = "failed"  # a control failed
+    INCOMPLETE = "incomplete"  # a repository or its review data is missing
+    ERROR = "error"  # no pack (bad input), or a repository hit a bug
 
     @classmethod
-    def of(cls, code: int) -> RunStatus:
+    def of(cls, outcome: Outcome) -> RunStatus:
         known = {
-            int(ExitCode.OK): cls.PASSED,
-            int(ExitCode.CONTROLS_FAILED): cls.FAILED,
-            int(ExitCode.INCOMPLETE): cls.INCOMPLETE,
+            Outcome.PASSED: cls.PASSED,
+            Outcome.CONTROLS_FAILED: cls.FAILED,
+            Outcome.INCOMPLETE: cls.INCOMPLETE,
         }
-        return known.get(int(code), cls.ERROR)
+        return known.get(outcome, cls.ERROR)
 
 
 @dataclass(frozen=True)
@@ -514,7 +514,7 @@ class RunRecord:
     config_sha256: str
     tool_version: str
     repositories: tuple[RepositoryRecord, ...]
-    exit_code: int
+    outcome: Outcome
     pack: str = ""  # the pack directory, empty when none was written
     manifest_sha256: str = ""  # SHA-256 of the pack's MANIFEST.sha256
     started_at: datetime | None = None  # wall-clock time, unlike as_of
@@ -524,7 +524,7 @@ class RunRecord:
 
     @property
     def status(self) -> RunStatus:
-        return RunStatus.of(self.exit_code)
+        return RunStatus.of(self.outcome)
 
     @property
     def rewrites(self) -> int:
@@ -534,7 +534,8 @@ class RunRecord:
         return json.dumps([r.encode() for r in self.repositories], sort_keys=True)
 
     def encode(self) -> dict[str, Any]:
-        """A JSON object of the record, for ``auditor runs --format json``."""
+        """A JSON object of the record, for ``auditor runs --format json`` (which adds the
+        exit code of its outcome)."""
 
         def stamp(when: datetime | None) -> str | None:
             return when.isoformat().replace("+00:00", "Z") if when else None
@@ -549,7 +550,6 @@ class RunRecord:
             "config_sha256": self.config_sha256,
             "tool_version": self.tool_version,
             "repositories": [r.encode() for r in self.repositories],
-            "exit_code": self.exit_code,
             "status": self.status.value,
             "pack": self.pack,
             "manifest_sha256": self.manifest_sha256,

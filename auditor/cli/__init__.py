@@ -22,9 +22,10 @@ from auditor.cli import (  # noqa: F401  (each module registers its commands)
     scheduled,
 )
 from auditor.cli.app import cli
+from auditor.cli.exitcodes import ExitCode, exit_code
 from auditor.cli.output import show
+from auditor.crashes import crash_report
 from auditor.errors import AuditorError, AuditorWarning
-from auditor.exitcodes import ExitCode, crash_report
 from auditor.redaction import known_secrets, redact
 from auditor.runtime import for_batch_work
 
@@ -78,7 +79,7 @@ def _run(argv: list[str] | None) -> int:
         return ExitCode.INTERRUPTED
     except AuditorError as exc:
         show(f"auditor: error: {redact(str(exc), known_secrets())}", err=True)
-        return exc.exit_code
+        return exit_code(exc.outcome)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
     except Exception as exc:  # the one place a bug becomes exit 3 with a report

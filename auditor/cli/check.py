@@ -49,8 +49,9 @@ def check(
 ) -> None:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
     from auditor.audit import assess
+    from auditor.cli.exitcodes import exit_code
     from auditor.evaluation.assessment import empty_populations
-    from auditor.evaluation.evaluate import exit_status
+    from auditor.evaluation.evaluate import verdict
     from auditor.evidence.columns import FINDING_COLUMNS
     from auditor.evidence.rows import finding_rows
     from auditor.evidence.tabular import write_csv, write_json
@@ -74,7 +75,7 @@ def check(
             show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
     for note in empty_populations(result, options.ledger.period):
         show(f"warning: {note}", err=True)
-    sys.exit(exit_status(evaluation.results, severities, complete=result.complete))
+    sys.exit(exit_code(verdict(evaluation.results, severities, complete=result.complete)))
 
 
 SUMMARY_HEADER = (

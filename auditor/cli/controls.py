@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from auditor.cli.app import cli
+from auditor.cli.exitcodes import ExitCode
 from auditor.cli.options import controls_dir_option, framework_option
 from auditor.cli.output import show
-from auditor.exitcodes import ExitCode
 
 
 @cli.group()

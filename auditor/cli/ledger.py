@@ -11,6 +11,7 @@ from typing import IO, Any
 import click
 
 from auditor.cli.app import cli
+from auditor.cli.exitcodes import ExitCode
 from auditor.cli.options import (
     forge_options,
     forge_options_of,
@@ -20,7 +21,6 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.evidence.words import counted
-from auditor.exitcodes import ExitCode
 from auditor.progress import TerminalProgress
 
 

@@ -164,7 +164,8 @@ def report(
     **kw: Any,
 ) -> None:
     """Evaluate controls and write the audit pack (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.evaluation.evaluate import exit_status
+    from auditor.cli.exitcodes import exit_code
+    from auditor.evaluation.evaluate import verdict
     from auditor.render import Format, HeaderProfile, RenderOptions, parse_formats, write_pack
     from auditor.render.pdf import check_available
 
@@ -199,7 +200,7 @@ def report(
     files = counted(len(pack.files) + 1 + pack.signed, "file")
     say(quiet, f"audit pack: {pack.path} ({files}{', manifest signed' if pack.signed else ''})")
     say(quiet, _summary(built))
-    sys.exit(exit_status(built.controls, severities, complete=built.complete))
+    sys.exit(exit_code(verdict(built.controls, severities, complete=built.complete)))
 
 
 def _from_evidence(path: Path) -> Report:
@@ -295,7 +296,7 @@ def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> None:
     """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
     links, a PDF cover whose digest is not the manifest's, or with --allowed-signers a
     signature that is missing, not the manifest's or by a key the file does not list)."""
-    from auditor.exitcodes import ExitCode
+    from auditor.cli.exitcodes import ExitCode
     from auditor.render import verify_pack
     from auditor.render.interface import PDF_FILE, SIGNATURE_FILE
     from auditor.render.pack import verify_signature

@@ -57,7 +57,7 @@ def export(
     The data is collected into the store first, incrementally. Exit 4 when the forge's answer
     was incomplete (unreachable, 401/403, a failed page): the file is written and says so.
     """
-    from auditor.exitcodes import ExitCode
+    from auditor.cli.exitcodes import ExitCode
     from auditor.ledger.period import as_of as parse_as_of
     from auditor.ledger.store import Store
     from auditor.reviews import write_export

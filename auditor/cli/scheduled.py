@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from auditor.cli.app import cli
+from auditor.cli.exitcodes import exit_code
 from auditor.cli.options import say
 from auditor.cli.output import show
 from auditor.cli.table import aligned
@@ -72,7 +73,7 @@ def run_command(
         for line in result.rewrites:
             show(f"warning: history rewritten since the previous run: {line}", err=True)
     show(str(result.pack.path))
-    sys.exit(result.exit_code)
+    sys.exit(exit_code(result.outcome))
 
 
 def _repository_row(repo: Any) -> tuple[str, ...]:
@@ -107,7 +108,7 @@ def _summary(result: Any) -> list[str]:
     lines.append(
         f"pack: {result.pack.path} (MANIFEST.sha256 {record.manifest_sha256[:16]}…{signed})"
     )
-    lines.append(f"status: {record.status.value} (exit {record.exit_code})")
+    lines.append(f"status: {record.status.value} (exit {int(exit_code(record.outcome))})")
     return lines
 
 
@@ -143,7 +144,10 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
     with Store.open(store, create=False) as opened:
         records = opened.runs(limit)
     if fmt == "json":
-        write_json(sys.stdout, [r.encode() for r in records])
+        write_json(
+            sys.stdout,
+            [{**r.encode(), "exit_code": int(exit_code(r.outcome))} for r in records],
+        )
         return
     if not records:
         show("no runs recorded", err=True)

@@ -22,7 +22,6 @@ from auditor.evaluation.catalog import Overrides, effective_parameters
 from auditor.evaluation.checks import CHECKS, ChangeCheck, CheckContext, Outcome
 from auditor.evaluation.checks.evidence import any_path_matches, change_paths
 from auditor.evaluation.waivers import expired, matches
-from auditor.exitcodes import ExitCode
 from auditor.ledger.period import Period
 from auditor.model import (
     ChangeFacts,
@@ -34,6 +33,7 @@ from auditor.model import (
     Status,
     Waiver,
 )
+from auditor.outcome import Outcome as WorkOutcome  # checks have their own Outcome
 
 _BEFORE_ALL = datetime.min.replace(tzinfo=UTC)
 
@@ -313,22 +313,22 @@ def _totals(control: Control, counts: Mapping[Status, int]) -> ControlResult:
     )
 
 
-def exit_status(
+def verdict(
     results: Iterable[ControlResult],
     fail_on: Collection[Severity] = frozenset(Severity),
     *,
     complete: bool = True,
-) -> ExitCode:
-    """The contract's exit code for an evaluation.
+) -> WorkOutcome:
+    """The outcome of an evaluation.
 
-    ``INCOMPLETE`` (4) when the evidence is incomplete (``complete`` false: shallow clone,
-    review data missing or truncated), whatever the results; else ``CONTROLS_FAILED`` (1) when
-    a control whose severity is in ``fail_on`` has a failed (unwaived) finding; else ``OK`` (0).
+    ``INCOMPLETE`` when the evidence is incomplete (``complete`` false: shallow clone, review
+    data missing or truncated), whatever the results; else ``CONTROLS_FAILED`` when a control
+    whose severity is in ``fail_on`` has a failed (unwaived) finding; else ``PASSED``.
     ``unknown`` results alone do not fail: they come from missing evidence, which the caller
     reports through ``complete``.
     """
     if not complete:
-        return ExitCode.INCOMPLETE
+        return WorkOutcome.INCOMPLETE
     if any(r.failed and r.control.severity in fail_on for r in results):
-        return ExitCode.CONTROLS_FAILED
-    return ExitCode.OK
+        return WorkOutcome.CONTROLS_FAILED
+    return WorkOutcome.PASSED

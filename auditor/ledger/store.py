@@ -33,6 +33,7 @@ from auditor.model import (
     RequestRef,
     RunRecord,
 )
+from auditor.outcome import Outcome
 
 SCHEMA_VERSION = 8
 DB_NAME = "evidence.sqlite"
@@ -617,7 +618,7 @@ class Store:
                     run.config_sha256,
                     run.tool_version,
                     run.repositories_json(),
-                    run.exit_code,
+                    _RUN_CODES[run.outcome],
                     run.pack,
                     run.manifest_sha256,
                     *_stamps(run.started_at, run.finished_at),
@@ -645,7 +646,7 @@ class Store:
                 config_sha256=str(config_sha),
                 tool_version=str(version),
                 repositories=tuple(RepositoryRecord.decode(r) for r in json.loads(repos)),
-                exit_code=int(code),
+                outcome=_RUN_OUTCOMES.get(int(code), Outcome.INTERNAL),
                 pack=str(pack),
                 manifest_sha256=str(manifest),
                 started_at=_utc_or_none(started),
@@ -811,6 +812,19 @@ def _period_sql(since: datetime | None, until: datetime | None, alias: str = "c"
 
 def _period_args(since: datetime | None, until: datetime | None) -> tuple[int, ...]:
     return tuple(int(t.timestamp()) for t in (since, until) if t is not None)
+
+
+# A run's outcome, as the ``exit_code`` column has always held it: the number the run exited
+# with (the documented exit codes; tests/ledger/test_store.py holds it to the CLI's table).
+_RUN_CODES = {
+    Outcome.PASSED: 0,
+    Outcome.CONTROLS_FAILED: 1,
+    Outcome.BAD_INPUT: 2,
+    Outcome.INTERNAL: 3,
+    Outcome.INCOMPLETE: 4,
+    Outcome.INTERRUPTED: 130,
+}
+_RUN_OUTCOMES = {code: outcome for outcome, code in _RUN_CODES.items()}
 
 
 def _stamps(*whens: datetime | None) -> tuple[int | None, ...]:

@@ -6,7 +6,7 @@ into its own evidence store and runs the controls on it. The assessed repositori
 findings come back to this process, which settles waivers and totals over all of them at once,
 builds the report, writes a new pack directory and records the run in ``STORE``'s own database.
 A repository that fails (unreachable, corrupt) is listed in the pack as not audited, with the
-reason, and the run exits 4; the others are reported as usual.
+reason, and the run is incomplete; the others are reported as usual.
 """
 
 from __future__ import annotations
@@ -24,17 +24,17 @@ from auditor.cores import available_cores
 from auditor.errors import AuditorError, AuditorWarning, UsageError
 from auditor.evaluation.assessment import Assessment, RepoAssessment
 from auditor.evaluation.catalog import Overrides, load_catalog
-from auditor.evaluation.evaluate import ControlItem, exit_status, expand, settle
+from auditor.evaluation.evaluate import ControlItem, expand, settle, verdict
 from auditor.evaluation.waivers import load_waivers
 from auditor.evidence.builder import ReportOptions, build_report, shown_path
 from auditor.evidence.report import Report, RepositoryScope
 from auditor.evidence.tabular import iso_utc
-from auditor.exitcodes import ExitCode
 from auditor.facts.identities import Roster
 from auditor.ledger.mining import Progress
 from auditor.ledger.period import NamedPeriod
 from auditor.ledger.store import Store
 from auditor.model import HistoryEvent, RepositoryRecord, RunRecord
+from auditor.outcome import Outcome
 from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
@@ -60,7 +60,7 @@ class RunResult:
     record: RunRecord
     report: Report
     pack: Pack
-    exit_code: ExitCode
+    outcome: Outcome
     missing: tuple[tuple[str, str], ...] = ()  # (repository, reason) not audited
     rewrites: tuple[str, ...] = field(default_factory=tuple)  # detected by this run
 
@@ -115,7 +115,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             config_sha256=config.sha256,
             tool_version=__version__,
             repositories=gathered.records,
-            exit_code=ExitCode.INTERNAL,
+            outcome=Outcome.INTERNAL,
             started_at=started,
         )
         try:
@@ -130,15 +130,15 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
                 progress=progress,
             )
         except AuditorError as err:
-            store.add_run(_finished(record, err.exit_code, "", "", (str(err),)))
+            store.add_run(_finished(record, err.outcome, "", "", (str(err),)))
             raise
-        code = exit_status(evaluation.results, config.fail_on, complete=report.complete)
+        ended = verdict(evaluation.results, config.fail_on, complete=report.complete)
         if any(o.crashed for o in outcomes):
-            code = ExitCode.INTERNAL
+            ended = Outcome.INTERNAL
         manifest = hashlib.sha256((pack.path / MANIFEST_FILE).read_bytes()).hexdigest()
-        record = _finished(record, code, str(pack.path), manifest, report.notes)
+        record = _finished(record, ended, str(pack.path), manifest, report.notes)
         record = replace(record, id=store.add_run(record))
-    return RunResult(record, report, pack, code, gathered.missing, gathered.rewrites)
+    return RunResult(record, report, pack, ended, gathered.missing, gathered.rewrites)
 
 
 # -- gathering ----------------------------------------------------------------------------------
@@ -293,11 +293,11 @@ def _new_pack_dir(output: Path, label: str, as_of: datetime) -> Path:
 
 
 def _finished(
-    record: RunRecord, code: int, pack: str, manifest: str, notes: tuple[str, ...]
+    record: RunRecord, outcome: Outcome, pack: str, manifest: str, notes: tuple[str, ...]
 ) -> RunRecord:
     return replace(
         record,
-        exit_code=int(code),
+        outcome=outcome,
         pack=pack,
         manifest_sha256=manifest,
         notes=notes,

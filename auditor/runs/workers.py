@@ -24,11 +24,11 @@ from pathlib import Path
 import yaml
 
 from auditor.audit import AssessOptions, assess_repositories
+from auditor.crashes import crash_report
 from auditor.errors import AuditorError, AuditorWarning, RepositoryError
 from auditor.evaluation.assessment import RepoAssessment
 from auditor.evaluation.catalog import load_catalog
 from auditor.evaluation.evaluate import CompactItem, ControlItem, compact, run_controls
-from auditor.exitcodes import crash_report
 from auditor.ledger.mining import Progress
 from auditor.ledger.period import NamedPeriod
 from auditor.ledger.store import Store

@@ -15,8 +15,8 @@ from contract import CONTRACT_CHANGE_COLUMNS
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import cli, run
+from auditor.cli.exitcodes import ExitCode
 from auditor.evidence.columns import CHANGE_COLUMNS
-from auditor.exitcodes import ExitCode
 
 DAY = 86400
 

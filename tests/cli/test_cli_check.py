@@ -19,8 +19,8 @@ from forgerepo import GITHUB_REPO, GITLAB_PROJECT, PERIOD_START, ForgeRepo, buil
 from gitrepo import GitRepo
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.evidence.columns import FINDING_COLUMNS
-from auditor.exitcodes import ExitCode
 
 WAIVERS = """\
 waivers:

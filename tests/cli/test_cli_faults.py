@@ -19,7 +19,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 AS_OF = "2026-04-01T00:00:00Z"
 WAIVER = """\

@@ -22,9 +22,9 @@ from gitrepo import GitRepo, clean_env
 from pypdf import PdfReader
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.evaluation.sampling import pipeline
 from auditor.evidence.builder import redact_command, redact_text
-from auditor.exitcodes import ExitCode
 
 AS_OF = "2026-04-01T00:00:00Z"
 HOSTILE = '=HYPERLINK("http://evil") <script>window.__xss = 1</script>'

@@ -13,8 +13,8 @@ from forgerepo import GITHUB_REPO, GITLAB_PROJECT, PERIOD_START, ForgeRepo, buil
 from gitrepo import GitRepo
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.demo import DemoScale, create_demo
-from auditor.exitcodes import ExitCode
 from auditor.reviews import OfflineSource
 
 TOKEN = "ghp_CliS3cretT0kenValue42"

@@ -12,7 +12,7 @@ from forgerepo import GITHUB_REPO, ForgeRepo, build
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 EVE = "Eve \x1b]0;TITLE\x07\x1b[2J"  # sets the window title, then clears the screen
 EVE_SHOWN = "Eve ⟨U+001B⟩]0;TITLE⟨U+0007⟩⟨U+001B⟩[2J"

@@ -12,13 +12,13 @@ from auditor.evaluation.evaluate import (
     Evaluation,
     compact,
     evaluate,
-    exit_status,
     expand,
     run_controls,
     settle,
+    verdict,
 )
-from auditor.exitcodes import ExitCode
 from auditor.model import ChangeFacts, Control, ReviewEvidence, Severity, Status, Waiver
+from auditor.outcome import Outcome
 
 AS_OF = T0 + timedelta(days=30)
 CATALOG = load_catalog()
@@ -142,14 +142,14 @@ def test_overrides_apply_per_path() -> None:
     assert run(both, ids=("CHG-02",), overrides=overrides).findings[0].status is Status.PASS
 
 
-def test_exit_status() -> None:
+def test_verdict() -> None:
     failed = run(DIRECT).results
     passed = run(MERGED).results
-    assert exit_status(passed) is ExitCode.OK
-    assert exit_status(failed) is ExitCode.CONTROLS_FAILED
-    assert exit_status(failed, {Severity.CRITICAL}) is ExitCode.OK
-    assert exit_status(passed, complete=False) is ExitCode.INCOMPLETE
-    assert exit_status(failed, complete=False) is ExitCode.INCOMPLETE
+    assert verdict(passed) is Outcome.PASSED
+    assert verdict(failed) is Outcome.CONTROLS_FAILED
+    assert verdict(failed, {Severity.CRITICAL}) is Outcome.PASSED
+    assert verdict(passed, complete=False) is Outcome.INCOMPLETE
+    assert verdict(failed, complete=False) is Outcome.INCOMPLETE
 
 
 def test_landing_order_is_by_time_across_offsets() -> None:

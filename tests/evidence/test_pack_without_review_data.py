@@ -20,7 +20,7 @@ from gitrepo import GitRepo
 from pypdf import PdfReader
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 AS_OF = "2026-04-01T00:00:00Z"
 MAINTAINER = ("Mona Maintainer", "mona@example.com")

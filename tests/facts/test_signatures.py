@@ -11,7 +11,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 from auditor.facts.signatures import SignerKeys, verify_commits
 from auditor.ledger.changes import read_commits
 from auditor.ledger.commits import DEFAULT_BOTS

@@ -11,7 +11,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 from auditor.ledger.mining import mine
 from auditor.ledger.store import Store
 from auditor.model import Commit

@@ -16,7 +16,7 @@ from gitrepo import BASE_TIME, GitRepo
 from pypdf import PdfReader
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 DAY = 86_400
 AS_OF = "2025-03-01T00:00:00Z"

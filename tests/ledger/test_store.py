@@ -14,6 +14,7 @@ from auditor.errors import MissingObjectError, RepositoryError, StoreError
 from auditor.ledger import mining
 from auditor.ledger.mining import Progress, mine
 from auditor.ledger.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from auditor.outcome import Outcome
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -125,7 +126,7 @@ def test_corrupt_object_is_incomplete_evidence(repo: GitRepo, tmp_path: Path) ->
     obj.write_bytes(b"garbage")
     with Store.open(tmp_path / "s") as store, pytest.raises(MissingObjectError) as raised:
         mine(store, repo.path, now=NOW)
-    assert raised.value.exit_code == 4
+    assert raised.value.outcome is Outcome.INCOMPLETE
     assert "incomplete or corrupt" in str(raised.value) and shas[1] in str(raised.value)
 
 
@@ -237,3 +238,38 @@ def test_opening_while_another_process_writes_neither_waits_nor_fails(tmp_path: 
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_run_outcome_is_stored_as_the_number_it_exits_with(tmp_path: Path) -> None:
+    from auditor.cli.exitcodes import EXIT_CODES
+    from auditor.ledger.store import _RUN_CODES
+    from auditor.model import RunRecord, RunStatus
+
+    assert {o: int(c) for o, c in EXIT_CODES.items()} == _RUN_CODES
+    with Store.open(tmp_path / "store") as store:
+        for outcome in Outcome:
+            store.add_run(
+                RunRecord(
+                    as_of=datetime(2026, 1, 1, tzinfo=UTC),
+                    period="2026-Q1",
+                    since=None,
+                    until=None,
+                    config="auditor.toml",
+                    config_sha256="0" * 64,
+                    tool_version="0",
+                    repositories=(),
+                    outcome=outcome,
+                )
+            )
+        stored = [(r.outcome, r.status) for r in store.runs()]
+        raw = [code for (code,) in store.db.execute("SELECT exit_code FROM runs ORDER BY id")]
+    assert [o for o, _ in stored] == list(Outcome)
+    assert raw == [int(EXIT_CODES[o]) for o in Outcome]
+    assert [s for _, s in stored] == [
+        RunStatus.PASSED,
+        RunStatus.FAILED,
+        RunStatus.INCOMPLETE,
+        RunStatus.ERROR,
+        RunStatus.ERROR,
+        RunStatus.ERROR,
+    ]

@@ -14,7 +14,7 @@ from gitrepo import GitRepo
 from pypdf import PdfReader
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 AS_OF = "2026-04-01T00:00:00Z"
 LONG = "acme/network-infrastructure-live-eu-west-1"

@@ -17,7 +17,7 @@ from reportfactory import UNTIL, build_report
 from auditor.cli import run
 from auditor.evaluation.frameworks import known_frameworks
 from auditor.evidence.report import Report
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 from auditor.model import ControlResult, FrameworkRef, Status
 from auditor.render import Format, RenderOptions, parse_formats, verify_pack, write_pack
 from auditor.render.grc import (

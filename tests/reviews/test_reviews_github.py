@@ -22,6 +22,7 @@ from forge_server import (
 )
 
 from auditor.errors import ForgeError, UsageError
+from auditor.outcome import Outcome
 from auditor.reviews import (
     AccountType,
     Forge,
@@ -173,7 +174,7 @@ def test_persistent_server_errors_raise_forge_error(server: ForgeServer) -> None
     server.script(r"/pulls/2$", *(server_error() for _ in range(5)))
     with pytest.raises(ForgeError, match="502") as caught:
         fetch(source_for(server))
-    assert caught.value.exit_code == 4
+    assert caught.value.outcome is Outcome.INCOMPLETE
 
 
 def test_rate_limit_waits_until_reset(server: ForgeServer) -> None:
@@ -213,7 +214,7 @@ def test_refusals_raise_forge_error_without_the_token(
     source = source_for(server)
     with pytest.raises(ForgeError, match=status) as caught:
         fetch(source)
-    assert caught.value.exit_code == 4
+    assert caught.value.outcome is Outcome.INCOMPLETE
     assert "\n" not in str(caught.value)
     assert TOKEN not in str(caught.value) + repr(source) + caplog.text
 

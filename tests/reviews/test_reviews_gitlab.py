@@ -16,6 +16,7 @@ from forge_server import (
 )
 
 from auditor.errors import ForgeError, UsageError
+from auditor.outcome import Outcome
 from auditor.reviews import AccountType, Forge, RequestState, ReviewState, open_forge
 from auditor.reviews.gitlab import GitLabSource, api_url_for, project_id
 from auditor.reviews.http import AuthScheme, ForgeClient
@@ -162,7 +163,7 @@ def test_bad_token_raises_forge_error(server: ForgeServer) -> None:
     server.script(r"/merge_requests\?", bad_credentials())
     with pytest.raises(ForgeError, match="401") as caught:
         fetch(source_for(server))
-    assert TOKEN not in str(caught.value) and caught.value.exit_code == 4
+    assert TOKEN not in str(caught.value) and caught.value.outcome is Outcome.INCOMPLETE
 
 
 def test_unknown_project_raises_forge_error(server: ForgeServer) -> None:

@@ -18,6 +18,7 @@ from forge_server import (
 )
 
 from auditor.errors import DefinitionError
+from auditor.outcome import Outcome
 from auditor.reviews import Forge, OfflineSource, RawSource, build_export, open_forge, write_export
 from auditor.reviews.interface import Remote
 
@@ -189,7 +190,7 @@ def test_invalid_export_names_file_and_key(
     with pytest.raises(DefinitionError) as caught:
         OfflineSource(path)
     assert str(caught.value).startswith(f"{path}: {message}")
-    assert caught.value.exit_code == 2
+    assert caught.value.outcome is Outcome.BAD_INPUT
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,9 @@ from forgerepo import GITHUB_REPO, PERIOD_START, ForgeRepo, build
 from gitrepo import GitRepo
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
+from auditor.crashes import crash_report
 from auditor.errors import RepositoryError, UsageError
-from auditor.exitcodes import ExitCode, crash_report
 from auditor.redaction import redact, secret_parameters
 from auditor.runs.clones import CloneURL, mirror
 from auditor.runs.credential import answer

@@ -16,7 +16,7 @@ import pytest
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 from auditor.ledger.store import _MIGRATIONS, SCHEMA_VERSION, Store
 from auditor.render import verify_pack
 from auditor.runs.config import load_config

@@ -1,8 +1,7 @@
-"""The documented exit codes, and where the details of a crash are written."""
+"""Where the details of a crash are written."""
 
 from __future__ import annotations
 
-import enum
 import tempfile
 import traceback
 from collections.abc import Iterable
@@ -10,15 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor.redaction import known_secrets, redact
-
-
-class ExitCode(enum.IntEnum):
-    OK = 0
-    CONTROLS_FAILED = 1
-    USAGE = 2
-    INTERNAL = 3
-    INCOMPLETE = 4
-    INTERRUPTED = 130
 
 
 def crash_report(exc: BaseException, secrets: Iterable[str] = ()) -> Path:
