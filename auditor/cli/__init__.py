@@ -1,7 +1,8 @@
 """The command line: options → one frozen options object → one library call → exit code.
 
-No Git, YAML or rendering logic lives here. Each command family has its module; errors become exit
-codes in :func:`run`, the one place that knows about them.
+No Git, YAML or rendering logic lives here. Each command family has its module; a command returns
+its outcome (or raises); :func:`run` is the one place that turns outcomes and errors into exit
+codes, through the table of :mod:`auditor.cli.exitcodes`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from auditor.cli import (  # noqa: F401  (each module registers its commands)
     scheduled,
 )
 from auditor.cli.app import cli
-from auditor.cli.exitcodes import ExitCode, exit_code
+from auditor.cli.exitcodes import exit_code
 from auditor.cli.output import show
 from auditor.crashes import crash_report
 from auditor.errors import AuditorError, AuditorWarning
+from auditor.outcome import Outcome
 from auditor.redaction import known_secrets, redact
 from auditor.runtime import for_batch_work
 
@@ -61,30 +63,27 @@ def run(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     try:
-        cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+        ended = cli.main(args=argv, prog_name="auditor", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "auditor"
         show(f"auditor: error: {exc.format_message()} (see '{command} --help')", err=True)
-        return ExitCode.USAGE
+        return exit_code(Outcome.BAD_INPUT)
     except click.ClickException as exc:
         show(f"auditor: error: {exc.format_message()}", err=True)
-        return ExitCode.USAGE
-    except click.exceptions.Abort:
+        return exit_code(Outcome.BAD_INPUT)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         show("interrupted", err=True)
-        return ExitCode.INTERRUPTED
-    except KeyboardInterrupt:
-        show("interrupted", err=True)
-        return ExitCode.INTERRUPTED
+        return exit_code(Outcome.INTERRUPTED)
     except AuditorError as exc:
         show(f"auditor: error: {redact(str(exc), known_secrets())}", err=True)
         return exit_code(exc.outcome)
     except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
+        return int(exc.code) if isinstance(exc.code, int) else int(exit_code(Outcome.INTERNAL))
     except Exception as exc:  # the one place a bug becomes exit 3 with a report
         where = crash_report(exc)
         why = redact(f"{type(exc).__name__}: {exc}", known_secrets())
         show(f"auditor: internal error: {why} (details in {where})", err=True)
-        return ExitCode.INTERNAL
-    return ExitCode.OK
+        return exit_code(Outcome.INTERNAL)
+    return exit_code(ended if isinstance(ended, Outcome) else Outcome.PASSED)

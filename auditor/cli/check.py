@@ -24,6 +24,7 @@ from auditor.progress import TerminalProgress
 
 if TYPE_CHECKING:
     from auditor.model import ControlResult
+    from auditor.outcome import Outcome
 
 
 @cli.command()
@@ -46,10 +47,9 @@ def check(
     sample: int | None,
     seed: str,
     **kw: Any,
-) -> None:
+) -> Outcome:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
     from auditor.audit import assess
-    from auditor.cli.exitcodes import exit_code
     from auditor.evaluation.assessment import empty_populations
     from auditor.evaluation.evaluate import verdict
     from auditor.evidence.columns import FINDING_COLUMNS
@@ -75,7 +75,7 @@ def check(
             show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
     for note in empty_populations(result, options.ledger.period):
         show(f"warning: {note}", err=True)
-    sys.exit(exit_code(verdict(evaluation.results, severities, complete=result.complete)))
+    return verdict(evaluation.results, severities, complete=result.complete)
 
 
 SUMMARY_HEADER = (

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from auditor.cli.app import cli
-from auditor.cli.exitcodes import ExitCode
 from auditor.cli.options import controls_dir_option, framework_option
 from auditor.cli.output import show
+from auditor.outcome import Outcome
 
 
 @cli.group()
@@ -33,7 +32,7 @@ def controls_list(frameworks: tuple[str, ...], controls_dirs: tuple[Path, ...]) 
 
 @controls.command("validate")
 @click.argument("directory", required=False, type=click.Path(path_type=Path))
-def controls_validate(directory: Path | None) -> None:
+def controls_validate(directory: Path | None) -> Outcome:
     """Validate control files (default: the shipped catalog); every error names file and key."""
     from auditor.evaluation.catalog import validate_dir
     from auditor.resources import controls_dir
@@ -45,5 +44,6 @@ def controls_validate(directory: Path | None) -> None:
     for error in errors:
         show(error, err=True)
     if errors:
-        sys.exit(ExitCode.USAGE)
+        return Outcome.BAD_INPUT
     show(f"{target}: ok")
+    return Outcome.PASSED

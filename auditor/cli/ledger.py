@@ -11,7 +11,6 @@ from typing import IO, Any
 import click
 
 from auditor.cli.app import cli
-from auditor.cli.exitcodes import ExitCode
 from auditor.cli.options import (
     forge_options,
     forge_options_of,
@@ -21,13 +20,14 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.evidence.words import counted
+from auditor.outcome import Outcome
 from auditor.progress import TerminalProgress
 
 
 @cli.command()
 @click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @ledger_options
-def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
+def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> Outcome:
     """Mine the history of each repository into the evidence store, incrementally."""
     from auditor.ledger.queries import mine_all
     from auditor.ledger.store import Store
@@ -49,8 +49,7 @@ def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> None:
         for reason in result.completeness.reasons:
             incomplete = True
             show(f"warning: {result.name}: evidence incomplete: {reason}", err=True)
-    if incomplete:
-        sys.exit(ExitCode.INCOMPLETE)
+    return Outcome.INCOMPLETE if incomplete else Outcome.PASSED
 
 
 def _event_line(repo: str, event: Any) -> str:

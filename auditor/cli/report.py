@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from auditor.cli.options import (
 )
 from auditor.cli.output import show
 from auditor.evidence.words import counted
+from auditor.outcome import Outcome
 from auditor.progress import Progress, TerminalProgress
 
 if TYPE_CHECKING:
@@ -162,9 +162,8 @@ def report(
     sample: int | None,
     seed: str,
     **kw: Any,
-) -> None:
+) -> Outcome:
     """Evaluate controls and write the audit pack (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.cli.exitcodes import exit_code
     from auditor.evaluation.evaluate import verdict
     from auditor.render import Format, HeaderProfile, RenderOptions, parse_formats, write_pack
     from auditor.render.pdf import check_available
@@ -200,7 +199,7 @@ def report(
     files = counted(len(pack.files) + 1 + pack.signed, "file")
     say(quiet, f"audit pack: {pack.path} ({files}{', manifest signed' if pack.signed else ''})")
     say(quiet, _summary(built))
-    sys.exit(exit_code(verdict(built.controls, severities, complete=built.complete)))
+    return verdict(built.controls, severities, complete=built.complete)
 
 
 def _from_evidence(path: Path) -> Report:
@@ -292,11 +291,10 @@ def _summary(report: Report) -> str:
     help="SSH allowed-signers file: check MANIFEST.sha256.sig and name its signer.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> None:
+def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> Outcome:
     """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
     links, a PDF cover whose digest is not the manifest's, or with --allowed-signers a
     signature that is missing, not the manifest's or by a key the file does not list)."""
-    from auditor.cli.exitcodes import ExitCode
     from auditor.render import verify_pack
     from auditor.render.interface import PDF_FILE, SIGNATURE_FILE
     from auditor.render.pack import verify_signature
@@ -318,6 +316,7 @@ def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> None:
             quiet,
             f"{pack_dir}: {counted(len(problems), 'problem')}: the pack is not as it was written",
         )
-        sys.exit(ExitCode.CONTROLS_FAILED)
+        return Outcome.CONTROLS_FAILED
     cover = ", and the PDF cover states its digest" if (pack_dir / PDF_FILE).is_file() else ""
     say(quiet, f"{pack_dir}: intact, every file matches MANIFEST.sha256{cover}{signer}")
+    return Outcome.PASSED

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import click
 from auditor.cli.app import cli
 from auditor.cli.options import forge_options_of, forge_source_options, say, store_option
 from auditor.cli.output import show
+from auditor.outcome import Outcome
 
 
 @cli.group()
@@ -51,13 +51,12 @@ def export(
     as_of: str | None,
     quiet: bool,
     **kw: Any,
-) -> None:
+) -> Outcome:
     """Save REPO's review data from its forge to a file, for --reviews-file.
 
     The data is collected into the store first, incrementally. Exit 4 when the forge's answer
     was incomplete (unreachable, 401/403, a failed page): the file is written and says so.
     """
-    from auditor.cli.exitcodes import ExitCode
     from auditor.ledger.period import as_of as parse_as_of
     from auditor.ledger.store import Store
     from auditor.reviews import write_export
@@ -78,4 +77,4 @@ def export(
         f"{result.requests} merged requests of {repository} ({', '.join(result.branches)}) "
         f"written to {output}" + ("" if result.complete else ", marked incomplete"),
     )
-    sys.exit(ExitCode.OK if result.complete else ExitCode.INCOMPLETE)
+    return Outcome.PASSED if result.complete else Outcome.INCOMPLETE

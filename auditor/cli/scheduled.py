@@ -14,6 +14,7 @@ from auditor.cli.options import say
 from auditor.cli.output import show
 from auditor.cli.table import aligned
 from auditor.evidence.words import counted, noun
+from auditor.outcome import Outcome
 from auditor.progress import TerminalProgress
 
 
@@ -51,7 +52,7 @@ def run_command(
     scheduler: str | None,
     sign_key: Path | None,
     quiet: bool,
-) -> None:
+) -> Outcome:
     """Audit every repository of a config into a new, dated pack (exit 0, 1, 4)."""
     from auditor.ledger.period import as_of as parse_as_of
     from auditor.runs.config import load_config
@@ -73,7 +74,7 @@ def run_command(
         for line in result.rewrites:
             show(f"warning: history rewritten since the previous run: {line}", err=True)
     show(str(result.pack.path))
-    sys.exit(exit_code(result.outcome))
+    return result.outcome
 
 
 def _repository_row(repo: Any) -> tuple[str, ...]:

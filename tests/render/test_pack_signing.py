@@ -17,8 +17,8 @@ from gitrepo import GitRepo
 from reportfactory import build_report
 
 from auditor.cli import run
-from auditor.errors import UsageError
 from auditor.cli.exitcodes import ExitCode
+from auditor.errors import UsageError
 from auditor.render import Format, RenderOptions, verify_pack, write_pack
 from auditor.render.pack import manifest_text, verify_signature
 

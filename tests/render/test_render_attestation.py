@@ -17,8 +17,8 @@ from referencing import Registry, Resource
 from reportfactory import build_report
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.evidence.report import BranchScope, Report
-from auditor.exitcodes import ExitCode
 from auditor.model import Control, ControlResult, Finding, FrameworkRef, Status
 from auditor.render import RenderOptions, parse_formats, verify_pack, write_pack
 from auditor.render.attestation import (

@@ -15,9 +15,9 @@ from jsonschema import Draft202012Validator
 from reportfactory import UNTIL, build_report
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.evaluation.frameworks import known_frameworks
 from auditor.evidence.report import Report
-from auditor.cli.exitcodes import ExitCode
 from auditor.model import ControlResult, FrameworkRef, Status
 from auditor.render import Format, RenderOptions, parse_formats, verify_pack, write_pack
 from auditor.render.grc import (
