@@ -521,6 +521,11 @@ class RunRecord:
     finished_at: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     id: int | None = None  # assigned by the store
+    # The chain: the run before this one that wrote a pack, as this run found it recorded
+    # (None and empty for the first; runs recorded before store schema 9 were not chained).
+    previous_run: int | None = None
+    previous_manifest_sha256: str = ""
+    chained: bool = True
 
     @property
     def status(self) -> RunStatus:
@@ -556,4 +561,7 @@ class RunRecord:
             "started_at": stamp(self.started_at),
             "finished_at": stamp(self.finished_at),
             "notes": list(self.notes),
+            "previous_run": self.previous_run,
+            "previous_manifest_sha256": self.previous_manifest_sha256,
+            "chained": self.chained,
         }

@@ -134,8 +134,17 @@ def _summary(result: Any) -> list[str]:
     show_default=True,
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the newest N runs.")
-def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | None) -> None:
-    """List the runs recorded in the store: time, period, repositories, status, pack."""
+@click.option(
+    "--verify",
+    "check_chain",
+    is_flag=True,
+    help="Walk the chain of runs over their packs on disk and name every break (exit 1).",
+)
+def runs(
+    store: Path | None, config_path: Path | None, fmt: str, limit: int | None, check_chain: bool
+) -> Outcome:
+    """List the runs recorded in the store: time, period, repositories, status, pack; with
+    --verify, check the chain of runs and their packs (exit 0 whole, 1 broken)."""
     from auditor.evidence.tabular import write_json
     from auditor.ledger.store import Store
     from auditor.runs.config import load_config
@@ -143,16 +152,18 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
     if store is None:
         store = load_config(config_path).store if config_path else Path(".auditor")
     with Store.open(store, create=False) as opened:
-        records = opened.runs(limit)
+        records = opened.runs(None if check_chain else limit)  # the chain is walked whole
+    if check_chain:
+        return _verify_chain(records)
     if fmt == "json":
         write_json(
             sys.stdout,
             [{**r.encode(), "exit_code": int(exit_code(r.outcome))} for r in records],
         )
-        return
+        return Outcome.PASSED
     if not records:
         show("no runs recorded", err=True)
-        return
+        return Outcome.PASSED
     show(f"{'id':>4}  {'time':<20}  {'period':<22}  {'repositories':<18}  {'status':<10}  pack")
     for r in records:
         bad = sum(1 for repo in r.repositories if not repo.complete)
@@ -161,6 +172,26 @@ def runs(store: Path | None, config_path: Path | None, fmt: str, limit: int | No
             f"{r.id:>4}  {r.as_of:%Y-%m-%dT%H:%M:%SZ}  {r.period:<22}  {repos:<18}  "
             f"{r.status.value:<10}  {r.pack or '-'}"
         )
+    return Outcome.PASSED
+
+
+def _verify_chain(records: Any) -> Outcome:
+    from auditor.runs.chain import verify_chain
+
+    problems = verify_chain(records)
+    for problem in problems:
+        show(problem)
+    packs = sum(1 for r in records if r.pack and r.manifest_sha256)
+    if problems:
+        breaks = counted(len(problems), "break")
+        show(f"run chain: {breaks} over {counted(packs, 'pack')}", err=True)
+        return Outcome.CONTROLS_FAILED
+    show(
+        f"run chain: whole over {counted(packs, 'pack')}: each is on disk as recorded and"
+        " names the one before it",
+        err=True,
+    )
+    return Outcome.PASSED
 
 
 @cli.command()

@@ -72,6 +72,17 @@ class ConfigRecord:
 
 
 @dataclass(frozen=True)
+class RunChain:
+    """Where the pack of a scheduled run stands in the chain of runs its store records: the
+    run before it that wrote a pack, by id, pack directory name and manifest digest (all empty
+    for the first run of the store)."""
+
+    previous_run: int | None = None
+    previous_pack: str = ""  # the directory's name, no path
+    previous_manifest_sha256: str = ""  # SHA-256 of that pack's MANIFEST.sha256
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything an audit pack shows, already computed: renderers only lay it out."""
 
@@ -98,6 +109,7 @@ class Report:
     empty_populations: tuple[str, ...] = ()  # said when nothing landed in the period
     overrides: tuple[ParameterScope, ...] = ()  # by control id, in the config's order
     config: ConfigRecord | None = None
+    chain: RunChain | None = None  # ``auditor run`` only: the run before this one
 
     @property
     def complete(self) -> bool:

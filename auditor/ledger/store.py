@@ -35,7 +35,7 @@ from auditor.model import (
 )
 from auditor.outcome import Outcome
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -188,6 +188,13 @@ _MIGRATIONS: dict[int, str] = {
         change_sha TEXT NOT NULL,
         PRIMARY KEY (repo_id, branch, commit_sha)
     );
+    """,
+    # Runs chain: each names the run before it that wrote a pack, and that pack's manifest
+    # digest. Runs recorded earlier were not chained (``chained`` 0).
+    9: """
+    ALTER TABLE runs ADD COLUMN previous_run INTEGER;
+    ALTER TABLE runs ADD COLUMN previous_manifest_sha256 TEXT NOT NULL DEFAULT '';
+    ALTER TABLE runs ADD COLUMN chained INTEGER NOT NULL DEFAULT 0;
     """,
 }
 
@@ -609,7 +616,8 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO runs (as_of, period, since, until, config, config_sha256,"
                 " tool_version, repositories, exit_code, pack, manifest_sha256, started_at,"
-                " finished_at, notes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " finished_at, notes, previous_run, previous_manifest_sha256, chained)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     int(run.as_of.timestamp()),
                     run.period,
@@ -623,6 +631,9 @@ class Store:
                     run.manifest_sha256,
                     *_stamps(run.started_at, run.finished_at),
                     json.dumps(list(run.notes)),
+                    run.previous_run,
+                    run.previous_manifest_sha256,
+                    int(run.chained),
                 ),
             )
         return int(cursor.lastrowid or 0)
@@ -632,7 +643,8 @@ class Store:
         rows = self.db.execute(
             "SELECT * FROM (SELECT id, as_of, period, since, until, config, config_sha256,"
             " tool_version, repositories, exit_code, pack, manifest_sha256, started_at,"
-            " finished_at, notes FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id",
+            " finished_at, notes, previous_run, previous_manifest_sha256, chained"
+            " FROM runs ORDER BY id DESC LIMIT ?) ORDER BY id",
             (-1 if limit is None else limit,),
         )
         return [
@@ -652,9 +664,13 @@ class Store:
                 started_at=_utc_or_none(started),
                 finished_at=_utc_or_none(finished),
                 notes=tuple(json.loads(notes)),
+                previous_run=None if previous is None else int(previous),
+                previous_manifest_sha256=str(previous_manifest),
+                chained=bool(chained),
             )
             for (rid, as_of, period, since, until, config, config_sha, version, repos, code,
-                 pack, manifest, started, finished, notes) in rows
+                 pack, manifest, started, finished, notes, previous, previous_manifest,
+                 chained) in rows
         ]  # fmt: skip
 
     # -- reading the ledger -------------------------------------------------------------------

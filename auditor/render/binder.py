@@ -10,7 +10,7 @@ from auditor.evidence.report import Report
 from auditor.evidence.words import counted, noun
 from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
-from auditor.render.coverage import Coverage, coverage, review_source_text
+from auditor.render.coverage import Coverage, chain_text, coverage, review_source_text
 from auditor.render.interface import CONFIG_FILE, MANIFEST_FILE, PDF_FILE, RenderContext
 from auditor.render.text import when
 from auditor.render.views import (
@@ -99,6 +99,7 @@ class BinderView:
     empty_populations: tuple[str, ...]
     rewritten: tuple[RewrittenView, ...]
     config_text: str
+    chain_text: str
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -334,6 +335,7 @@ def binder(
             if c.change.rewritten is not None
         ),
         config_text=_config(report),
+        chain_text=chain_text(report),
         method_text=METHOD,
         sources=tuple(
             SourceView(

@@ -18,6 +18,26 @@ from auditor.model import NO_REVIEW_DATA as NO_DATA_REASON
 from auditor.model import ControlResult, ReviewEvidence, Status
 
 NO_REVIEW_DATA = "No review data was collected"
+
+
+def chain_text(report: Report) -> str:
+    """The run chain as the pack states it (HTML overview, PDF scope); empty for a pack that
+    no scheduled run wrote."""
+    chain = report.chain
+    if chain is None:
+        return ""
+    if chain.previous_run is None:
+        return (
+            "Run chain: no earlier run with a pack is recorded in this store; this pack starts"
+            " the chain."
+        )
+    return (
+        f"Run chain: the previous run recorded in this store (run {chain.previous_run}) wrote"
+        f" the pack {chain.previous_pack}, whose MANIFEST.sha256 has SHA-256"
+        f" {chain.previous_manifest_sha256}."
+    )
+
+
 IDENTITY_CHECK = "identities-resolved"
 _REVIEW_TRAILERS = "Reviewed-by, Approved-by, Acked-by"
 

@@ -16,7 +16,7 @@ from auditor.forked import can_fork, forked_pool
 from auditor.model import Status
 from auditor.render.attestation import branch_verdicts
 from auditor.render.changeview import ChangeViews
-from auditor.render.coverage import coverage
+from auditor.render.coverage import chain_text, coverage
 from auditor.render.csv import table_names
 from auditor.render.grc import EVIDENCE_IMPORT, frameworks_of
 from auditor.render.interface import (
@@ -196,6 +196,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             waivers=tuple(view.waiver(w) for w in report.waivers),
             notes=report.notes,
             coverage=coverage(report),
+            chain_text=chain_text(report),
             empty_populations=report.empty_populations,
             totals={
                 "changes": len(report.changes),

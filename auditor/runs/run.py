@@ -27,7 +27,7 @@ from auditor.evaluation.catalog import Overrides, load_catalog
 from auditor.evaluation.evaluate import ControlItem, expand, settle, verdict
 from auditor.evaluation.waivers import load_waivers
 from auditor.evidence.builder import ReportOptions, build_report, shown_path
-from auditor.evidence.report import Report, RepositoryScope
+from auditor.evidence.report import Report, RepositoryScope, RunChain
 from auditor.evidence.tabular import iso_utc
 from auditor.facts.identities import Roster
 from auditor.ledger.mining import Progress
@@ -38,6 +38,7 @@ from auditor.outcome import Outcome
 from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
 from auditor.render.interface import MANIFEST_FILE
+from auditor.runs.chain import last_pack_run
 from auditor.runs.config import Config, RepositoryConfig, config_record, merge_overrides, restrict
 from auditor.runs.workers import RepoOutcome, RepoTask, plan, run_locally
 
@@ -105,7 +106,13 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         assessment = Assessment(
             gathered.repos, evaluation, tuple(waivers), config.roster is not None
         )
-        report = _report(config, assessment, gathered, options.as_of, named)
+        previous = last_pack_run(store.runs())
+        chain = RunChain(
+            previous_run=previous.id if previous is not None else None,
+            previous_pack=Path(previous.pack).name if previous is not None else "",
+            previous_manifest_sha256=previous.manifest_sha256 if previous is not None else "",
+        )
+        report = replace(_report(config, assessment, gathered, options.as_of, named), chain=chain)
         record = RunRecord(
             as_of=options.as_of,
             period=named.label,
@@ -117,6 +124,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             repositories=gathered.records,
             outcome=Outcome.INTERNAL,
             started_at=started,
+            previous_run=chain.previous_run,
+            previous_manifest_sha256=chain.previous_manifest_sha256,
         )
         try:
             pack = write_pack(

@@ -92,7 +92,14 @@ def test_two_runs_write_two_packs_and_two_records(
     assert second.err == ""
     for name in packs:
         assert verify_pack(output / name) == []
-    assert files(output / packs[0]) == files(output / packs[1])  # same as-of, same bytes
+    # Same as-of, same bytes, but for the chain: the second pack states the first's manifest.
+    one, two = files(output / packs[0]), files(output / packs[1])
+    assert one.keys() == two.keys()
+    assert {n for n in one if one[n] != two[n]} == {"evidence.json", "MANIFEST.sha256"}
+    chains = [evidence(output / name).pop("chain") for name in packs]
+    assert [c["previous_pack"] for c in chains] == ["", PACK]
+    unchained = [{k: v for k, v in evidence(output / n).items() if k != "chain"} for n in packs]
+    assert unchained[0] == unchained[1]
     document = evidence(output / PACK)
     assert document["organisation"] == "Acme" and document["command"] == (
         f"auditor run --config auditor.toml --as-of {AS_OF}"
@@ -445,7 +452,7 @@ def test_an_older_store_gains_the_runs_table(tmp_path: Path) -> None:
     with Store.open(path.parent, create=False) as store:
         assert store.runs() == []
         version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 8
+        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 9
 
 
 @pytest.fixture
