@@ -188,6 +188,10 @@ def report(
             )
         _check_out(out, force)
         built = _from_evidence(from_evidence)
+        source = _source(from_evidence, kw.get("allowed_signers"))
+        if not source.vouched:
+            show(f"warning: {source.statement}", err=True)
+        options = replace(options, source=source.statement)
     else:
         if not repos:
             raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
@@ -206,6 +210,12 @@ def _from_evidence(path: Path) -> Report:
     from auditor.render import load_evidence
 
     return load_evidence(path)
+
+
+def _source(path: Path, allowed_signers: Path | None) -> Any:
+    from auditor.render.provenance import evidence_source
+
+    return evidence_source(path, allowed_signers)
 
 
 def _assess(

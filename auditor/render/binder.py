@@ -100,6 +100,7 @@ class BinderView:
     rewritten: tuple[RewrittenView, ...]
     config_text: str
     chain_text: str
+    source_text: str
     method_text: str
     sources: tuple[SourceView, ...]
     gaps: tuple[str, ...]
@@ -336,6 +337,7 @@ def binder(
         ),
         config_text=_config(report),
         chain_text=chain_text(report),
+        source_text=context.options.source,
         method_text=METHOD,
         sources=tuple(
             SourceView(

@@ -197,6 +197,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             notes=report.notes,
             coverage=coverage(report),
             chain_text=chain_text(report),
+            source_text=context.options.source,
             empty_populations=report.empty_populations,
             totals={
                 "changes": len(report.changes),

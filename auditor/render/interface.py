@@ -80,6 +80,7 @@ class RenderOptions:
     template_dir: Path | None = None
     pdf_exception_limit: int = 25  # exceptions listed per control in the PDF; all in findings.csv
     sign_key: Path | None = None  # SSH private key signing the manifest (MANIFEST.sha256.sig)
+    source: str = ""  # re-rendered from evidence: where it came from (source.txt, HTML, PDF)
 
 
 @dataclass(frozen=True)

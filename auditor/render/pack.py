@@ -34,6 +34,7 @@ from auditor.render.interface import (
 from auditor.render.json import JsonRenderer
 from auditor.render.oscal import OscalRenderer
 from auditor.render.pdf import PdfRenderer
+from auditor.render.provenance import SOURCE_FILE
 from auditor.render.templating import environment, template_problem
 
 RENDERERS: dict[Format, type[Renderer]] = {
@@ -212,6 +213,8 @@ def _render(
     formats = context.options.formats
     if report.config is not None:  # with every format, like the manifest that covers it
         (work / CONFIG_FILE).write_text(report.config.text, encoding="utf-8", newline="")
+    if context.options.source:  # re-rendered from evidence: said with every format too
+        (work / SOURCE_FILE).write_text(context.options.source + "\n", encoding="utf-8")
     needs_tables = Format.CSV in formats or Format.PDF in formats
     others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
     progress.describe(f"writing {', '.join(f.value for f in formats if f not in _LATE)}")

@@ -258,8 +258,14 @@ def test_from_evidence_re_renders_the_same_files(
                     "--format", "csv,json,html")  # fmt: skip
     assert first.code == second.code == ExitCode.CONTROLS_FAILED
     before, after = files(pack), files(again)
-    assert before.keys() == after.keys()
-    assert [n for n in before if before[n] != after[n]] == []
+    # The same files, and one more saying where the evidence came from (an unsigned pack).
+    assert after.keys() - before.keys() == {"source.txt"} and before.keys() <= after.keys()
+    source = after["source.txt"].decode()
+    assert source.endswith("unsigned source (the MANIFEST.sha256 of the pack pack that lists it"
+                           " is not signed).\n")  # fmt: skip
+    assert {n for n in before if before[n] != after[n]} == {"MANIFEST.sha256", "index.html"}
+    stated = f'<p class="source">{source.strip()}</p>'.encode()
+    assert after["index.html"].replace(stated, b"") == before["index.html"]
 
 
 @pytest.mark.parametrize(

@@ -269,3 +269,105 @@ def test_a_signing_key_the_config_names_must_exist(tmp_path: Path) -> None:
     assert err.getvalue().splitlines() == [
         f"auditor: error: {config}:2: audit.signing_key: no such file: {tmp_path / 'missing'}"
     ]
+
+
+# -- re-rendering from evidence: the source vouched for by a signed manifest, or not ------------
+
+
+def _rerender(evidence: Path, out: Path, *extra: object) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = run(
+            ["report", "--from-evidence", str(evidence), "--out", str(out), "--format",
+             "csv,json,html", *(str(e) for e in extra)]
+        )  # fmt: skip
+    assert code in (ExitCode.OK, ExitCode.CONTROLS_FAILED, ExitCode.INCOMPLETE), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    return code, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def signed_pack(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Path:
+    root = tmp_path_factory.mktemp("signed")
+    return write_pack(build_report(changes=5), root / "audit-2026-Q1", _options(keys.alice)).path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_source_its_signed_manifest_vouches_for_names_the_pack_and_signer(
+    signed_pack: Path, keys: Keys, tmp_path: Path
+) -> None:
+    evidence = signed_pack / "evidence.json"
+    out = tmp_path / "branded"
+    _, err = _rerender(evidence, out, "--allowed-signers", keys.allowed)
+    checked = verify_signature(signed_pack, keys.allowed)
+    assert checked.signer is not None
+    statement = (
+        f"Re-rendered from evidence.json (SHA-256 {_digest(evidence)}): as listed in the"
+        " MANIFEST.sha256 of the pack audit-2026-Q1, signed by audit@acme.example"
+        f" ({checked.signer.key})."
+    )
+    assert "warning" not in err
+    assert (out / "source.txt").read_text() == statement + "\n"
+    assert statement in (out / "index.html").read_text()
+    assert "source.txt" in (out / "MANIFEST.sha256").read_text()
+    assert (out / "evidence.json").read_bytes() == evidence.read_bytes()
+    # Without the allowed signers: listed, but the signature is not checked, and said so.
+    _, err = _rerender(evidence, tmp_path / "unchecked")
+    assert err.startswith("warning: Re-rendered from evidence.json")
+    assert "(signature not checked: no allowed signers were given)." in err.splitlines()[0]
+
+
+def test_an_edited_source_does_not_match_its_signed_manifest(
+    signed_pack: Path, keys: Keys, tmp_path: Path
+) -> None:
+    copy = tmp_path / "audit-2026-Q1"
+    shutil.copytree(signed_pack, copy)
+    listed = _digest(copy / "evidence.json")
+    with (copy / "evidence.json").open("ab") as stream:
+        stream.write(b"\n")  # still the same document, no longer the same bytes
+    _, err = _rerender(copy / "evidence.json", tmp_path / "out", "--allowed-signers", keys.allowed)
+    expected = (
+        f"Re-rendered from evidence.json (SHA-256 {_digest(copy / 'evidence.json')}): it does not"
+        " match the signed MANIFEST.sha256 of the pack audit-2026-Q1, which lists evidence.json"
+        f" with SHA-256 {listed}: the evidence was changed after the pack was signed."
+    )
+    assert err.splitlines()[0] == f"warning: {expected}"
+    assert (tmp_path / "out" / "source.txt").read_text() == expected + "\n"
+
+
+def test_unsigned_sources_are_said_to_be_unsigned(
+    signed_pack: Path, keys: Keys, tmp_path: Path
+) -> None:
+    loose = tmp_path / "loose" / "evidence.json"
+    loose.parent.mkdir()
+    shutil.copyfile(signed_pack / "evidence.json", loose)
+    _, err = _rerender(loose, tmp_path / "a", "--allowed-signers", keys.allowed)
+    assert err.splitlines()[0].endswith(
+        ": unsigned source (no MANIFEST.sha256 beside it lists it)."
+    )
+    plain = write_pack(build_report(changes=5), tmp_path / "plain", _options(None)).path
+    _, err = _rerender(plain / "evidence.json", tmp_path / "b", "--allowed-signers", keys.allowed)
+    assert err.splitlines()[0].endswith(
+        ": unsigned source (the MANIFEST.sha256 of the pack plain that lists it is not signed)."
+    )
+    assert "unsigned source" in (tmp_path / "b" / "source.txt").read_text()
+
+
+def test_a_source_signed_by_a_key_not_allowed_is_not_vouched_for(
+    signed_pack: Path, keys: Keys, tmp_path: Path
+) -> None:
+    forged = write_pack(build_report(changes=5), tmp_path / "forged", _options(keys.mallory)).path
+    _, err = _rerender(
+        forged / "evidence.json", tmp_path / "out", "--allowed-signers", keys.allowed
+    )
+    fingerprint = subprocess.run(
+        ["ssh-keygen", "-l", "-f", f"{keys.mallory}.pub"], capture_output=True, text=True,
+        check=True,
+    ).stdout.split()[1]  # fmt: skip
+    assert err.splitlines()[0].endswith(
+        "as listed in the MANIFEST.sha256 of the pack forged, but its signature does not hold"
+        f" (MANIFEST.sha256.sig is by a key not in allowed_signers (ED25519 key {fingerprint}))."
+    )
