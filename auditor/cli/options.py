@@ -170,6 +170,27 @@ class _FrameworkOption(click.Option):
         return super().get_help_record(ctx)
 
 
+class FormatsOption(click.Option):
+    """``--format``: its default and help come from the renderer registry, read (with the
+    renderers) only when they are needed."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        kw["show_default"] = True
+        super().__init__(*args, **kw)
+
+    def get_default(self, ctx: click.Context, call: bool = True) -> str:
+        from auditor.render.interface import DEFAULT_FORMATS
+
+        return ",".join(f.value for f in DEFAULT_FORMATS)
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        from auditor.render.interface import Format
+
+        self.help = f"Comma-separated from {', '.join(f.value for f in Format)}."
+        self.default = self.get_default(ctx)
+        return super().get_help_record(ctx)
+
+
 def framework_option(f: F) -> F:
     return click.option(
         "--framework", "frameworks", cls=_FrameworkOption, multiple=True, metavar="NAME"

@@ -11,6 +11,7 @@ from click.core import ParameterSource
 
 from auditor.cli.app import cli
 from auditor.cli.options import (
+    FormatsOption,
     assess_options,
     assess_options_of,
     config_of,
@@ -110,14 +111,7 @@ def _check_out(out: Path, force: bool) -> None:
     type=click.Path(path_type=Path),
     help="Directory of the pack (must not exist, or be empty; see --force).",
 )
-@click.option(
-    "--format",
-    "formats",
-    default="pdf,html,csv,json",
-    show_default=True,
-    metavar="LIST",
-    help="Comma-separated from pdf, html, csv, json, oscal.",
-)
+@click.option("--format", "formats", cls=FormatsOption, metavar="LIST")
 @click.option("--organisation", default="", help="Organisation named on the cover and pages.")
 @click.option(
     "--header-profile",

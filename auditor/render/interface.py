@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ __all__ = [
     "RenderError",
     "RenderOptions",
     "Renderer",
+    "Stage",
     "parse_formats",
 ]
 
@@ -38,19 +40,49 @@ CONFIG_FILE = "config.toml"  # the config file the run read, credentials removed
 SIGNATURE_FILE = "MANIFEST.sha256.sig"
 
 
+class Stage(enum.IntEnum):
+    """When the pack writes a format, in this order (formats of one stage in registry order)."""
+
+    TABLES = 1  # in the pack's own process, from the CSV tables, while the concurrent ones run
+    CONCURRENT = 2  # each in a process of its own (for large reports), beside the tables
+    AFTER_OTHERS = 3  # one after the other, each given the digests of the files written before it
+    LAST = 4  # the same, after everything else (the PDF, whose cover cites the others' digest)
+
+
 class Format(enum.Enum):
-    """A format of the audit pack, as ``--format`` names it."""
+    """The renderer registry: each format of the audit pack, as ``--format`` names it, in the
+    order the CLI and the config list them. Each one's renderer is the :class:`Renderer` of
+    the module ``auditor.render.<name>`` (imported when used). Adding a format is that module
+    and one member here: its name, its :class:`Stage`, whether the pack writes it by default,
+    and whether it reads the CSV tables (:attr:`RenderContext.tables`)."""
 
-    PDF = "pdf"
-    HTML = "html"
-    CSV = "csv"
-    JSON = "json"
-    OSCAL = "oscal"
-    GRC = "grc"
-    ATTESTATION = "attestation"
+    _value_: str
+    stage: Stage
+    default: bool
+    tables: bool
+
+    def __new__(cls, name: str, stage: Stage, default: bool, tables: bool = False) -> Format:
+        member = object.__new__(cls)
+        member._value_ = name
+        member.stage, member.default, member.tables = stage, default, tables
+        return member
+
+    PDF = ("pdf", Stage.LAST, True, True)
+    HTML = ("html", Stage.CONCURRENT, True)
+    CSV = ("csv", Stage.TABLES, True, True)
+    JSON = ("json", Stage.CONCURRENT, True)
+    OSCAL = ("oscal", Stage.CONCURRENT, False)
+    GRC = ("grc", Stage.AFTER_OTHERS, False)
+    ATTESTATION = ("attestation", Stage.AFTER_OTHERS, False)
+
+    def renderer(self) -> Renderer:
+        """A renderer of this format (its module imported now)."""
+        importlib.import_module(f"auditor.render.{self.value}")
+        return _RENDERERS[self]()
 
 
-DEFAULT_FORMATS = (Format.PDF, Format.HTML, Format.CSV, Format.JSON)
+DEFAULT_FORMATS = tuple(f for f in Format if f.default)
+"""What the pack holds unless ``--format`` (or the config's ``audit.formats``) says otherwise."""
 
 
 def parse_formats(text: str) -> tuple[Format, ...]:
@@ -96,10 +128,18 @@ class RenderContext:
 
 
 class Renderer(ABC):
-    """Writes one format of the pack into ``out`` (the pack directory being built)."""
+    """Writes one format of the pack into ``out`` (the pack directory being built). A subclass
+    names its :attr:`format` and is that format's renderer."""
 
     format: ClassVar[Format]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        _RENDERERS[cls.format] = cls
 
     @abstractmethod
     def render(self, report: Report, out: Path, context: RenderContext) -> None:
         """Write this format's files under ``out``; raise :class:`RenderError` on failure."""
+
+
+_RENDERERS: dict[Format, type[Renderer]] = {}

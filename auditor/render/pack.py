@@ -17,10 +17,7 @@ from auditor.evidence.workdirs import cannot_write, check_parent, work_dir
 from auditor.forked import can_fork, forked_pool
 from auditor.progress import Progress
 from auditor.render import signing, xmp
-from auditor.render.attestation import AttestationRenderer
-from auditor.render.csv import CsvRenderer, tables
-from auditor.render.grc import GrcRenderer
-from auditor.render.html import HtmlRenderer
+from auditor.render.csv import tables
 from auditor.render.interface import (
     CONFIG_FILE,
     MANIFEST_FILE,
@@ -28,28 +25,12 @@ from auditor.render.interface import (
     SIGNATURE_FILE,
     Format,
     RenderContext,
-    Renderer,
     RenderOptions,
+    Stage,
 )
-from auditor.render.json import JsonRenderer
-from auditor.render.oscal import OscalRenderer
-from auditor.render.pdf import PdfRenderer
 from auditor.render.provenance import SOURCE_FILE
 from auditor.render.templating import environment, template_problem
 
-RENDERERS: dict[Format, type[Renderer]] = {
-    Format.CSV: CsvRenderer,
-    Format.JSON: JsonRenderer,
-    Format.OSCAL: OscalRenderer,
-    Format.HTML: HtmlRenderer,
-    Format.GRC: GrcRenderer,
-    Format.ATTESTATION: AttestationRenderer,
-    Format.PDF: PdfRenderer,
-}
-# Written after every other format and before the PDF, in this order: each lists the digests
-# of the files written before it (and the PDF's cover cites the digest of them all).
-_AFTER_OTHERS = (Format.GRC, Format.ATTESTATION)
-_LATE = frozenset((*_AFTER_OTHERS, Format.PDF))
 _CHUNK = 1 << 20
 
 
@@ -209,35 +190,38 @@ def write_pack(
 def _render(
     report: Report, work: Path, context: RenderContext, progress: Progress
 ) -> dict[str, str]:
-    """Write every requested format, the PDF last; the digests of the files before the PDF."""
+    """Write every requested format by its :class:`Stage` (the PDF last); the digests of the
+    files before the last format written after the others (none when there is none)."""
     formats = context.options.formats
     if report.config is not None:  # with every format, like the manifest that covers it
         (work / CONFIG_FILE).write_text(report.config.text, encoding="utf-8", newline="")
     if context.options.source:  # re-rendered from evidence: said with every format too
         (work / SOURCE_FILE).write_text(context.options.source + "\n", encoding="utf-8")
-    needs_tables = Format.CSV in formats or Format.PDF in formats
-    others = [f for f in (Format.JSON, Format.OSCAL, Format.HTML) if f in formats]
-    progress.describe(f"writing {', '.join(f.value for f in formats if f not in _LATE)}")
-    with _rendering(report, work, context, others, progress) as wait:
+    staged = sorted((f for f in Format if f in formats), key=lambda f: f.stage)
+    concurrent = [f for f in staged if f.stage is Stage.CONCURRENT]
+    progress.describe(
+        f"writing {', '.join(f.value for f in formats if f.stage <= Stage.CONCURRENT)}"
+    )
+    with _rendering(report, work, context, concurrent, progress) as wait:
         # Meanwhile, here: the CSV tables (the PDF attaches them too).
-        made = tables(report, context.options.header_profile) if needs_tables else {}
+        made = (
+            tables(report, context.options.header_profile) if any(f.tables for f in formats) else {}
+        )
         context = dataclasses.replace(context, tables=made)
-        if Format.CSV in formats:
-            CsvRenderer().render(report, work, context)
+        for fmt in (f for f in staged if f.stage is Stage.TABLES):
+            fmt.renderer().render(report, work, context)
             progress.advance(1)
         wait()
     inventory: dict[str, str] = {}
-    for fmt in (*(f for f in _AFTER_OTHERS if f in formats), Format.PDF):
-        if fmt not in formats:
-            continue
-        progress.describe(f"writing {'the PDF' if fmt is Format.PDF else fmt.value}")
+    for fmt in (f for f in staged if f.stage >= Stage.AFTER_OTHERS):
+        progress.describe("writing the PDF" if fmt is Format.PDF else f"writing {fmt.value}")
         inventory = _inventory(work, inventory)
         evidence = tuple(sorted(inventory.items()))
         digest = hashlib.sha256(manifest_text(evidence).encode()).hexdigest()
         late = dataclasses.replace(context, evidence=evidence, evidence_digest=digest)
-        RENDERERS[fmt]().render(report, work, late)
+        fmt.renderer().render(report, work, late)
         progress.advance(1)
-    return inventory if Format.PDF in formats else {}
+    return inventory
 
 
 CONCURRENT_MIN_CHANGES = 400  # below this, a process per format costs more than it saves
@@ -270,14 +254,14 @@ def _rendering(
     def render_here() -> None:
         for fmt in formats:
             progress.describe(f"writing {fmt.value}")
-            RENDERERS[fmt]().render(report, work, context)
+            fmt.renderer().render(report, work, context)
             progress.advance(1)
 
     yield render_here
 
 
 def _render_format(shared: tuple[Report, Path, RenderContext], fmt: Format) -> None:
-    RENDERERS[fmt]().render(*shared)
+    fmt.renderer().render(*shared)
 
 
 def _read_manifest(pack: Path) -> tuple[dict[str, str], list[str]]:

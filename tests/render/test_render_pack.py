@@ -162,3 +162,53 @@ def test_parse_formats() -> None:
         parse_formats("pdf,docx")
     with pytest.raises(UsageError):
         parse_formats("")
+
+
+# What each registered format writes, alone in a pack (beside the manifest). A format added to
+# the registry without a line here fails test_every_registered_format_writes_what_it_says.
+WRITES = {
+    "pdf": ("report.pdf",),
+    "html": ("index.html", "changes.html", "sample.html", "assets/", "changes/", "controls/"),
+    "csv": ("csv/",),
+    "json": ("evidence.json",),
+    "oscal": ("oscal/assessment-results.json",),
+    "grc": ("grc/",),
+    "attestation": ("attestations/",),
+}
+
+
+@pytest.mark.parametrize("fmt", tuple(Format), ids=lambda f: f.value)
+def test_every_registered_format_writes_what_it_says(fmt: Format, tmp_path: Path) -> None:
+    import importlib
+
+    from auditor.render.interface import Renderer
+
+    module = importlib.import_module(f"auditor.render.{fmt.value}")
+    renderer = fmt.renderer()
+    assert isinstance(renderer, Renderer) and renderer.format is fmt
+    assert type(renderer).__module__ == module.__name__
+    assert fmt.value in WRITES, f"say in WRITES what --format {fmt.value} writes"
+    pack = write_pack(build_report(changes=3), tmp_path / "pack", RenderOptions(formats=(fmt,)))
+    names = set(_files(pack.path)) - {"MANIFEST.sha256"}
+    assert names, f"{fmt.value} wrote nothing"
+    assert {n for n in names if not n.startswith(WRITES[fmt.value])} == set()
+    for prefix in WRITES[fmt.value]:
+        assert any(n.startswith(prefix) for n in names), f"{fmt.value}: no {prefix}"
+    assert verify_pack(pack.path) == []
+
+
+def test_the_registry_orders_the_pack_and_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from auditor.cli import run
+    from auditor.render.interface import DEFAULT_FORMATS, Stage
+
+    assert tuple(f for f in Format if f.default) == DEFAULT_FORMATS
+    assert Format.PDF.stage is Stage.LAST and Format.CSV.stage is Stage.TABLES
+    assert {f for f in Format if f.tables} == {Format.CSV, Format.PDF}
+    assert run(["report", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"Comma-separated from {', '.join(f.value for f in Format)}." in help_text
+    assert f"[default: {','.join(f.value for f in DEFAULT_FORMATS)}]" in help_text
+    with pytest.raises(UsageError, match=f"choose from {','.join(f.value for f in Format)}"):
+        parse_formats("docx")
