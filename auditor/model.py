@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from auditor.infra.model import FileAnalysis
 
 CommitSha = NewType("CommitSha", str)
-RepoId = NewType("RepoId", str)
 BranchName = NewType("BranchName", str)
 
 
@@ -200,11 +199,18 @@ class Completeness:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
+class EventKind(enum.StrEnum):
+    """What mining noticed about a branch's history (the words the pack writes)."""
+
+    HISTORY_REWRITTEN = "history-rewritten"  # commits seen before are no longer on the branch
+    FIRST_PARENT_REWRITTEN = "first-parent-rewritten"  # the same commits, a reshaped chain
+
+
 @dataclass(frozen=True)
 class HistoryEvent:
     """Something the store noticed about a branch, e.g. a rewrite that lost commits."""
 
-    kind: str
+    kind: EventKind
     branch: BranchName
     detected_at: datetime
     old_tip: CommitSha

@@ -20,6 +20,7 @@ from auditor.model import (
     CommitSha,
     Control,
     ControlResult,
+    EventKind,
     FileChange,
     Finding,
     FrameworkRef,
@@ -288,7 +289,7 @@ def _scope(repo: str, changes: tuple[ChangeFacts, ...], index: int) -> Repositor
     if index == 0:
         events = (
             HistoryEvent(
-                kind="force-push",
+                kind=EventKind.HISTORY_REWRITTEN,
                 branch=BranchName("main"),
                 detected_at=datetime(2026, 2, 14, 12, tzinfo=UTC),
                 old_tip=CommitSha("a" * 40),

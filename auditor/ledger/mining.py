@@ -15,7 +15,7 @@ from auditor.ledger import changes
 from auditor.ledger.commits import Resolver
 from auditor.ledger.diffs import DiffStreams
 from auditor.ledger.store import Store
-from auditor.model import BranchName, CommitSha, Completeness, HistoryEvent
+from auditor.model import BranchName, CommitSha, Completeness, EventKind, HistoryEvent
 from auditor.progress import Progress
 
 BATCH = 2000  # commits or changes per transaction
@@ -179,7 +179,7 @@ def _mine_branch(
 
     owners = changes.custody(chain, graph)
     with store.transaction():
-        if event is not None and event.kind == "history-rewritten":
+        if event is not None and event.kind is EventKind.HISTORY_REWRITTEN:
             store.keep_rewritten(repo_id, branch, event)  # before the chain is replaced
         store.update_branch(repo_id, branch, tip, chain, owners, append=append, mined_at=now)
         if event is not None:
@@ -202,12 +202,17 @@ def _rewrite_event(
     lost = sorted(store.custody_commits(repo_id, branch) - graph.keys())
     if lost:
         return HistoryEvent(
-            "history-rewritten", branch, now, old, tip, tuple(CommitSha(s) for s in lost)
+            EventKind.HISTORY_REWRITTEN, branch, now, old, tip, tuple(CommitSha(s) for s in lost)
         )
     dropped = sorted(store.chain_shas(repo_id, branch) - set(chain))
     if dropped:
         return HistoryEvent(
-            "first-parent-rewritten", branch, now, old, tip, tuple(CommitSha(s) for s in dropped)
+            EventKind.FIRST_PARENT_REWRITTEN,
+            branch,
+            now,
+            old,
+            tip,
+            tuple(CommitSha(s) for s in dropped),
         )
     return None
 

@@ -27,6 +27,7 @@ from auditor.model import (
     CommitSha,
     Completeness,
     CustodyLink,
+    EventKind,
     FileChange,
     HistoryEvent,
     RepositoryRecord,
@@ -527,7 +528,7 @@ class Store:
         )
         return [
             HistoryEvent(
-                kind=kind,
+                kind=EventKind(kind),
                 branch=BranchName(branch),
                 detected_at=datetime.fromtimestamp(detected, UTC),
                 old_tip=CommitSha(old),

@@ -17,6 +17,7 @@ from auditor.model import (
     ChangeType,
     Commit,
     CommitSha,
+    EventKind,
     FileChange,
     ForgeCopy,
     HistoryEvent,
@@ -374,7 +375,7 @@ def test_forge_rebased_copy_counts_when_its_original_was_signed() -> None:
 
 def rewrite(branch: str = "main", *, at: datetime = T0) -> HistoryEvent:
     return HistoryEvent(
-        "history-rewritten",
+        EventKind.HISTORY_REWRITTEN,
         BranchName(branch),
         at,
         CommitSha("a" * 40),

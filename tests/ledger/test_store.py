@@ -14,6 +14,7 @@ from auditor.errors import MissingObjectError, RepositoryError, StoreError
 from auditor.ledger import mining
 from auditor.ledger.mining import Progress, mine
 from auditor.ledger.store import _MIGRATIONS, SCHEMA_VERSION, Store
+from auditor.model import EventKind
 from auditor.outcome import Outcome
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,7 +54,8 @@ def test_force_push_is_reported_and_old_records_kept(repo: GitRepo, tmp_path: Pa
         remaining = [c.sha for c in store.changes(1, "main")]
         still_stored = store.missing(1, "commits", lost) == []
     assert result.event == event
-    assert event.kind == "history-rewritten" and event.branch == "main"
+    assert event.kind is EventKind.HISTORY_REWRITTEN and event.branch == "main"
+    assert f"{event.kind}" == "history-rewritten"  # the words the pack and messages write
     assert set(event.lost) == set(lost)
     assert remaining == [*kept, replacement]
     assert still_stored

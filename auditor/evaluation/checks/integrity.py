@@ -28,6 +28,7 @@ from auditor.model import (
     ChangeFacts,
     Commit,
     CommitSha,
+    EventKind,
     HistoryEvent,
     Person,
     ReviewEvidence,
@@ -36,7 +37,7 @@ from auditor.model import (
     Status,
 )
 
-REWRITES = ("history-rewritten", "first-parent-rewritten")
+REWRITES = tuple(kind.value for kind in EventKind)
 
 
 def _verified(
