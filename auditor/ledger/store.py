@@ -36,7 +36,7 @@ from auditor.model import (
 )
 from auditor.outcome import Outcome
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -196,6 +196,32 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE runs ADD COLUMN previous_run INTEGER;
     ALTER TABLE runs ADD COLUMN previous_manifest_sha256 TEXT NOT NULL DEFAULT '';
     ALTER TABLE runs ADD COLUMN chained INTEGER NOT NULL DEFAULT 0;
+    """,
+    # Deployments read from reconcilers and pipelines, kept past the reconciler's own history
+    # limit: one row per source (an application, a Flux object, a pipeline system) and record
+    # id; what each read saw of the system besides; the spans between two reads that neither
+    # covers (more deployments happened than the source keeps); and per source, where what the
+    # store holds begins (NULL: from the source's first deployment).
+    10: """
+    CREATE TABLE deployments (
+        repo_id INTEGER NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL,
+        deployed_at INTEGER NOT NULL, seq INTEGER, record TEXT NOT NULL,
+        PRIMARY KEY (repo_id, source, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE deployment_observations (
+        repo_id INTEGER NOT NULL, source TEXT NOT NULL, observed_at INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (repo_id, source, observed_at)
+    ) WITHOUT ROWID;
+    CREATE TABLE deployment_gaps (
+        repo_id INTEGER NOT NULL, source TEXT NOT NULL, after INTEGER NOT NULL,
+        before INTEGER NOT NULL, detected_at INTEGER NOT NULL, reason TEXT NOT NULL,
+        PRIMARY KEY (repo_id, source, after, before)
+    ) WITHOUT ROWID;
+    CREATE TABLE deployment_sources (
+        repo_id INTEGER NOT NULL, source TEXT NOT NULL, covered_from INTEGER,
+        PRIMARY KEY (repo_id, source)
+    ) WITHOUT ROWID;
     """,
 }
 
@@ -577,6 +603,91 @@ class Store:
             (repo_id, forge, base_ref),
         )
         return [json.loads(row[0]) for row in rows]
+
+    # -- deployments ----------------------------------------------------------------------------
+
+    def deployment_source(self, repo_id: int, source: str) -> tuple[bool, int | None]:
+        """Whether ``source`` was read before, and where what the store holds of it begins
+        (seconds since the epoch; None: from its first deployment)."""
+        row = self.db.execute(
+            "SELECT covered_from FROM deployment_sources WHERE repo_id = ? AND source = ?",
+            (repo_id, source),
+        ).fetchone()
+        return (row is not None, row[0] if row else None)
+
+    def deployment_keys(self, repo_id: int, source: str) -> list[tuple[str, int, int | None]]:
+        """(id, deployed_at, seq) of every deployment of ``source`` the store holds."""
+        rows = self.db.execute(
+            "SELECT id, deployed_at, seq FROM deployments WHERE repo_id = ? AND source = ?",
+            (repo_id, source),
+        )
+        return [(str(r[0]), int(r[1]), r[2]) for r in rows]
+
+    def add_deployments(
+        self,
+        repo_id: int,
+        source: str,
+        rows: Iterable[tuple[str, int, int | None, str]],
+        *,
+        covered_from: int | None,
+        first_read: bool,
+        gap: tuple[int, int, int, str] | None = None,
+    ) -> None:
+        """Keep what one read held of ``source``: deployments (id, deployed_at, seq, record;
+        one already held keeps its first record), its coverage start on a first read, and a
+        gap (after, before, detected_at, reason) when the read no longer overlaps the last."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO deployments VALUES (?,?,?,?,?,?)",
+                ((repo_id, source, i, at, seq, record) for i, at, seq, record in rows),
+            )
+            if first_read:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deployment_sources VALUES (?,?,?)",
+                    (repo_id, source, covered_from),
+                )
+            if gap is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deployment_gaps VALUES (?,?,?,?,?,?)",
+                    (repo_id, source, *gap),
+                )
+
+    def add_observation(self, repo_id: int, source: str, observed_at: int, record: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR IGNORE INTO deployment_observations VALUES (?,?,?,?)",
+                (repo_id, source, observed_at, record),
+            )
+
+    def deployment_records(self, repo_id: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT record FROM deployments WHERE repo_id = ? ORDER BY deployed_at, source, id",
+            (repo_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def observation_records(self, repo_id: int) -> list[str]:
+        rows = self.db.execute(
+            "SELECT record FROM deployment_observations WHERE repo_id = ?"
+            " ORDER BY source, observed_at",
+            (repo_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def deployment_gaps(self, repo_id: int) -> list[tuple[str, int, int, int, str]]:
+        """(source, after, before, detected_at, reason) of every recorded gap."""
+        rows = self.db.execute(
+            "SELECT source, after, before, detected_at, reason FROM deployment_gaps"
+            " WHERE repo_id = ? ORDER BY source, after",
+            (repo_id,),
+        )
+        return [(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
+
+    def deployment_coverage(self, repo_id: int) -> dict[str, int | None]:
+        rows = self.db.execute(
+            "SELECT source, covered_from FROM deployment_sources WHERE repo_id = ?", (repo_id,)
+        )
+        return {str(r[0]): r[1] for r in rows}
 
     def cached_page(self, url: str) -> tuple[str, str, str | None] | None:
         row = self.db.execute(
