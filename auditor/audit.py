@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+from auditor.deployments.collect import DeploymentOptions, collect_deployments
+from auditor.deployments.join import Chain, RepoDeployments, join
 from auditor.evaluation.assessment import Assessment, BranchHead, RepoAssessment, period_end
 from auditor.evaluation.catalog import Overrides, load_catalog
 from auditor.evaluation.evaluate import evaluate
@@ -42,6 +45,7 @@ class AssessOptions:
     roster: Path | None = None
     overrides: Overrides = field(default_factory=dict)  # parameters per repository and path
     signers: SignerKeys = field(default_factory=SignerKeys)  # keys to verify signatures against
+    deployments: DeploymentOptions = field(default_factory=DeploymentOptions)
 
 
 def assess(store: Store, options: AssessOptions, progress: Progress | None = None) -> Assessment:
@@ -63,6 +67,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         period=options.ledger.period,
         overrides=options.overrides,
         roster=options.roster is not None,
+        deployments_by_repo={r.mined.name: r.deployments for r in repos},
     )
     progress.advance(1)
     progress.finish()
@@ -119,7 +124,45 @@ def assess_repository(
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
-    return RepoAssessment(mined, tuple(reviews), tuple(facts), events, _heads(store, mined, ledger))
+    return RepoAssessment(
+        mined,
+        tuple(reviews),
+        tuple(facts),
+        events,
+        _heads(store, mined, ledger),
+        _deployments(store, mined, options, facts),
+    )
+
+
+def _deployments(
+    store: Store, mined: MineResult, options: AssessOptions, facts: Sequence[ChangeFacts]
+) -> RepoDeployments | None:
+    """The repository's deployments (this run's reads kept in the store) joined to its
+    ledger for the period; None when no deployment records were given."""
+    if not options.deployments.given:
+        return None
+    ledger = options.ledger
+    history = collect_deployments(
+        store, mined.repo_id, mined.remote, options.deployments, ledger.as_of
+    )
+    chains = []
+    for branch in mined.branches:
+        landings = store.chain_landings(mined.repo_id, branch.branch)
+        chains.append(
+            Chain(
+                branch.branch,
+                tuple(sha for sha, _ in landings),
+                tuple(datetime.fromtimestamp(at, UTC) for _, at in landings),
+                store.custody_changes(mined.repo_id, branch.branch),
+            )
+        )
+    return join(
+        history,
+        chains,
+        since=ledger.period.since,
+        until=period_end(ledger.period, ledger.as_of),
+        changes=[(f.change.sha, f.change.landed_at) for f in facts],
+    )
 
 
 def _heads(store: Store, mined: MineResult, ledger: LedgerOptions) -> tuple[BranchHead, ...]:

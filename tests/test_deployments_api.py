@@ -26,7 +26,7 @@ class ArgoCD(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: ArgoCD
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.seen.append((self.path, self.headers.get("Authorization", "")))
         status, body = self.server.answers.pop(0)
         data = json.dumps(body).encode()
@@ -55,9 +55,7 @@ def url(server: ArgoCD) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def test_lists_applications_with_the_token(
-    argocd: ArgoCD, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_lists_applications_with_the_token(argocd: ArgoCD, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGOCD_AUTH_TOKEN", TOKEN)
     app = application("payments", [history_entry(3, A, "2026-03-01T10:00:00Z", automated=True)])
     argocd.answers.append((200, {"metadata": {"resourceVersion": "1"}, "items": [app]}))
@@ -84,5 +82,5 @@ def test_refused_token_is_a_gap_without_the_token(
 
 
 def test_unreachable_api_is_a_gap() -> None:
-    with pytest.raises(DeploymentError, match="Argo CD cannot reach http://127.0.0.1:9/"):
+    with pytest.raises(DeploymentError, match=r"Argo CD cannot reach http://127\.0\.0\.1:9/"):
         read_argocd_api("http://127.0.0.1:9", token="")

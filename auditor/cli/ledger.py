@@ -12,6 +12,8 @@ import click
 
 from auditor.cli.app import cli
 from auditor.cli.options import (
+    deployments_of,
+    deployments_option,
     forge_options,
     forge_options_of,
     ledger_options,
@@ -65,6 +67,7 @@ def _event_line(repo: str, event: Any) -> str:
 @click.argument("repo", type=click.Path(path_type=Path))
 @ledger_options
 @forge_options
+@deployments_option
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
 )
@@ -113,6 +116,7 @@ def changes(
     from auditor.reviews.collect import ForgeKind
 
     forge = forge_options_of(kw)
+    deployments = deployments_of((repo,), kw)
     options = ledger_options_of((repo,), rule_files=rule_files, **kw)
     if output is not None:
         check_parent(output)  # before mining, not after
@@ -125,11 +129,20 @@ def changes(
             "resource": (resource_rows_of, RESOURCE_COLUMNS),
         }[level]
         rows = producer(store, mined, options)
-        if level == "change" and (forge.forge is not ForgeKind.NONE or forge.reviews_file):
+        reviewing = forge.forge is not ForgeKind.NONE or forge.reviews_file
+        if level == "change" and (reviewing or deployments.given):
             from auditor.audit import AssessOptions, assess_repository  # reviews: the whole core
+            from auditor.evidence.deploys import change_runs, deployment_cells, runs_by_change
 
-            reviewed = assess_repository(store, mined, AssessOptions(options, forge))
-            rows = (facts_row(facts) for facts in reviewed.facts)
+            reviewed = assess_repository(
+                store, mined, AssessOptions(options, forge, deployments=deployments)
+            )
+            if reviewing:
+                rows = (facts_row(facts) for facts in reviewed.facts)
+            joined = reviewed.deployments
+            if joined is not None:
+                runs = runs_by_change(change_runs(mined.name, joined))
+                rows = ({**row, **deployment_cells(runs.get(row["change_id"], []))} for row in rows)
             gaps = reviewed.gaps
         with _output(output) as out:
             if fmt == "csv":

@@ -191,6 +191,31 @@ class FormatsOption(click.Option):
         return super().get_help_record(ctx)
 
 
+def deployments_option(f: F) -> F:
+    return click.option(
+        "--deployments",
+        "deployments",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        metavar="FILE",
+        help="Deployment records (repeatable): an Argo CD applications export, a Flux export, "
+        "or JSON Lines of deployments, recognised by content.",
+    )(f)
+
+
+def deployments_of(repos: tuple[Path, ...], kw: dict[str, Any], entry: Any = None) -> Any:
+    """The ``DeploymentOptions`` of ``--deployments`` (consumed), else of the config entry."""
+    from dataclasses import replace
+
+    from auditor.deployments.collect import DeploymentOptions
+
+    files = tuple(kw.pop("deployments", ()))
+    if not files and entry is not None:
+        return entry.deployments
+    base = entry.deployments if entry is not None else DeploymentOptions()
+    return replace(base, files=files, unnamed_are_ours=len(repos) == 1)
+
+
 def framework_option(f: F) -> F:
     return click.option(
         "--framework", "frameworks", cls=_FrameworkOption, multiple=True, metavar="NAME"
@@ -212,6 +237,7 @@ def assess_options(f: F) -> F:
     for decorator in reversed(
         [
             forge_options,
+            deployments_option,
             framework_option,
             controls_dir_option,
             file_option("--waivers", help="Waivers file (YAML)."),
@@ -260,6 +286,7 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
     waivers, roster = kw.pop("waivers"), kw.pop("roster")
     allowed_signers, gpg_keys = kw.pop("allowed_signers"), kw.pop("gpg_keys")
     if config is None:
+        deployments = deployments_of(repos, kw)
         return AssessOptions(
             ledger_options_of(repos, **kw),
             forge,
@@ -268,8 +295,10 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
             waivers,
             roster,
             signers=SignerKeys(allowed_signers, gpg_keys),
+            deployments=deployments,
         )
     entry = _configured_repository(config, repos)
+    deployments = deployments_of(repos, kw, entry)
     kw["bot_patterns"] = (*config.bots, *kw["bot_patterns"])
     kw["no_default_bots"] = kw["no_default_bots"] or not config.default_bots
     if entry is not None and not kw["branches"]:
@@ -292,6 +321,7 @@ def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any =
             allowed_signers or config.signers.allowed_signers,
             gpg_keys or config.signers.gpg_keys,
         ),
+        deployments=deployments,
     )
 
 

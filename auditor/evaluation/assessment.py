@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from auditor.deployments.join import RepoDeployments
 from auditor.evaluation.evaluate import Evaluation
 from auditor.ledger.mining import MineResult
 from auditor.ledger.period import Period
@@ -40,6 +41,7 @@ class RepoAssessment:
     facts: tuple[ChangeFacts, ...]
     events: tuple[HistoryEvent, ...]
     heads: tuple[BranchHead, ...] = ()
+    deployments: RepoDeployments | None = None  # None: no deployment records were given
 
     @property
     def complete(self) -> bool:
@@ -52,6 +54,7 @@ class RepoAssessment:
             + tuple(g for r in self.reviews for g in r.gaps)
             + self._requests_missing()
             + self._contents_missing()
+            + (self.deployments.gap_lines if self.deployments else ())
         )
 
     def _contents_missing(self) -> tuple[str, ...]:

@@ -15,11 +15,17 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import DefinitionError
 from auditor.evaluation.catalog import Overrides, effective_parameters
-from auditor.evaluation.checks import CHECKS, ChangeCheck, CheckContext, Outcome
+from auditor.evaluation.checks import (
+    CHECKS,
+    CheckContext,
+    DeploymentCheck,
+    Outcome,
+    RepositoryCheck,
+)
 from auditor.evaluation.checks.evidence import any_path_matches, change_paths
 from auditor.evaluation.waivers import expired, matches
 from auditor.ledger.period import Period
@@ -34,6 +40,9 @@ from auditor.model import (
     Waiver,
 )
 from auditor.outcome import Outcome as WorkOutcome  # checks have their own Outcome
+
+if TYPE_CHECKING:
+    from auditor.deployments.join import RepoDeployments
 
 _BEFORE_ALL = datetime.min.replace(tzinfo=UTC)
 
@@ -74,6 +83,7 @@ def evaluate(
     period: Period | None = None,
     overrides: Overrides | None = None,
     roster: bool = False,
+    deployments_by_repo: Mapping[str, RepoDeployments | None] | None = None,
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
@@ -96,6 +106,7 @@ def evaluate(
             period=period,
             overrides=overrides,
             roster=roster,
+            deployments=(deployments_by_repo or {}).get(repo),
         )
     ]
     return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
@@ -112,16 +123,31 @@ def run_controls(
     period: Period | None = None,
     overrides: Overrides | None = None,
     roster: bool = False,
+    deployments: RepoDeployments | None = None,
 ) -> list[ControlItem]:
     """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
-    findings before waivers, in no particular order."""
+    findings before waivers, in no particular order. Deployment controls run last: they judge
+    the changes each deployment brought by the other controls' findings on them."""
     wanted = tuple(frameworks)  # checked when the catalog was loaded
-    ctx = CheckContext(as_of, period or Period(), repo, tuple(events), tuple(facts), roster)
+    ctx = CheckContext(
+        as_of, period or Period(), repo, tuple(events), tuple(facts), roster, deployments
+    )
     # what every control asks of a change, worked out once
     changes = [(f, change_paths(f), f.change_id) for f in facts]
     items: list[ControlItem] = []
-    for control in _selected(catalog, wanted):
-        items += _run(_framed(control, wanted), ctx, changes, overrides or {})
+    selected = [_framed(c, wanted) for c in _selected(catalog, wanted)]
+    later = [c for c in selected if isinstance(CHECKS.get(c.check), DeploymentCheck)]
+    for control in selected:
+        if control not in later:
+            items += _run(control, ctx, changes, overrides or {})
+    if later:
+        verdicts: dict[str, dict[str, Status]] = defaultdict(dict)
+        for item in items:
+            if item.finding.change_id:
+                verdicts[item.finding.commit][item.finding.control_id] = item.finding.status
+        ctx = replace(ctx, verdicts=verdicts)
+        for control in later:
+            items += _run_deployments(control, ctx, overrides or {})
     return items
 
 
@@ -204,7 +230,9 @@ def _run(
         if repo_scope and not any(fnmatchcase(ctx.repo, p) for p in repo_scope)
         else None
     )
-    if not isinstance(check, ChangeCheck):
+    if isinstance(check, DeploymentCheck):
+        return _run_deployments(control, ctx, overrides)
+    if isinstance(check, RepositoryCheck):
         ctx = replace(ctx, events=_in_branches(ctx.events, control.scope.get("branches", ())))
         outcome = outside or check.fn(effective_parameters(control, overrides, ctx.repo), ctx)
         latest = max(ctx.events, key=lambda e: e.detected_at, default=None)
@@ -229,6 +257,31 @@ def _run(
             request=facts.request_number,
         )
         items.append(ControlItem(finding, facts.change.landed_at, paths, facts.request_linked))
+    return items
+
+
+def _run_deployments(
+    control: Control, ctx: CheckContext, overrides: Overrides
+) -> list[ControlItem]:
+    """The findings of a deployment control: one per deployment (and per gap) of the period."""
+    check = CHECKS[control.check]
+    assert isinstance(check, DeploymentCheck)
+    repo_scope = control.scope.get("repositories", ())
+    if repo_scope and not any(fnmatchcase(ctx.repo, p) for p in repo_scope):
+        outcome = Outcome(Status.NOT_APPLICABLE, f"repository {ctx.repo} out of scope")
+        return [ControlItem(_finding(control, ctx.repo, outcome))]
+    items = []
+    requests: dict[str, int | None] = {f.change.sha: f.request_number for f in ctx.changes}
+    for result in check.fn(effective_parameters(control, overrides, ctx.repo), ctx):
+        finding = _finding(
+            control,
+            ctx.repo,
+            result.outcome,
+            change_id=f"{ctx.repo}@{result.change[:12]}" if result.change else "",
+            commit=result.commit,
+            request=requests.get(result.change),
+        )
+        items.append(ControlItem(finding, result.at))
     return items
 
 

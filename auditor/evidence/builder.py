@@ -21,6 +21,7 @@ from auditor.evaluation.catalog import Overrides
 from auditor.evaluation.checks.evidence import change_paths
 from auditor.evaluation.frameworks import framework_order
 from auditor.evaluation.sampling import draw
+from auditor.evidence.deploys import change_runs, coverage, deployment_items
 from auditor.evidence.report import (
     BranchScope,
     ConfigRecord,
@@ -62,6 +63,7 @@ def build_report(
     seed = options.sample_seed or ""
     evaluated = {r.framework for result in evaluation.results for r in result.control.frameworks}
     frameworks = options.frameworks or framework_order(evaluated)
+    joined = {r.mined.name: r.deployments for r in assessment.repositories if r.deployments}
     return Report(
         organisation=redact(options.organisation, known_secrets()),
         generated_at=as_of,
@@ -89,6 +91,10 @@ def build_report(
         empty_populations=empty_populations(assessment, period),
         overrides=parameter_scopes(assessment, options.overrides),
         config=options.config,
+        deployment_repos=tuple(joined),
+        deployments=tuple(i for name, j in joined.items() for i in deployment_items(name, j)),
+        change_runs=tuple(r for name, j in joined.items() for r in change_runs(name, j)),
+        deployment_coverage=tuple(c for name, j in joined.items() for c in coverage(name, j)),
     )
 
 

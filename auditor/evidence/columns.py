@@ -15,7 +15,14 @@ CHANGE_COLUMNS = (
     "change_request", "change_request_url", "approvers", "merged_by", "contributors", "categories",
     "environments", "parents", "is_merge", "is_bot", "author_raw_name", "author_raw_email",
     "committer_raw_name", "committer_raw_email", "co_authors", "trailers", "paths",
-    "commit_notes", "rewritten", "review_evidence",
+    "commit_notes", "rewritten", "review_evidence", "deployment_status", "deployed_to",
+    "first_deployed_at", "lead_time_minutes",
+)  # fmt: skip
+
+DEPLOYMENT_COLUMNS = (
+    "repo", "system", "environment", "revision", "change_id", "deployed_at", "actor",
+    "automated", "source", "record_id", "kind", "forced", "on_branch", "commit",
+    "changes_brought", "replaced_at", "url",
 )  # fmt: skip
 
 COMMIT_COLUMNS = (
@@ -67,4 +74,5 @@ TABLES: dict[str, tuple[str, ...]] = {
     "controls": CONTROL_COLUMNS,
     "sample": SAMPLE_COLUMNS,
     "populations": POPULATION_COLUMNS,
+    "deployments": DEPLOYMENT_COLUMNS,
 }

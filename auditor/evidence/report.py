@@ -18,8 +18,9 @@ from auditor.model import (
 
 # 2: findings no longer repeat their control's framework references; 3: sample items carry
 # their 1-based position by draw key (``position``, was the 0-based ``index``), and the report
-# records the parameter overrides and the config
-REPORT_SCHEMA_VERSION = 3
+# records the parameter overrides and the config; 4: deployments, where each change ran, and the
+# spans of deployment records no read covers
+REPORT_SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,54 @@ class RepositoryScope:
     request_url: str = ""  # template with {number}
     events: tuple[HistoryEvent, ...] = ()
     mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
+
+
+@dataclass(frozen=True)
+class DeploymentItem:
+    """One deployment of the period, read from a reconciler or pipeline record."""
+
+    repo: str
+    source: str  # argocd:NAMESPACE/APP, flux:KIND/NAMESPACE/NAME, pipeline:SYSTEM/ENVIRONMENT
+    id: str  # the record's id within its source
+    system: str
+    environment: str
+    revision: str  # as the record names it
+    commit: str  # the revision as a commit of the repository ("" when it is none)
+    change_id: str  # the change that landed the revision on the branch ("" when none)
+    deployed_at: datetime
+    actor: str
+    automated: bool | None
+    kind: str
+    forced: bool = False
+    on_branch: bool = False
+    url: str = ""
+    brought: tuple[str, ...] = ()  # the change ids of the changes it brought
+    until: datetime | None = None  # when the source's next deployment replaced it
+
+
+@dataclass(frozen=True)
+class ChangeRun:
+    """Where and when a change first ran: one per deployment source that ran it."""
+
+    change_id: str
+    source: str
+    system: str
+    environment: str
+    deployed_at: datetime
+    lead_time_minutes: int  # from landing on the branch to running
+
+
+@dataclass(frozen=True)
+class DeploymentCoverage:
+    """What the deployment records of one source cover: the first and last deployment known,
+    and the spans between no read holds (``after`` None: from the source's beginning)."""
+
+    repo: str
+    source: str
+    first: datetime | None
+    last: datetime | None
+    count: int
+    gaps: tuple[tuple[datetime | None, datetime, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +159,12 @@ class Report:
     overrides: tuple[ParameterScope, ...] = ()  # by control id, in the config's order
     config: ConfigRecord | None = None
     chain: RunChain | None = None  # ``auditor run`` only: the run before this one
+    # the repositories whose deployment records were given; their deployments of the period,
+    # where each change ran, and what the records cover
+    deployment_repos: tuple[str, ...] = ()
+    deployments: tuple[DeploymentItem, ...] = ()
+    change_runs: tuple[ChangeRun, ...] = ()
+    deployment_coverage: tuple[DeploymentCoverage, ...] = ()
 
     @property
     def complete(self) -> bool:

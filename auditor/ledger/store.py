@@ -472,6 +472,24 @@ class Store:
         parents = {CommitSha(sha): tuple(CommitSha(p) for p in line.split()) for sha, line in rows}
         return chain, parents
 
+    def chain_landings(self, repo_id: int, branch: str) -> list[tuple[str, int]]:
+        """(sha, landed at in seconds since the epoch) of the branch's chain, oldest first."""
+        rows = self.db.execute(
+            """SELECT ch.sha, c.committer_time FROM chain ch
+               JOIN commits c ON c.repo_id = ch.repo_id AND c.sha = ch.sha
+               WHERE ch.repo_id = ? AND ch.branch = ? ORDER BY ch.position""",
+            (repo_id, branch),
+        )
+        return [(str(sha), int(when)) for sha, when in rows]
+
+    def custody_changes(self, repo_id: int, branch: str) -> dict[str, str]:
+        """Every commit the branch's changes brought in → the change that brought it."""
+        rows = self.db.execute(
+            "SELECT commit_sha, change_sha FROM custody WHERE repo_id = ? AND branch = ?",
+            (repo_id, branch),
+        )
+        return {str(c): str(ch) for c, ch in rows}
+
     def update_branch(
         self,
         repo_id: int,

@@ -11,21 +11,35 @@ from auditor.evidence.columns import (
     CHANGE_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
+    DEPLOYMENT_COLUMNS,
     FINDING_COLUMNS,
     POPULATION_COLUMNS,
     SAMPLE_COLUMNS,
     title_header,
 )
+from auditor.evidence.deploys import deployment_cells, deployment_row, runs_by_change
 from auditor.evidence.report import Report
 from auditor.evidence.rows import commit_row, facts_row, finding_rows
 from auditor.evidence.tabular import iso_utc, to_text, write_csv
 from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 
+DEPLOYMENTS_FILE = "csv/deployments.csv"
+
 
 def changes_rows(report: Report) -> Iterator[dict[str, Any]]:
+    runs = runs_by_change(report.change_runs)
+    given = set(report.deployment_repos)
     for facts in report.changes:
-        yield facts_row(facts)
+        row = facts_row(facts)
+        if facts.repo in given:
+            row.update(deployment_cells(runs.get(facts.change_id, [])))
+        yield row
+
+
+def deployments_rows(report: Report) -> Iterator[dict[str, Any]]:
+    for item in report.deployments:
+        yield deployment_row(item)
 
 
 def commits_rows(report: Report) -> Iterator[dict[str, Any]]:
@@ -119,7 +133,11 @@ def _csv_bytes(
 
 def table_names(report: Report) -> tuple[str, ...]:
     """The pack-relative paths of :func:`tables`, without making them."""
-    names = ("csv/changes.csv", "csv/commits.csv", "csv/findings.csv", "csv/controls.csv")
+    names: tuple[str, ...] = (
+        "csv/changes.csv", "csv/commits.csv", "csv/findings.csv", "csv/controls.csv"
+    )  # fmt: skip
+    if report.deployment_repos:
+        names = (*names, DEPLOYMENTS_FILE)
     if _ranked_sample(report):
         return (*names, "csv/sample.csv", POPULATIONS_FILE)
     return (*names, "csv/sample.csv") if report.sample else names
@@ -134,6 +152,9 @@ def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict
         "csv/findings.csv": _csv_bytes(FINDING_COLUMNS, findings_rows(report), profile),
         "csv/controls.csv": _csv_bytes(CONTROL_COLUMNS, controls_rows(report), profile),
     }
+    if report.deployment_repos:
+        rows = deployments_rows(report)
+        documents[DEPLOYMENTS_FILE] = _csv_bytes(DEPLOYMENT_COLUMNS, rows, profile)
     if report.sample:
         documents["csv/sample.csv"] = _csv_bytes(SAMPLE_COLUMNS, sample_rows(report), profile)
     if _ranked_sample(report):

@@ -181,6 +181,7 @@ def _run_controls(task: RepoTask, repo: RepoAssessment) -> list[ControlItem]:
         period=options.ledger.period,
         overrides=merge_overrides(task.config_overrides, restrict(task.repo_overrides, name)),
         roster=options.roster is not None,
+        deployments=repo.deployments,
     )
 
 

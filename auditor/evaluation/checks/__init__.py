@@ -7,13 +7,15 @@ registers every check.
 
 from __future__ import annotations
 
-from auditor.evaluation.checks import infra, integrity, policy, review, workflow
+from auditor.evaluation.checks import deployment, infra, integrity, policy, review, workflow
 from auditor.evaluation.checks.registry import (
     CHECKS,
     ChangeCheck,
     Check,
     CheckContext,
     CheckFn,
+    DeploymentCheck,
+    ItemOutcome,
     Outcome,
     Params,
     RepositoryCheck,
@@ -28,11 +30,14 @@ __all__ = [
     "Check",
     "CheckContext",
     "CheckFn",
+    "DeploymentCheck",
+    "ItemOutcome",
     "Outcome",
     "Params",
     "RepositoryCheck",
     "RepositoryCheckFn",
     "check",
+    "deployment",
     "infra",
     "integrity",
     "policy",

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.evaluation.checks.params import Param, ParamError
 from auditor.ledger.period import Period
 from auditor.model import ChangeFacts, HistoryEvent, Status
+
+if TYPE_CHECKING:
+    from auditor.deployments.join import RepoDeployments
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,28 @@ class CheckContext:
     events: tuple[HistoryEvent, ...] = ()
     changes: tuple[ChangeFacts, ...] = ()
     roster: bool = False
+    # deployment checks: the repository's deployments joined to its ledger (None: no
+    # deployment records were given), and the change controls' statuses per change SHA
+    deployments: RepoDeployments | None = None
+    verdicts: Mapping[str, Mapping[str, Status]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """A deployment check's verdict on one item: a deployment (``commit`` the deployed
+    revision, ``change`` the SHA of the change that landed it, ``at`` when it was deployed) or
+    a change never deployed."""
+
+    outcome: Outcome
+    commit: str = ""
+    change: str = ""
+    at: datetime | None = None
 
 
 Params = Mapping[str, Any]
 CheckFn = Callable[[ChangeFacts, Params, CheckContext], Outcome]
 RepositoryCheckFn = Callable[[Params, CheckContext], Outcome]
+DeploymentCheckFn = Callable[[Params, CheckContext], list[ItemOutcome]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,15 @@ class RepositoryCheck(_Check):
     fn: RepositoryCheckFn
 
 
-Check = ChangeCheck | RepositoryCheck
+@dataclass(frozen=True)
+class DeploymentCheck(_Check):
+    """A check run once per repository after the change checks, yielding one verdict per
+    deployment of the period (their findings carry the deployed revision as ``commit``)."""
+
+    fn: DeploymentCheckFn
+
+
+Check = ChangeCheck | RepositoryCheck | DeploymentCheck
 
 CHECKS: dict[str, Check] = {}
 
@@ -95,6 +123,18 @@ def repository_check(
 
     def register(fn: RepositoryCheckFn) -> RepositoryCheckFn:
         _add(RepositoryCheck(name, params, fn))
+        return fn
+
+    return register
+
+
+def deployment_check(
+    name: str, **params: Param
+) -> Callable[[DeploymentCheckFn], DeploymentCheckFn]:
+    """Register a deployment check under ``name`` with its parameters."""
+
+    def register(fn: DeploymentCheckFn) -> DeploymentCheckFn:
+        _add(DeploymentCheck(name, params, fn))
         return fn
 
     return register

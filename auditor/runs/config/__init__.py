@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditor.audit import AssessOptions
+from auditor.deployments.collect import DeploymentOptions
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import Override
 from auditor.evidence.builder import redact_text
@@ -65,6 +66,7 @@ class RepositoryConfig:
     environments: tuple[str, ...] = ()  # path patterns with one <env> segment
     rules: tuple[Path, ...] = ()
     overrides: Overrides = field(default_factory=dict)  # concern this repository only
+    deployments: DeploymentOptions = field(default_factory=DeploymentOptions)
 
     @property
     def source(self) -> str:
@@ -150,6 +152,7 @@ class Config:
             roster=self.roster,
             overrides=merge_overrides(self.overrides, repository.overrides),
             signers=self.signers,
+            deployments=repository.deployments,
         )
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from auditor.deployments.collect import DeploymentOptions
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import Override, load_catalog, parse_overrides
 from auditor.evaluation.frameworks import known_frameworks
@@ -39,7 +40,7 @@ AUDIT_KEYS = (
 )  # fmt: skip
 REPOSITORY_KEYS = (
     "path", "url", "name", "branches", "forge", "forge_url", "forge_repo", "reviews_file",
-    "environments", "rules", "overrides",
+    "environments", "rules", "overrides", "deployments", "argocd_url",
 )  # fmt: skip
 T = TypeVar("T")
 _SENTINEL = "\x00config"
@@ -131,6 +132,12 @@ class Reader:
             environments=self.get(entry, (*key, "environments"), _list(_env_pattern), ()),
             rules=self.paths(entry, (*key, "rules"), kind="file"),
             overrides=self.overrides(entry.get("overrides", {}), (*key, "overrides"), catalog),
+            deployments=DeploymentOptions(
+                files=self.paths(entry, (*key, "deployments"), kind="file"),
+                argocd_urls=tuple(
+                    u for u in [self.get(entry, (*key, "argocd_url"), _forge_url, None)] if u
+                ),
+            ),
         )
 
     def unique_names(self, repositories: tuple[RepositoryConfig, ...]) -> None:
