@@ -81,6 +81,38 @@ class DrawView:
 
 
 @dataclass(frozen=True)
+class CoverageView:
+    """What one source's deployment records cover, and the spans no read holds."""
+
+    repo: str
+    source: str
+    first: str
+    last: str
+    count: int
+    gaps: tuple[str, ...]
+
+
+DEPLOYMENT_CHECKS = ("deployed-approved", "no-drift")
+
+
+def _coverage(report: Report) -> tuple[CoverageView, ...]:
+    return tuple(
+        CoverageView(
+            c.repo,
+            c.source,
+            when(c.first),
+            when(c.last),
+            c.count,
+            tuple(
+                f"{when(after) if after else 'its beginning'} to {when(before)}: {reason}"
+                for after, before, reason in c.gaps
+            ),
+        )
+        for c in report.deployment_coverage
+    )
+
+
+@dataclass(frozen=True)
 class BinderView:
     organisation: str
     period: str
@@ -114,6 +146,9 @@ class BinderView:
     evidence: tuple[tuple[str, str], ...]
     evidence_pages: str
     attachments: tuple[tuple[str, str], ...]
+    deployment_coverage: tuple[CoverageView, ...] = ()
+    deployment_repos: tuple[str, ...] = ()
+    deployment_checks: tuple[str, ...] = DEPLOYMENT_CHECKS
 
 
 SITE_PAGES = ("assets/", "changes/", "controls/")
@@ -362,4 +397,6 @@ def binder(
         evidence=tuple((p, d) for p, d in context.evidence if not p.startswith(SITE_PAGES)),
         evidence_pages=_site_pages(context),
         attachments=attachments,
+        deployment_coverage=_coverage(report),
+        deployment_repos=report.deployment_repos,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.evidence.deploys import runs_by_change
 from auditor.evidence.rows import signature_status
 from auditor.ledger.contributors import display
 from auditor.model import ChangeFacts, FileChange, Finding, Person
@@ -67,6 +68,17 @@ class ResourceView:
 
 
 @dataclass(frozen=True)
+class RunView:
+    """Where the change first ran: one per deployment source."""
+
+    system: str
+    environment: str
+    deployed_at: str
+    lead_time: str
+    source: str
+
+
+@dataclass(frozen=True)
 class ChangeView:
     change_id: str
     repo: str
@@ -100,6 +112,8 @@ class ChangeView:
     commits: tuple[CommitView, ...]
     notes: tuple[str, ...]
     unresolved: tuple[str, ...]
+    deployments: tuple[RunView, ...] = ()
+    deployment_note: str = ""  # "" when no deployment records were given for its repository
 
 
 def _names(people: tuple[Person, ...]) -> tuple[str, ...]:
@@ -139,6 +153,8 @@ class ChangeViews:
 
     def __init__(self, view: ReportView) -> None:
         self.view = view
+        self.runs = runs_by_change(view.report.change_runs)
+        self.deployed_repos = set(view.report.deployment_repos)
 
     def _findings(self, facts: ChangeFacts) -> list[Finding]:
         return self.view.findings_by_change.get(facts.change_id, [])
@@ -211,7 +227,25 @@ class ChangeViews:
                 *(f"commit {c.sha[:12]}: {note}" for c in facts.commits for note in c.notes),
             ),
             unresolved=facts.unresolved,
+            deployments=tuple(
+                RunView(
+                    r.system,
+                    r.environment,
+                    when(r.deployed_at),
+                    lead_time(r.lead_time_minutes),
+                    r.source,
+                )
+                for r in sorted(self.runs.get(facts.change_id, []), key=lambda r: r.deployed_at)
+            ),
+            deployment_note=self._deployment_note(facts),
         )
+
+    def _deployment_note(self, facts: ChangeFacts) -> str:
+        if facts.repo not in self.deployed_repos:
+            return ""
+        if facts.change_id in self.runs:
+            return "ran where listed: the first deployment of each system that carried it"
+        return "not deployed by the end of the period: no deployment record carries it"
 
     def table_row(self, facts: ChangeFacts) -> dict[str, Any]:
         """One row of the HTML changes table (made visible here: the browser shows it as text)."""
@@ -229,6 +263,14 @@ class ChangeViews:
             "ctl": {f.control_id: f.status.value for f in findings},
             "page": change_page(facts),
         }
+
+
+def lead_time(minutes: int) -> str:
+    """``1 d 2 h 5 min`` from landing on the branch to running."""
+    hours, rest = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{rest} min"]
+    return " ".join(p for p in parts if p)
 
 
 def _cell(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
+from auditor.render.views import change_page
 from auditor.runs.config import load_config
 
 
@@ -168,7 +170,8 @@ def test_report_writes_deployments_everywhere(
     out = tmp_path / "pack"
     argv = ["report", history.path, "--store", tmp_path / "store", "-q", "--since", PERIOD_START,
             "--reviews-file", export, "--deployments", argo, "--deployments", pipeline,
-            "--format", "csv,json", "--out", out, "--as-of", "2026-01-01T00:00:00Z"]  # fmt: skip
+            "--format", "csv,json,html,pdf", "--out", out,
+            "--as-of", "2026-01-01T00:00:00Z"]  # fmt: skip
     assert run([str(a) for a in argv]) == ExitCode.CONTROLS_FAILED
     assert "Traceback" not in capsys.readouterr().err
     rows = list(csv.DictReader((out / "csv" / "deployments.csv").open(encoding="utf-8")))
@@ -197,6 +200,15 @@ def test_report_writes_deployments_everywhere(
     }
     manifest = (out / "MANIFEST.sha256").read_text()
     assert "csv/deployments.csv" in manifest
+    page = (out / change_page(changes[history.changes["#1"]]["change_id"])).read_text()
+    assert "<h2>Deployments</h2>" in page and "<td>3 min</td>" in page
+    assert "<code>pipeline:terraform/prod</code>" in page
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out / "report.pdf"), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "Deployment records and their coverage" in text
+    assert "argocd:argocd/" in text and "pipeline:terrafo" in text  # the cells wrap
+    assert text.count("Deployment records and their coverage") == 2  # DEP-01 and DEP-02
 
 
 def test_config_names_the_records_of_a_repository(
