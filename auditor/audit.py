@@ -162,6 +162,10 @@ def _deployments(
         since=ledger.period.since,
         until=period_end(ledger.period, ledger.as_of),
         changes=[(f.change.sha, f.change.landed_at) for f in facts],
+        paths={
+            f.change.sha: [p for c in f.change.files for p in (c.path, c.old_path) if p]
+            for f in facts
+        },
     )
 
 

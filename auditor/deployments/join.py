@@ -131,9 +131,14 @@ def join(
     since: datetime | None,
     until: datetime | None,
     changes: Sequence[tuple[str, datetime]] = (),
+    paths: Mapping[str, Sequence[str]] | None = None,
 ) -> RepoDeployments:
     """Place each deployment of ``history`` within ``[since, until]`` on ``chains``; give each
-    change of ``changes`` (SHA, landed at) its first deployment per source."""
+    change of ``changes`` (SHA, landed at) its first deployment per source. Where a
+    deployment names the path it deploys (an Argo CD source's ``path``, a Kustomization's
+    ``spec.path``) and ``paths`` names the files a change touched, the deployment brings and
+    runs only the changes that touched that path."""
+    touched = paths or {}
     by_source: dict[str, list[Deployment]] = defaultdict(list)
     for d in history.deployments:
         by_source[d.source].append(d)
@@ -164,12 +169,12 @@ def join(
                 placed.append(
                     _place(d, commit, chain, pos, prev_pos, deployments[i - 1] if i else None,
                            nxt, gaps[source], observations[source], spans,
-                           resolver.feature(commit), resolver.chains)
+                           resolver.feature(commit), resolver.chains, touched)
                 )  # fmt: skip
             if pos is not None:
                 prev_pos = pos
         runs[source] = (times, reach, deployments)
-    by_change = _by_change(resolver, runs, changes)
+    by_change = _by_change(resolver, runs, changes, touched)
     placed.sort(key=lambda p: (p.deployment.deployed_at, p.deployment.source, p.deployment.id))
     period_gaps = tuple(
         g
@@ -227,6 +232,7 @@ def _place(
     spans: Sequence[OutOfSync],
     feature: str,
     head_of: Sequence[Chain],
+    touched: Mapping[str, Sequence[str]],
 ) -> Placed:
     after_gap = next(
         (
@@ -253,8 +259,10 @@ def _place(
             until=window_end, observations=seen, out_of_sync=drifts,
         )  # fmt: skip
     head = chain.head_at(d.deployed_at)
-    if prev_pos is None:
-        brought = range(0, pos + 1) if after_gap is None else range(pos, pos + 1)
+    if after_gap is not None:  # what the deployments hidden by the gap brought is not known
+        brought = range(pos, pos + 1)
+    elif prev_pos is None:
+        brought = range(0, pos + 1)
     else:
         brought = range(prev_pos + 1, pos + 1)
     return Placed(
@@ -262,7 +270,9 @@ def _place(
         commit,
         branch=chain.branch,
         change=commit,
-        brought=tuple(chain.shas[i] for i in brought),
+        brought=tuple(
+            chain.shas[i] for i in brought if i == pos or concerns(touched, chain.shas[i], d.path)
+        ),
         rollback=prev_pos is not None and pos < prev_pos,
         head=chain.shas[head] if head is not None else "",
         previous=previous,
@@ -296,6 +306,7 @@ def _by_change(
     resolver: _Resolver,
     runs: Mapping[str, tuple[list[datetime], list[int], list[Deployment]]],
     changes: Sequence[tuple[str, datetime]],
+    touched: Mapping[str, Sequence[str]],
 ) -> dict[str, tuple[ChangeDeployment, ...]]:
     chain = resolver.first
     if chain is None or not changes:
@@ -312,6 +323,8 @@ def _by_change(
             if i >= len(reach):
                 continue
             d = deployments[i]
+            if not concerns(touched, change_id, d.path):
+                continue
             out[change_id].append(
                 ChangeDeployment(
                     source,
@@ -325,6 +338,16 @@ def _by_change(
                 )
             )
     return {k: tuple(v) for k, v in out.items()}
+
+
+def concerns(touched: Mapping[str, Sequence[str]], sha: str, path: str) -> bool:
+    """Whether the change ``sha`` concerns a deployment of ``path``: it touched a file under
+    it, or either is not known (no path deployed, the change's files not at hand)."""
+    base = path.strip().removeprefix("./").strip("/")
+    files = touched.get(sha)
+    if not base or base == "." or files is None:
+        return True
+    return any(f == base or f.startswith(base + "/") for f in files)
 
 
 def _within(when: datetime, start: datetime, end: datetime | None) -> bool:

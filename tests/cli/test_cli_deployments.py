@@ -48,11 +48,11 @@ def argocd_export(history: ForgeRepo, tmp_path: Path) -> Path:
     started = stamp(manual - timedelta(seconds=20))
     entries = [
         history_entry(1, history.changes["#1"], stamp(one + timedelta(minutes=3)), automated=True,
-                      repo_url=REMOTES["github"]),
+                      repo_url=REMOTES["github"], path="docs"),
         history_entry(2, history.changes["#2"], stamp(two + timedelta(minutes=3)), automated=True,
-                      repo_url=REMOTES["github"]),
+                      repo_url=REMOTES["github"], path="docs"),
         history_entry(3, feature_commit(history, 3), stamp(manual), started_at=started,
-                      username="mallory", repo_url=REMOTES["github"]),
+                      username="mallory", repo_url=REMOTES["github"], path="docs"),
     ]  # fmt: skip
     app = application(
         "web",
