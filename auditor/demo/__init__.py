@@ -19,12 +19,13 @@ import csv
 import io
 import json
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from random import Random
 
 from auditor.demo.content import Layout, initial_files
+from auditor.demo.deploys import ARGOCD_FILE, PIPELINE_FILE, write_deployments
 from auditor.demo.forge import REPOSITORY, export
 from auditor.demo.gitwrite import PackWriter, git_env, run_git, write_packed_refs
 from auditor.demo.history import History, Planted, Simulation
@@ -114,10 +115,13 @@ UPDATER_EMAIL = r"^noreply@argoproj\.io$"
 
 def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummary:
     """Create ``target/infra-live``, ``target/reviews.json``, ``target/planted.json``,
-    ``target/people.csv`` and ``target/auditor.toml``."""
+    ``target/people.csv``, ``target/auditor.toml`` and the deployment records
+    ``target/deployments.jsonl`` and ``target/argocd-apps.json``."""
     prepare_target(target)
     repository = target / "infra-live"
     history = build_repository(repository, scale)
+    planted_deployments = write_deployments(target, repository, history, scale.end_time)
+    history = replace(history, planted=(*history.planted, *planted_deployments))
     reviews = target / "reviews.json"
     write_export(reviews, export(history.pulls, history.people, scale.seed, scale.end_time))
     planted = target / "planted.json"
@@ -183,6 +187,8 @@ roster = "{ROSTER}"             # the engineers; IAM-01 judges identities agains
 path = "infra-live"
 forge = "none"
 reviews_file = "reviews.json"   # what GitHub returned, exported with `auditor reviews export`
+# what ran: the pipeline's applies, and Argo CD's applications (DEP-01, DEP-02)
+deployments = ["{PIPELINE_FILE}", "{ARGOCD_FILE}"]
 
 # Argo CD Image Updater writes new image tags straight to the dev and staging overlays
 # (git write-back): named automation allowed to push, and to land without a human approval.

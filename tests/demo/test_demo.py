@@ -33,6 +33,8 @@ CATALOG = {f"CHG-{n:02d}" for n in range(1, 12)} | {
     "INT-02",
     "OPS-01",
     "SEC-01",
+    "DEP-01",
+    "DEP-02",
 }
 """The controls the demo is held to. Not REP-01: it flags Argo CD applications that track the
 repository's own branch (``targetRevision: main``), GitOps as intended; not KNW-01, a
@@ -50,6 +52,8 @@ FOUND_BY = {
     "sensitive-single-approval": {"CHG-09"},
     "bot-no-approval": {"CHG-10"},
     "secret-in-code": {"SEC-01"},
+    "unapproved-deployment": {"DEP-01", "DEP-02"},
+    "manual-forced-sync": {"DEP-02"},
 }
 """The controls that fail each planted violation's change: the intended one first, then those
 it violates too by its nature (a change nobody approved is unapproved as well: CHG-02)."""
@@ -68,6 +72,8 @@ PLANTED_KINDS = {
     "bot-no-approval",
     "secret-in-code",
     "sensitive-single-approval",
+    "unapproved-deployment",
+    "manual-forced-sync",
 }
 
 
@@ -106,6 +112,10 @@ def test_same_scale_gives_identical_output(
     assert git(again.repository, "for-each-ref") == git(demo.repository, "for-each-ref")
     assert again.reviews.read_bytes() == demo.reviews.read_bytes()
     assert again.planted_file.read_bytes() == demo.planted_file.read_bytes()
+    for name in ("deployments.jsonl", "argocd-apps.json"):
+        assert (again.repository.parent / name).read_bytes() == (
+            demo.repository.parent / name
+        ).read_bytes()
 
 
 def test_refuses_a_non_empty_target(tmp_path: Path) -> None:
@@ -222,7 +232,8 @@ def test_planted_violations_point_at_real_objects(
     landed = set(_main_log(demo.repository, "%H", "--first-parent"))
     for entry in entries:
         assert entry["commit"] in known
-        assert entry["change"] in landed
+        # the branch deployed before it was approved is off main by design
+        assert entry["change"] in landed or entry["kind"] == "unapproved-deployment"
         assert entry["pull"] is None or entry["pull"] in numbers
         assert entry["note"]
 
@@ -267,7 +278,8 @@ def _expected(summary: DemoSummary) -> set[tuple[str, str]]:
             ROOT_ALSO if entry.note.startswith("the repository") else set()
         )
         expected |= {(control, entry.change) for control in controls}
-    return expected
+    # the pipeline applies every change on its own: each unapproved one fails DEP-01 there
+    return expected | {("DEP-01", sha) for control, sha in expected if control == "CHG-02"}
 
 
 def _assert_only_planted_violations_fail(summary: DemoSummary, store: Path) -> None:
@@ -305,7 +317,10 @@ def test_without_the_config_only_the_image_updater_the_freeze_and_the_roster_dif
     # without the config's roster, the contractor's identity cannot be judged: unknown
     stranger = {(control, commit) for control, commit in _expected(demo) if control == "IAM-01"}
     assert stranger
-    assert _failures(findings) == (_expected(demo) - freeze - stranger) | updater
+    # without the config, no deployment records: DEP-01 and DEP-02 test nothing
+    deployed = {(control, commit) for control, commit in _expected(demo) if control[:4] == "DEP-"}
+    assert deployed
+    assert _failures(findings) == (_expected(demo) - freeze - stranger - deployed) | updater
     assert {f.status for f in findings if f.control_id == "CHG-08"} == {Status.NOT_APPLICABLE}
     unjudged = {(f.control_id, f.commit) for f in findings if f.status is Status.UNKNOWN}
     assert stranger <= unjudged
