@@ -10,6 +10,9 @@ from auditor.deployments.join import RepoDeployments
 from auditor.evidence.report import ChangeRun, DeploymentCoverage, DeploymentItem
 from auditor.evidence.tabular import iso_utc
 
+DEPLOYMENT_CHECKS = ("deployed-approved", "no-drift")
+"""The checks whose findings are one per deployment (DEP-01, DEP-02)."""
+
 
 def _cid(repo: str, sha: str) -> str:
     return f"{repo}@{sha[:12]}" if sha else ""

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from auditor.evaluation.sampling import pipeline_lines, ranked
+from auditor.evidence.deploys import DEPLOYMENT_CHECKS
 from auditor.evidence.report import Report
 from auditor.evidence.words import counted, noun
 from auditor.model import ReviewEvidence, Status
@@ -90,9 +91,6 @@ class CoverageView:
     last: str
     count: int
     gaps: tuple[str, ...]
-
-
-DEPLOYMENT_CHECKS = ("deployed-approved", "no-drift")
 
 
 def _coverage(report: Report) -> tuple[CoverageView, ...]:

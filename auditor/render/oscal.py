@@ -11,10 +11,10 @@ from typing import Any
 from auditor.evidence.report import Report
 from auditor.evidence.tabular import iso_utc
 from auditor.evidence.words import counted
-from auditor.model import ControlResult, Finding, Status
+from auditor.model import Control, ControlResult, Finding, Status
 from auditor.render.interface import EVIDENCE_FILE, OSCAL_FILE, Format, RenderContext, Renderer
 from auditor.render.text import safe_url
-from auditor.render.views import EXCEPTION_STATUSES, ReportView, period
+from auditor.render.views import EXCEPTION_STATUSES, ReportView, period, population_unit
 
 OSCAL_VERSION = "1.1.2"
 _NAMESPACE = uuid.UUID("6f1c9a52-3b0e-5c1e-9a57-0d6c2f1f4a10")
@@ -39,7 +39,10 @@ def _evidence(view: ReportView, finding: Finding) -> dict[str, str]:
     href = facts.request_url if facts else ""
     if not href and scope and scope.commit_url:
         href = scope.commit_url.replace("{sha}", finding.commit)
-    evidence = {"description": f"{finding.change_id}: {finding.status.value}: {finding.reason}"}
+    subject = finding.change_id or (
+        f"{finding.repo}@{finding.commit[:12]}" if finding.commit else finding.repo
+    )
+    evidence = {"description": f"{subject}: {finding.status.value}: {finding.reason}"}
     if safe_url(href):
         evidence["href"] = safe_url(href)
     return evidence
@@ -47,6 +50,10 @@ def _evidence(view: ReportView, finding: Finding) -> dict[str, str]:
 
 def _observations(report: Report, view: ReportView, key: str) -> list[dict[str, Any]]:
     collected = iso_utc(report.generated_at)
+
+    def unit(control: Control) -> str:
+        return population_unit(control, view.findings_by_control)
+
     observations = []
     for result in report.controls:
         control = result.control
@@ -61,7 +68,7 @@ def _observations(report: Report, view: ReportView, key: str) -> list[dict[str, 
         observations.append(
             {
                 "uuid": stable_uuid(key, "observation", control.id),
-                "title": f"{control.id} over {counted(result.population, 'change')}",
+                "title": f"{control.id} over {counted(result.population, unit(control))}",
                 "description": (
                     f"{control.title}: {result.passed} passed, {result.failed} failed,"
                     f" {result.unknown} unknown, {result.not_applicable} not applicable,"

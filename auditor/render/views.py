@@ -8,9 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from auditor.evidence.deploys import DEPLOYMENT_CHECKS
 from auditor.evidence.report import BranchScope, ParameterScope, Report, RepositoryScope
 from auditor.evidence.words import counted, status_text
-from auditor.model import ChangeFacts, ControlResult, Finding, ReviewEvidence, Status, Waiver
+from auditor.model import (
+    ChangeFacts,
+    Control,
+    ControlResult,
+    Finding,
+    ReviewEvidence,
+    Status,
+    Waiver,
+)
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
 
@@ -213,6 +222,15 @@ def request_note(facts: ChangeFacts) -> str:
     return "none named; no review data to tell a direct push from a rebase merge"
 
 
+def population_unit(control: Control, findings_by_control: Mapping[str, Sequence[Finding]]) -> str:
+    """What a control's population counts: "deployment" for the deployment checks (DEP-01,
+    DEP-02), "repository" when every result names no change (KNW-01), else "change"."""
+    if control.check in DEPLOYMENT_CHECKS:
+        return "deployment"
+    found = findings_by_control.get(control.id, [])
+    return "repository" if found and not any(f.change_id for f in found) else "change"
+
+
 def change_page(facts_or_id: ChangeFacts | str) -> str:
     change_id = facts_or_id if isinstance(facts_or_id, str) else facts_or_id.change_id
     return f"changes/{slug(change_id)}.html"
@@ -297,11 +315,6 @@ class ReportView:
             for f in sorted(found, key=lambda f: (f.repo, f.commit))
         )
 
-    def _population_unit(self, control_id: str) -> str:
-        """ "repository" when every result of the control names no change, else "change"."""
-        found = self.findings_by_control.get(control_id, [])
-        return "repository" if found and not any(f.change_id for f in found) else "change"
-
     def waiver(self, waiver: Waiver) -> WaiverView:
         scope = ", ".join(
             part
@@ -355,7 +368,7 @@ class ReportView:
             exceptions=exceptions,
             hidden_exceptions=hidden,
             repository_results=self._repository_results(control.id),
-            population_unit=self._population_unit(control.id),
+            population_unit=population_unit(control, self.findings_by_control),
             waivers=tuple(self.waiver(w) for w in self.report.waivers if w.control == control.id),
             anchor=f"control-{slug(control.id)}",
             page=control_page(control.id),
