@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from auditor.deployments.collect import DeploymentOptions, collect_deployments
+from auditor.deployments.collect import collect_deployments
+from auditor.deployments.interface import DeploymentOptions
 from auditor.deployments.join import Chain, RepoDeployments, join
 from auditor.evaluation.assessment import Assessment, BranchHead, RepoAssessment, period_end
 from auditor.evaluation.catalog import Overrides, load_catalog

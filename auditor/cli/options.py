@@ -207,7 +207,7 @@ def deployments_of(repos: tuple[Path, ...], kw: dict[str, Any], entry: Any = Non
     """The ``DeploymentOptions`` of ``--deployments`` (consumed), else of the config entry."""
     from dataclasses import replace
 
-    from auditor.deployments.collect import DeploymentOptions
+    from auditor.deployments.interface import DeploymentOptions
 
     files = tuple(kw.pop("deployments", ()))
     if not files and entry is not None:

@@ -14,65 +14,23 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from auditor.deployments.fields import repo_key
 from auditor.deployments.interface import (
+    CoverageGap,
     Deployment,
     DeploymentError,
+    DeploymentHistory,
+    DeploymentOptions,
     DeploymentRead,
     DeploymentSourceKind,
     Observation,
 )
 from auditor.deployments.read import read_argocd_api, read_deployments_file
-from auditor.store import Store
-
-
-@dataclass(frozen=True)
-class DeploymentOptions:
-    """Where a run reads deployments from: files (``--deployments``, config ``deployments``)
-    and Argo CD API URLs (config ``argocd_url``)."""
-
-    files: tuple[Path, ...] = ()
-    argocd_urls: tuple[str, ...] = ()
-    # lines and records that name no repository belong to the audited one (one repository)
-    unnamed_are_ours: bool = True
-
-    @property
-    def given(self) -> bool:
-        return bool(self.files or self.argocd_urls)
-
-
-@dataclass(frozen=True)
-class CoverageGap:
-    """A span of a source's deployments no read holds: from ``after`` (None: its beginning)
-    to ``before``."""
-
-    source: str
-    after: datetime | None
-    before: datetime
-    reason: str
-    detected_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentHistory:
-    """What is known of one repository's deployments: everything the store holds, sorted by
-    time, what the reads saw besides, the spans no read covers, and this run's read failures
-    (each a gap: the evidence is incomplete)."""
-
-    deployments: tuple[Deployment, ...] = ()
-    observations: tuple[Observation, ...] = ()
-    coverage_gaps: tuple[CoverageGap, ...] = ()
-    failures: tuple[str, ...] = ()
-    origins: tuple[str, ...] = ()  # the files and URLs read this run
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    def sources(self) -> tuple[str, ...]:
-        return tuple(sorted({d.source for d in self.deployments}))
+from auditor.ledger.store import Store
 
 
 def collect_deployments(

@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from auditor.deployments.collect import CoverageGap, DeploymentHistory
-from auditor.deployments.interface import Deployment, Observation
+from auditor.deployments.interface import CoverageGap, Deployment, DeploymentHistory, Observation
 
 _HEX = re.compile(r"^[0-9a-f]{7,40}$")
 

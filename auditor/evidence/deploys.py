@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.deployments.join import RepoDeployments
 from auditor.evidence.report import ChangeRun, DeploymentCoverage, DeploymentItem
 from auditor.evidence.tabular import iso_utc
+
+if TYPE_CHECKING:
+    from auditor.deployments.join import RepoDeployments
 
 DEPLOYMENT_CHECKS = ("deployed-approved", "no-drift")
 """The checks whose findings are one per deployment (DEP-01, DEP-02)."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from auditor.deployments.collect import CoverageGap, DeploymentHistory
-from auditor.deployments.interface import Deployment, Observation
+from auditor.deployments.interface import CoverageGap, Deployment, DeploymentHistory, Observation
 from auditor.deployments.join import Chain, join
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

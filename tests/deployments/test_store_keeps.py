@@ -9,8 +9,9 @@ from pathlib import Path
 
 from deployfixtures import REPO_URL, application, history_entry, kube_list
 
-from auditor.deployments.collect import DeploymentOptions, collect_deployments
-from auditor.store import Store
+from auditor.deployments.collect import collect_deployments
+from auditor.deployments.interface import DeploymentOptions
+from auditor.ledger.store import Store
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditor.audit import AssessOptions
-from auditor.deployments.collect import DeploymentOptions
+from auditor.deployments.interface import DeploymentOptions
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import Override
 from auditor.evidence.builder import redact_text

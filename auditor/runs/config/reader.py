@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from auditor.deployments.collect import DeploymentOptions
+from auditor.deployments.interface import DeploymentOptions
 from auditor.errors import DefinitionError, UsageError
 from auditor.evaluation.catalog import Override, load_catalog, parse_overrides
 from auditor.evaluation.frameworks import known_frameworks
