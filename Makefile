@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/many.py
 	$(BIN)/python benchmarks/pack.py --repeat 3
 	$(BIN)/python benchmarks/scale.py --repeat 3
+	$(BIN)/python benchmarks/deployments.py --repeat 3
 
 verify-ledger: $(STAMP)
 	@test -n "$(REPO)" || { echo "usage: make verify-ledger REPO=path/to/repository"; exit 2; }
