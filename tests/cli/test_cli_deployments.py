@@ -18,6 +18,7 @@ from gitrepo import GitRepo
 
 from auditor.cli import run
 from auditor.exitcodes import ExitCode
+from auditor.render.json import load_evidence
 from auditor.render.views import change_page
 from auditor.runs.config import load_config
 
@@ -198,6 +199,9 @@ def test_report_writes_deployments_everywhere(
         "argocd:argocd/web",
         "pipeline:terraform/prod",
     }
+    again = load_evidence(out / "evidence.json")  # --from-evidence re-renders them
+    assert [d.revision for d in again.deployments] == [r["revision"] for r in rows]
+    assert again.deployment_repos == (rows[0]["repo"],) and again.change_runs
     manifest = (out / "MANIFEST.sha256").read_text()
     assert "csv/deployments.csv" in manifest
     page = (out / change_page(changes[history.changes["#1"]]["change_id"])).read_text()
