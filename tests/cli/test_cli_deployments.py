@@ -17,7 +17,7 @@ from forgerepo import PERIOD_START, REMOTES, ForgeRepo, build
 from gitrepo import GitRepo
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 from auditor.render.json import load_evidence
 from auditor.render.views import change_page
 from auditor.runs.config import load_config
