@@ -22,6 +22,7 @@ from deployfixtures import (
 from auditor.deployments.fields import repo_key
 from auditor.deployments.interface import DeploymentError, DeploymentSourceKind
 from auditor.deployments.read import read_deployments_file
+from auditor.outcome import Outcome
 
 A, B, C = "a" * 40, "b" * 40, "c" * 40
 LINE = '{"system": "s", "environment": "e", "revision": "x", "deployed_at": "2026-03-02T10:15:00Z"'
@@ -211,7 +212,7 @@ def test_malformed_sources_are_errors_naming_them(
 ) -> None:
     with pytest.raises(DeploymentError, match=message) as caught:
         read_deployments_file(write(tmp_path, name, content))
-    assert caught.value.exit_code == 4
+    assert caught.value.outcome is Outcome.INCOMPLETE
 
 
 def test_malformed_argocd_entry_names_the_key(tmp_path: Path) -> None:
