@@ -72,6 +72,7 @@ class Format(enum.Enum):
     CSV = ("csv", Stage.TABLES, True, True)
     JSON = ("json", Stage.CONCURRENT, True)
     OSCAL = ("oscal", Stage.CONCURRENT, False)
+    XLSX = ("xlsx", Stage.CONCURRENT, False)
     GRC = ("grc", Stage.AFTER_OTHERS, False)
     ATTESTATION = ("attestation", Stage.AFTER_OTHERS, False)
 

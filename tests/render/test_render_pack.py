@@ -172,6 +172,7 @@ WRITES = {
     "csv": ("csv/",),
     "json": ("evidence.json",),
     "oscal": ("oscal/assessment-results.json",),
+    "xlsx": ("workbook.xlsx",),
     "grc": ("grc/",),
     "attestation": ("attestations/",),
 }
