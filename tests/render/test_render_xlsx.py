@@ -143,3 +143,41 @@ def test_title_headers_and_a_text_too_long_for_a_cell(tmp_path: Path) -> None:
     assert cell.startswith("deploy xxx") and cell.endswith(
         f"of {len(long_subject)} characters: the CSVs and evidence.json hold the full text]"
     )
+
+
+def test_report_and_run_write_the_workbook_byte_identical_from_a_repository(
+    tmp_path: Path,
+) -> None:
+    from gitrepo import GitRepo
+
+    from auditor.cli import run
+
+    repo = GitRepo(tmp_path / "infra")
+    for day in range(3):
+        repo.commit(f"=HYPERLINK(\"http://evil\") {day}", {f"envs/prod/{day}.tf": f"{day}\n"},
+                    when=1_782_864_000 + day * 86_400)  # fmt: skip
+    packs = []
+    for name in ("one", "two"):
+        out = tmp_path / name
+        code = run(
+            ["report", str(repo.path), "--store", str(tmp_path / "store"), "--out", str(out),
+             "--format", "xlsx", "--as-of", "2026-10-01T00:00:00Z", "-q"]
+        )  # fmt: skip
+        assert code in (0, 1)
+        packs.append(out)
+    assert sorted(p.name for p in packs[0].iterdir()) == ["MANIFEST.sha256", "workbook.xlsx"]
+    assert (packs[0] / "workbook.xlsx").read_bytes() == (packs[1] / "workbook.xlsx").read_bytes()
+    book = load_workbook(packs[0] / "workbook.xlsx")
+    header = [c.value for c in book["Changes"][1]]
+    subjects = [row[header.index("subject")] for row in book["Changes"].iter_rows(min_row=2)]
+    assert sorted(c.value for c in subjects) == [f'=HYPERLINK("http://evil") {d}' for d in range(3)]
+    assert all(c.data_type == "s" for c in subjects)
+    # auditor run: formats = ["xlsx"] in the config.
+    config = tmp_path / "auditor.toml"
+    config.write_text(
+        '[audit]\nperiod = "last-quarter"\nformats = ["xlsx"]\n'
+        f'[[repository]]\npath = "{repo.path}"\n'
+    )
+    assert run(["run", "--config", str(config), "--as-of", "2026-10-01T02:00:00Z", "-q"]) in (0, 1)
+    (written,) = (tmp_path / "audit-packs").iterdir()
+    assert load_workbook(written / "workbook.xlsx").sheetnames == SHEETS
