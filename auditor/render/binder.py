@@ -13,6 +13,7 @@ from auditor.model import ReviewEvidence, Status
 from auditor.render.changeview import ChangeView, ChangeViews, FileView
 from auditor.render.coverage import Coverage, chain_text, coverage, review_source_text
 from auditor.render.interface import CONFIG_FILE, MANIFEST_FILE, PDF_FILE, RenderContext
+from auditor.render.pictures import Picture, pictures
 from auditor.render.text import when
 from auditor.render.views import (
     ControlView,
@@ -147,6 +148,7 @@ class BinderView:
     deployment_coverage: tuple[CoverageView, ...] = ()
     deployment_repos: tuple[str, ...] = ()
     deployment_checks: tuple[str, ...] = DEPLOYMENT_CHECKS
+    pictures: tuple[Picture, ...] = ()
 
 
 SITE_PAGES = ("assets/", "changes/", "controls/")
@@ -397,4 +399,5 @@ def binder(
         attachments=attachments,
         deployment_coverage=_coverage(report),
         deployment_repos=report.deployment_repos,
+        pictures=pictures(report),
     )

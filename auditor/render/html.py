@@ -27,6 +27,7 @@ from auditor.render.interface import (
     RenderContext,
     Renderer,
 )
+from auditor.render.pictures import pictures
 from auditor.render.templating import read_asset
 from auditor.render.text import json_for_script, when
 from auditor.render.views import Link, ReportView, change_page, control_page, period
@@ -198,6 +199,7 @@ def _pages(report: Report, view: ReportView, context: RenderContext) -> Iterator
             coverage=coverage(report),
             chain_text=chain_text(report),
             source_text=context.options.source,
+            pictures=pictures(report),
             empty_populations=report.empty_populations,
             totals={
                 "changes": len(report.changes),
