@@ -474,6 +474,28 @@ def test_ticket_linked() -> None:
     assert status("ticket-linked", facts(evidence=ReviewEvidence.MISSING)) is Status.UNKNOWN
 
 
+def test_ticket_linked_without_review_data_is_unknown_not_failed() -> None:
+    """Without forge data a change whose messages name no ticket cannot fail CHG-07: the
+    request's title and body, where tickets are usually named, were not collected."""
+    uncollected = (
+        "the request's title and body, where tickets are usually named, were not collected"
+    )
+    direct = facts(evidence=ReviewEvidence.NONE, request=None, approvals=())
+    outcome = run("ticket-linked", direct)
+    assert (outcome.status, outcome.reason) == (Status.UNKNOWN, f"no review data: {uncollected}")
+    trailers = run("ticket-linked", facts(evidence=ReviewEvidence.TRAILERS, request=None))
+    assert trailers.status is Status.UNKNOWN
+    assert trailers.reason.endswith(f"no forge data (only trailers): {uncollected}")
+    incomplete = run("ticket-linked", facts(evidence=ReviewEvidence.MISSING, request=None))
+    assert incomplete.status is Status.UNKNOWN and "review data of this change" in incomplete.reason
+    truncated = facts(evidence=ReviewEvidence.MISSING, request_title="Open the VPC")
+    assert "listed only part of its commits" in run("ticket-linked", truncated).reason
+    # a ticket in a message still passes without review data; with forge data: judged as ever
+    ticketed = facts(evidence=ReviewEvidence.NONE, request=None, landing=commit(subject="OPS-1 x"))
+    assert status("ticket-linked", ticketed) is Status.PASS
+    assert status("ticket-linked", facts(request=None, approvals=())) is Status.FAIL
+
+
 # -- freeze-window
 
 

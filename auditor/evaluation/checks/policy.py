@@ -19,6 +19,7 @@ from auditor.evaluation.checks.params import (
 from auditor.evaluation.checks.registry import CheckContext, Outcome, Params, check
 from auditor.model import NO_REVIEW_DATA, ChangeFacts, ReviewEvidence, Status
 
+_UNCOLLECTED = "the request's title and body, where tickets are usually named, were not collected"
 WINDOWS = list_of(
     record(
         {
@@ -44,16 +45,27 @@ def ticket_linked(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outc
         found = compiled.search(value)
         if found:
             return Outcome(Status.PASS, f"ticket {found.group(0)} in the {where}")
-    if facts.request_number is not None and facts.evidence is not ReviewEvidence.FORGE:
-        source = f" ({NO_REVIEW_DATA})" if facts.evidence is ReviewEvidence.NONE else ""
-        return Outcome(
-            Status.UNKNOWN,
-            f"no ticket in the commit messages; the title and body of {ev.request(facts)} "
-            f"are not available{source}",
-        )
+    if facts.evidence is not ReviewEvidence.FORGE:
+        return Outcome(Status.UNKNOWN, _uncollected(facts))
     return Outcome(
         Status.FAIL, f"no ticket matching '{params['pattern']}' in the messages or request"
     )
+
+
+def _uncollected(facts: ChangeFacts) -> str:
+    """Why a change without a ticket in its messages cannot be judged: where tickets are
+    usually named was not collected (no forge data), or only in part."""
+    if facts.evidence is ReviewEvidence.NONE:
+        return f"{NO_REVIEW_DATA}: {_UNCOLLECTED}"
+    if facts.evidence is ReviewEvidence.TRAILERS:
+        return f"no ticket in the commit messages; no forge data (only trailers): {_UNCOLLECTED}"
+    if facts.request_title or facts.request_body:
+        return (
+            f"no ticket in the messages or in {ev.request(facts)}; the forge listed only part of"
+            " its commits, whose messages may name one"
+        )
+    what = ev.request(facts) if facts.request_number is not None else "this change"
+    return f"no ticket in the commit messages; the review data of {what} is missing: {_UNCOLLECTED}"
 
 
 def _texts(facts: ChangeFacts) -> Iterator[tuple[str, str]]:
