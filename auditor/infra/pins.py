@@ -1,7 +1,8 @@
 """Unpinned external references a change introduced: modules, providers, images, actions, charts.
 
 Found in the lines the change added (container images in YAML and Dockerfiles, GitHub Actions
-``uses:``, Helm chart versions and Argo CD ``targetRevision``) and in the Terraform blocks it
+``uses:`` and the ``docker://`` image of an ``action.yml``, Helm chart versions and Argo CD
+``targetRevision``) and in the Terraform blocks it
 added or modified (module ``source``/``version``, ``required_providers``). References pinned to
 content (an image digest, a 40-hex commit SHA) are not reported; the rest are, as ``version``
 (a tag or exact version, which can be moved) or ``floating`` (``latest``, a branch, a range or
@@ -41,6 +42,7 @@ _WORDS = ("image", "uses", "from", "targetrevision", "version")  # in every line
 _LOCAL_SOURCE = re.compile(r"^\.{1,2}/")
 _GIT_SOURCE = re.compile(r"^(?:git::|git@|github\.com/|bitbucket\.org/|hg::)|\.git(?:$|[?/])")
 _REGISTRY_SOURCE = re.compile(r"^(?:[\w.-]+/)?[\w-]+/[\w-]+/[\w-]+$")
+_ACTION_METADATA = re.compile(r"(?:^|/)action\.ya?ml$")
 _REF_PARAM = re.compile(r"[?&]ref=(?P<ref>[^&]+)")
 
 
@@ -66,11 +68,15 @@ def scan_lines(
     if not path.endswith((".yaml", ".yml")):
         return found
     helm_source = bool(_CHART_KEY.search(after))
+    action_metadata = kind is FileKind.GITHUB_ACTIONS and _ACTION_METADATA.search(path) is not None
     for number, line in added:
         if line.lstrip().startswith("#"):
             continue
         if match := _IMAGE_LINE.match(line):
-            found += _image(path, number, match["value"])
+            if action_metadata:
+                found += _action_image(path, number, match["value"])
+            else:
+                found += _image(path, number, match["value"])
         elif (match := _USES_LINE.match(line)) and kind is FileKind.GITHUB_ACTIONS:
             found += _action(path, number, match["value"])
         elif (match := _REVISION_LINE.match(line)) and kind is FileKind.ARGOCD and helm_source:
@@ -101,6 +107,16 @@ def _image(path: str, line: int, value: str) -> list[Reference]:
     if pinning is Pinning.DIGEST:
         return []
     return [Reference(path, line, RefKind.IMAGE, value, pinning, detail)]
+
+
+def _action_image(path: str, line: int, value: str) -> list[Reference]:
+    """``runs.image`` of a Docker container action's ``action.yml``: a ``docker://`` image is
+    pulled from a registry and judged; any other value is the path of a Dockerfile the runner
+    builds from the action's own files (``Dockerfile``, ``./docker/Dockerfile``), not a
+    reference to anything outside."""
+    if not value.startswith("docker://"):
+        return []
+    return _image(path, line, value.removeprefix("docker://"))
 
 
 def _action(path: str, line: int, value: str) -> list[Reference]:

@@ -49,7 +49,7 @@ from auditor.ledger.store import Store
 from auditor.model import Change, FileChange
 
 MAX_BLOB = MAX_PARSE_BYTES  # a larger blob is not read: the analysis gets its size
-ANALYSIS_VERSION = "4"  # what an analysis records; a new value re-analyses cached changes
+ANALYSIS_VERSION = "5"  # what an analysis records; a new value re-analyses cached changes
 PARALLEL_MIN_FILES = 600  # below this many files, starting workers costs more than it saves
 _GROUPS_PER_WORKER = 2  # a few groups each, so a worker that finishes early takes another
 NOT_ANALYSED_REWRITTEN = (

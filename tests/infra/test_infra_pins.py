@@ -51,6 +51,29 @@ def test_github_actions_pinned_by_sha_tag_or_branch() -> None:
     ]
 
 
+def test_a_docker_actions_local_dockerfile_is_not_an_image_reference() -> None:
+    """``runs.image`` of an ``action.yml`` (GitHub's metadata syntax): a Dockerfile path is built
+    from the action's own files; only a ``docker://`` image comes from a registry."""
+    action = (
+        "name: 'Lint'\ndescription: 'Lints'\nruns:\n  using: 'docker'\n  image: '{image}'\n"
+        "  args:\n    - ${{{{ inputs.path }}}}\n"
+    )
+    for local in ("Dockerfile", "./Dockerfile", "docker/Dockerfile", "./build/Dockerfile"):
+        assert refs(analyse("action.yml", None, action.format(image=local))) == [], local
+        assert refs(analyse("lint/action.yaml", None, action.format(image=local))) == [], local
+    pulled = action.format(image="docker://ghcr.io/acme/lint:latest")
+    assert refs(analyse("action.yml", None, pulled)) == [
+        (5, RefKind.IMAGE, "ghcr.io/acme/lint:latest", Pinning.FLOATING)
+    ]
+    pinned = action.format(image=f"docker://alpine@sha256:{'b' * 64}")
+    assert refs(analyse(".github/actions/lint/action.yml", None, pinned)) == []
+    # a workflow's job container is an image reference, with or without docker://
+    workflow = "jobs:\n  a:\n    container:\n      image: node:latest\n"
+    assert refs(analyse(".github/workflows/ci.yml", None, workflow)) == [
+        (4, RefKind.IMAGE, "node:latest", Pinning.FLOATING)
+    ]
+
+
 def test_chart_versions_and_target_revisions_that_float() -> None:
     app = (
         "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: a\n"
