@@ -1,15 +1,23 @@
-"""Recognise what an infrastructure file is: by path first, by a cheap content sniff for YAML."""
+"""Recognise what an infrastructure file is: by path first, by a cheap content sniff for YAML.
+
+A file named like Helm values (``values.yaml``, ``values-prod.yaml``) that holds Kubernetes
+objects is read by its content: a manifest, whatever its name."""
 
 from __future__ import annotations
 
 import functools
 import re
 
+import yaml as yaml_module
+
 from auditor.infra.automaton import Automaton
 from auditor.infra.globs import compile_path_globs, matches
 from auditor.infra.model import FileKind
 
 _SNIFF_BYTES = 256 * 1024
+_YAML_LOADER: type[yaml_module.SafeLoader] = getattr(
+    yaml_module, "CSafeLoader", yaml_module.SafeLoader
+)
 
 _BY_PATH: tuple[tuple[Automaton | None, FileKind], ...] = tuple(
     (compile_path_globs(patterns), kind)
@@ -99,14 +107,15 @@ _TEMPLATE_MARK = re.compile(rb"\{\{")
 def classify(path: str, content: bytes | None = None) -> FileKind:
     """The kind of the file at ``path``; ``content`` (either side of the change) refines YAML."""
     by_path, sniffable, yaml, helm_templates = _by_path(path)
+    if by_path is FileKind.HELM_VALUES and content is not None and _objects(content):
+        return _content_kind(content[:_SNIFF_BYTES]) or FileKind.KUBERNETES
     if by_path is not None:
         return by_path
     if content is None or not sniffable:
         return FileKind.OTHER
     head = content[:_SNIFF_BYTES]
-    for sniff, kind in _BY_CONTENT:
-        if sniff.search(head):
-            return kind
+    if found := _content_kind(head):
+        return found
     if not yaml:
         return FileKind.OTHER
     if helm_templates and _TEMPLATE_MARK.search(head):
@@ -114,6 +123,32 @@ def classify(path: str, content: bytes | None = None) -> FileKind:
     if _K8S_API_VERSION.search(head) and _K8S_KIND.search(head):
         return FileKind.KUBERNETES
     return FileKind.OTHER
+
+
+def _content_kind(head: bytes) -> FileKind | None:
+    for sniff, kind in _BY_CONTENT:
+        if sniff.search(head):
+            return kind
+    return None
+
+
+def _objects(content: bytes) -> bool:
+    """Whether a file named like Helm values holds Kubernetes objects instead: every document
+    a mapping with an ``apiVersion`` and a ``kind`` (a values file may set a ``kind:`` of its
+    own, never both at the top of every document). Unreadable YAML stays values."""
+    head = content[:_SNIFF_BYTES]
+    if not (_K8S_API_VERSION.search(head) and _K8S_KIND.search(head)):
+        return False
+    try:
+        documents = [d for d in yaml_module.load_all(content, Loader=_YAML_LOADER) if d is not None]
+    except (yaml_module.YAMLError, ValueError):
+        return False
+    return bool(documents) and all(
+        isinstance(d, dict)
+        and isinstance(d.get("apiVersion"), str)
+        and isinstance(d.get("kind"), str)
+        for d in documents
+    )
 
 
 @functools.lru_cache(maxsize=16384)

@@ -89,3 +89,44 @@ def test_classify_sniffs_yaml_content(path: str, content: bytes, kind: FileKind)
 
 def test_path_kind_wins_over_content() -> None:
     assert classify("overlays/prod/kustomization.yaml", K8S) is FileKind.KUSTOMIZE
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "kind"),
+    [
+        # objects in a file named like values: manifests, as Flux and Argo CD examples keep them
+        ("apps/podinfo/values.yaml", K8S, FileKind.KUBERNETES),
+        (
+            "apps/values-prod.yaml",
+            K8S + b"---\n" + K8S.replace(b"web", b"api"),
+            FileKind.KUBERNETES,
+        ),
+        (
+            "infrastructure/values/redis.yaml",
+            b"apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: r\n",
+            FileKind.FLUX,
+        ),
+        # real values stay values: a top-level kind: of the chart's own, nested objects, or YAML
+        # that does not read
+        (
+            "charts/fluent-bit/values.yaml",
+            b"kind: DaemonSet\nimage:\n  tag: 3.0\n",
+            FileKind.HELM_VALUES,
+        ),
+        (
+            "charts/web/values.yaml",
+            b"replicaCount: 2\nextraObjects:\n- apiVersion: v1\n  kind: ConfigMap\n",
+            FileKind.HELM_VALUES,
+        ),
+        (
+            "charts/web/values.yaml",
+            b"apiVersion: v1\nkind: ConfigMap\n---\nreplicaCount: 2\n",
+            FileKind.HELM_VALUES,
+        ),
+        ("charts/web/values.yaml", b"apiVersion: v1\nkind: [\n", FileKind.HELM_VALUES),
+    ],
+)
+def test_a_values_file_holding_kubernetes_objects_is_a_manifest(
+    path: str, content: bytes, kind: FileKind
+) -> None:
+    assert classify(path, content) is kind
