@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -258,6 +258,22 @@ class People:
         email = next(iter(emails), "")
         display = f"{identity.name} <{identity.email}>"
         return Person(f"email:{email}", display, known=is_bot, is_bot=is_bot)
+
+    def merger(
+        self, identity: Identity | None, when: datetime | None, forge: Person | None = None
+    ) -> Person | None:
+        """Who merged: the account the forge names (``forge``), else the merger the landing
+        commit names (``identity``, a merge commit's author). Written as the ``contributors``
+        column writes a person, ``Name <email>`` after the mailmap, wherever the commit records
+        them (a merge commit's author is whoever clicked Merge); a forge account the commit
+        does not record, or records as someone else, keeps its login."""
+        if identity is None:
+            return forge
+        person = self.identity(identity, when)
+        if forge is not None and person.key != forge.key and not person.key.startswith("email:"):
+            return forge  # the commit's author resolves to someone else than the forge says
+        text = f"{identity.name} <{identity.email}>" if identity.email else identity.name
+        return replace(forge or person, display=text)
 
     def login(self, login: str | None, account: AccountType, when: datetime | None) -> Person:
         """The person behind a forge account; ``None`` is a deleted account."""

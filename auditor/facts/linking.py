@@ -153,10 +153,12 @@ class _Facts:
         if request is None:
             return self._unlinked(change, commits, skip, notes)
         copies = _forge_copies(request, commits)
-        merged_by = (
+        merged_by = self.people.merger(
+            merger(change.commit),
+            change.landed_at,
             self.people.login(request.merged_by, AccountType.UNKNOWN, request.merged_at)
             if request.merged_by
-            else self._commit_merger(change)
+            else None,
         )
         involved = involvement(
             self.people,
@@ -224,18 +226,13 @@ class _Facts:
                 )  # fmt: skip
         return distinct(found)
 
-    def _commit_merger(self, change: Change) -> Person | None:
-        """The merger the landing commit names (a merge commit's author), as a person."""
-        identity = merger(change.commit)
-        return self.people.identity(identity, change.landed_at) if identity else None
-
     def _unlinked(
         self, change: Change, commits: tuple[Commit, ...], skip: Collection[str], notes: list[str]
     ) -> ChangeFacts:
         involved = involvement(
             self.people, self._contributions(change, commits), commits, skip=skip
         )
-        merged_by = self._commit_merger(change)
+        merged_by = self.people.merger(merger(change.commit), change.landed_at)
         named = change.request.number if change.request else None
         evidence = ReviewEvidence.FORGE
         if named is not None and named not in self.index.by_number:

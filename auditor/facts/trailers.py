@@ -38,8 +38,7 @@ def trailer_facts(
     """
     commit = change.commit
     involved = involvement(people, contributions(commits, commit, people.mailmap), commits)
-    merged = merger(commit)
-    merged_by = people.identity(merged, change.landed_at) if merged else None
+    merged_by = people.merger(merger(commit), change.landed_at)
     reviewed_on = next(iter(commit.trailer_values(GERRIT_KEY)), "")
     reviewers = _reviewers(commit, people)
     named = change.request.number if change.request else None
