@@ -29,6 +29,7 @@ from auditor.ledger.queries import (
 )
 from auditor.ledger.store import Store
 from auditor.model import (
+    BranchWatch,
     ChangeFacts,
 )
 from auditor.reviews.collect import ForgeOptions, collect
@@ -69,6 +70,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         overrides=options.overrides,
         roster=options.roster is not None,
         deployments_by_repo={r.mined.name: r.deployments for r in repos},
+        watched_by_repo={r.mined.name: r.watched for r in repos},
     )
     progress.advance(1)
     progress.finish()
@@ -125,6 +127,7 @@ def assess_repository(
     events = tuple(
         e for e in store.events(mined.repo_id) if e.branch in {b.branch for b in mined.branches}
     )
+    first = store.watches(mined.repo_id)
     return RepoAssessment(
         mined,
         tuple(reviews),
@@ -132,6 +135,7 @@ def assess_repository(
         events,
         _heads(store, mined, ledger),
         _deployments(store, mined, options, facts),
+        watched=tuple(BranchWatch(b.branch, first.get(b.branch)) for b in mined.branches),
     )
 
 

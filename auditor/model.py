@@ -218,6 +218,15 @@ class HistoryEvent:
     lost: tuple[CommitSha, ...]
 
 
+@dataclass(frozen=True)
+class BranchWatch:
+    """Since when the store has watched a branch: the first time auditor mined it (None: a store
+    that recorded no mining of it). A rewrite before then cannot have been seen."""
+
+    branch: BranchName
+    first_mined: datetime | None
+
+
 # -- review facts: what the review stage derives for each change ------------------------------
 
 

@@ -12,6 +12,7 @@ from auditor.ledger.mining import MineResult
 from auditor.ledger.period import Period
 from auditor.model import (
     BranchName,
+    BranchWatch,
     ChangeFacts,
     CommitSha,
     HistoryEvent,
@@ -42,6 +43,7 @@ class RepoAssessment:
     events: tuple[HistoryEvent, ...]
     heads: tuple[BranchHead, ...] = ()
     deployments: RepoDeployments | None = None  # None: no deployment records were given
+    watched: tuple[BranchWatch, ...] = ()  # since when the store watched each audited branch
 
     @property
     def complete(self) -> bool:

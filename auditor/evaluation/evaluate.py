@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor.errors import DefinitionError
 from auditor.evaluation.catalog import Overrides, effective_parameters
@@ -30,6 +30,7 @@ from auditor.evaluation.checks.evidence import any_path_matches, change_paths
 from auditor.evaluation.waivers import expired, matches
 from auditor.ledger.period import Period
 from auditor.model import (
+    BranchWatch,
     ChangeFacts,
     Control,
     ControlResult,
@@ -84,6 +85,7 @@ def evaluate(
     overrides: Overrides | None = None,
     roster: bool = False,
     deployments_by_repo: Mapping[str, RepoDeployments | None] | None = None,
+    watched_by_repo: Mapping[str, Sequence[BranchWatch]] | None = None,
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
@@ -107,6 +109,7 @@ def evaluate(
             overrides=overrides,
             roster=roster,
             deployments=(deployments_by_repo or {}).get(repo),
+            watched=(watched_by_repo or {}).get(repo, ()),
         )
     ]
     return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
@@ -124,13 +127,21 @@ def run_controls(
     overrides: Overrides | None = None,
     roster: bool = False,
     deployments: RepoDeployments | None = None,
+    watched: Sequence[BranchWatch] = (),
 ) -> list[ControlItem]:
     """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
     findings before waivers, in no particular order. Deployment controls run last: they judge
     the changes each deployment brought by the other controls' findings on them."""
     wanted = tuple(frameworks)  # checked when the catalog was loaded
     ctx = CheckContext(
-        as_of, period or Period(), repo, tuple(events), tuple(facts), roster, deployments
+        as_of,
+        period or Period(),
+        repo,
+        tuple(events),
+        tuple(facts),
+        roster,
+        deployments,
+        watched=tuple(watched),
     )
     # what every control asks of a change, worked out once
     changes = [(f, change_paths(f), f.change_id) for f in facts]
@@ -233,7 +244,12 @@ def _run(
     if isinstance(check, DeploymentCheck):
         return _run_deployments(control, ctx, overrides)
     if isinstance(check, RepositoryCheck):
-        ctx = replace(ctx, events=_in_branches(ctx.events, control.scope.get("branches", ())))
+        branches = control.scope.get("branches", ())
+        ctx = replace(
+            ctx,
+            events=_in_branches(ctx.events, branches),
+            watched=_in_branches(ctx.watched, branches),
+        )
         outcome = outside or check.fn(effective_parameters(control, overrides, ctx.repo), ctx)
         latest = max(ctx.events, key=lambda e: e.detected_at, default=None)
         tip = latest.new_tip if latest and outcome.status is Status.FAIL else ""
@@ -296,12 +312,13 @@ def _out_of_scope(control: Control, facts: ChangeFacts, paths: Sequence[str]) ->
     return None
 
 
-def _in_branches(
-    events: tuple[HistoryEvent, ...], globs: Sequence[str]
-) -> tuple[HistoryEvent, ...]:
+_OnBranch = TypeVar("_OnBranch", HistoryEvent, BranchWatch)
+
+
+def _in_branches(items: tuple[_OnBranch, ...], globs: Sequence[str]) -> tuple[_OnBranch, ...]:
     if not globs:
-        return events
-    return tuple(e for e in events if any(fnmatchcase(e.branch, g) for g in globs))
+        return items
+    return tuple(e for e in items if any(fnmatchcase(e.branch, g) for g in globs))
 
 
 def _finding(

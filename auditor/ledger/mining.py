@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -181,11 +181,20 @@ def _mine_branch(
     with store.transaction():
         if event is not None and event.kind is EventKind.HISTORY_REWRITTEN:
             store.keep_rewritten(repo_id, branch, event)  # before the chain is replaced
-        store.update_branch(repo_id, branch, tip, chain, owners, append=append, mined_at=now)
+        store.update_branch(
+            repo_id, branch, tip, chain, owners, append=append, mined_at=now, seen_at=_seen(now)
+        )
         if event is not None:
             store.add_event(repo_id, event)
     total = store.chain_length(repo_id, branch)
     return BranchResult(branch, tip, len(new_changes), len(new_commits), total, event)
+
+
+def _seen(now: datetime) -> datetime:
+    """When this mining happened, for the branch's first mining: never earlier than the clock
+    (a past ``--as-of`` must not claim the store watched the branch back then), nor than
+    ``now`` (the run's time)."""
+    return max(now, datetime.now(UTC).replace(microsecond=0))
 
 
 def _rewrite_event(

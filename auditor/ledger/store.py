@@ -36,7 +36,7 @@ from auditor.model import (
 )
 from auditor.outcome import Outcome
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -222,6 +222,20 @@ _MIGRATIONS: dict[int, str] = {
         repo_id INTEGER NOT NULL, source TEXT NOT NULL, covered_from INTEGER,
         PRIMARY KEY (repo_id, source)
     ) WITHOUT ROWID;
+    """,
+    # When each branch was first mined: INT-02 vouches for no rewrite before it. Stores from
+    # before keep the earliest mining record they have: the branch's last mining or a rewrite
+    # detected while mining it, whichever came first.
+    11: """
+    ALTER TABLE branches ADD COLUMN first_mined INTEGER;
+    UPDATE branches SET first_mined = MIN(
+        mined_at,
+        COALESCE(
+            (SELECT MIN(e.detected_at) FROM events e
+             WHERE e.repo_id = branches.repo_id AND e.branch = branches.name),
+            mined_at
+        )
+    );
     """,
 }
 
@@ -500,8 +514,10 @@ class Store:
         *,
         append: bool,
         mined_at: datetime,
+        seen_at: datetime | None = None,
     ) -> None:
-        """Record the branch's chain and custody; ``append`` extends, otherwise replaces."""
+        """Record the branch's chain and custody; ``append`` extends, otherwise replaces.
+        ``seen_at`` (default ``mined_at``) becomes the branch's first mining if it has none."""
         start = self.chain_length(repo_id, branch) if append else 0
         if not append:
             self.db.execute("DELETE FROM chain WHERE repo_id = ? AND branch = ?", (repo_id, branch))
@@ -517,9 +533,26 @@ class Store:
             ((repo_id, branch, commit, change) for commit, change in owners.items()),
         )
         self.db.execute(
-            "INSERT OR REPLACE INTO branches (repo_id, name, tip, mined_at) VALUES (?,?,?,?)",
-            (repo_id, branch, tip, int(mined_at.timestamp())),
+            """INSERT INTO branches (repo_id, name, tip, mined_at, first_mined)
+               VALUES (?,?,?,?,?)
+               ON CONFLICT (repo_id, name) DO UPDATE SET tip = excluded.tip,
+                   mined_at = excluded.mined_at, checked = '',
+                   first_mined = COALESCE(branches.first_mined, excluded.first_mined)""",
+            (
+                repo_id,
+                branch,
+                tip,
+                int(mined_at.timestamp()),
+                int((seen_at or mined_at).timestamp()),
+            ),
         )
+
+    def watches(self, repo_id: int) -> dict[BranchName, datetime | None]:
+        """When each branch of the repository was first mined (None: not recorded)."""
+        rows = self.db.execute(
+            "SELECT name, first_mined FROM branches WHERE repo_id = ?", (repo_id,)
+        )
+        return {BranchName(name): _utc_or_none(first) for name, first in rows}
 
     def add_event(self, repo_id: int, event: HistoryEvent) -> None:
         self.db.execute(

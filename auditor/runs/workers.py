@@ -182,6 +182,7 @@ def _run_controls(task: RepoTask, repo: RepoAssessment) -> list[ControlItem]:
         overrides=merge_overrides(task.config_overrides, restrict(task.repo_overrides, name)),
         roster=options.roster is not None,
         deployments=repo.deployments,
+        watched=repo.watched,
     )
 
 

@@ -12,6 +12,7 @@ from auditor.ledger.period import Period
 from auditor.model import (
     Approval,
     BranchName,
+    BranchWatch,
     Change,
     ChangeFacts,
     ChangeType,
@@ -390,19 +391,63 @@ def repo_run(ctx: CheckContext, **params: Any) -> Outcome:
     return entry.fn(entry.resolve(params), ctx)
 
 
+def watch(first: datetime | None, branch: str = "main") -> BranchWatch:
+    return BranchWatch(BranchName(branch), first)
+
+
+WATCHED = replace(CTX, watched=(watch(T0 - timedelta(days=90)),))
+
+
 def test_history_integrity() -> None:
-    assert repo_run(CTX).status is Status.PASS
-    failed = repo_run(replace(CTX, events=(rewrite(),)))
+    assert repo_run(WATCHED).status is Status.PASS
+    failed = repo_run(replace(WATCHED, events=(rewrite(),)))
     assert failed.status is Status.FAIL
     assert failed.reason == (
         "history-rewritten on main detected at 2025-03-02T10:00:00Z "
         "(aaaaaaa -> bbbbbbb, 1 commit dropped)"
     )
-    before = replace(CTX, events=(rewrite(),), period=Period(since=T0 + timedelta(days=1)))
+    before = replace(WATCHED, events=(rewrite(),), period=Period(since=T0 + timedelta(days=1)))
     assert repo_run(before).status is Status.PASS
-    assert repo_run(replace(CTX, events=(rewrite(),)), kinds=["first-parent-rewritten"]).status is (
-        Status.PASS
+    assert (
+        repo_run(replace(WATCHED, events=(rewrite(),)), kinds=["first-parent-rewritten"]).status
+        is Status.PASS
     )
+
+
+def test_history_integrity_vouches_only_for_what_the_store_watched() -> None:
+    """No rewrite detected is a pass only when the store mined every audited branch before the
+    period began: a force-push before the first mining cannot have been seen."""
+    period = Period(since=T0 - timedelta(days=30), until=T0 + timedelta(days=1))
+    ok = repo_run(replace(WATCHED, period=period))
+    assert ok.reason == (
+        "no rewrite of an audited branch detected in the period; watched from before it began "
+        "(main since 2024-12-02T10:00:00Z)"
+    )
+    late = repo_run(replace(WATCHED, period=period, watched=(watch(T0), watch(T0, "release"))))
+    assert late.status is Status.UNKNOWN
+    assert late.reason == (
+        "no rewrite detected since auditor first mined the branch, but the period began "
+        "2025-01-31T10:00:00Z and auditor first mined main at 2025-03-02T10:00:00Z; auditor "
+        "first mined release at 2025-03-02T10:00:00Z: a rewrite before a branch's first mining "
+        "cannot be seen (mine on a schedule from before the period's start)"
+    )
+    # mined by this run (or after its --as-of): said without the clock, the same every time
+    now = repo_run(
+        replace(WATCHED, period=period, watched=(watch(CTX.as_of + timedelta(hours=3)),))
+    )
+    assert now.status is Status.UNKNOWN
+    assert "first mined main no earlier than this pack's time (2025-04-01T10:00:00Z)" in now.reason
+    unrecorded = repo_run(replace(WATCHED, period=period, watched=(watch(None),)))
+    assert unrecorded.status is Status.UNKNOWN
+    assert "when auditor first mined main is not recorded" in unrecorded.reason
+    assert repo_run(replace(CTX, period=period)).status is Status.UNKNOWN  # no mining recorded
+    # a whole-history audit starts with its first change
+    whole = replace(WATCHED, watched=(watch(T0 + timedelta(days=1)),), changes=(facts(),))
+    assert repo_run(whole).status is Status.UNKNOWN
+    assert "the period's first change landed 2025-03-02T10:00:00Z" in repo_run(whole).reason
+    assert repo_run(replace(whole, watched=(watch(T0),))).status is Status.PASS
+    # a rewrite detected fails, watched or not
+    assert repo_run(replace(CTX, period=period, events=(rewrite(),))).status is Status.FAIL
 
 
 # -- identities-resolved

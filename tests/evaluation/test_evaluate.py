@@ -17,7 +17,16 @@ from auditor.evaluation.evaluate import (
     settle,
     verdict,
 )
-from auditor.model import ChangeFacts, Control, ReviewEvidence, Severity, Status, Waiver
+from auditor.model import (
+    BranchName,
+    BranchWatch,
+    ChangeFacts,
+    Control,
+    ReviewEvidence,
+    Severity,
+    Status,
+    Waiver,
+)
 from auditor.outcome import Outcome
 
 AS_OF = T0 + timedelta(days=30)
@@ -125,8 +134,13 @@ def test_repository_level_control() -> None:
     tip = Waiver("W-9", "INT-02", "ops", "INC-4", "restored", "ciso", AS_OF, change="bbbbbbb")
     waived = evaluate([control("INT-02")], {}, events, as_of=AS_OF, waivers=[tip])
     assert waived.findings[0].status is Status.WAIVED
-    clean = evaluate([control("INT-02")], {"infra": [MERGED]}, {}, as_of=AS_OF)
+    watched = {"infra": [BranchWatch(BranchName("main"), T0 - timedelta(days=1))]}
+    clean = evaluate(
+        [control("INT-02")], {"infra": [MERGED]}, {}, as_of=AS_OF, watched_by_repo=watched
+    )
     assert clean.findings[0].status is Status.PASS
+    unwatched = evaluate([control("INT-02")], {"infra": [MERGED]}, {}, as_of=AS_OF)
+    assert unwatched.findings[0].status is Status.UNKNOWN
 
 
 def test_overrides_apply_per_path() -> None:

@@ -175,6 +175,49 @@ def test_a_schema_4_store_migrates_with_its_records_and_mining_resumes(
     assert {"commits_by_sha", "changes_by_sha", "custody_by_commit", "chain_by_sha"} <= indexes
 
 
+def test_the_first_mining_of_each_branch_is_kept_through_later_minings_and_rewrites(
+    repo: GitRepo, tmp_path: Path
+) -> None:
+    kept = linear(repo, 2)
+    future = datetime(2099, 1, 1, tzinfo=UTC)  # later than any clock: the run's time decides
+    with Store.open(tmp_path / "s") as store:
+        mine(store, repo.path, now=future)
+        linear(repo, 1, start=2)
+        mine(store, repo.path, now=datetime(2099, 2, 1, tzinfo=UTC))
+        repo.git("reset", "-q", "--hard", kept[-1])
+        repo.commit("rewritten", {"x.tf": "y\n"})
+        mine(store, repo.path, now=datetime(2099, 3, 1, tzinfo=UTC))
+        assert store.watches(1) == {"main": future}
+        assert len(store.events(1)) == 1
+    with Store.open(tmp_path / "past") as store:
+        mine(store, repo.path, now=NOW)  # a past --as-of does not date the first mining back
+        (first,) = store.watches(1).values()
+    assert first is not None and first > NOW
+
+
+def test_a_schema_10_store_keeps_the_earliest_mining_record_as_the_first_mining(
+    tmp_path: Path,
+) -> None:
+    db = sqlite3.connect(tmp_path / "evidence.sqlite", isolation_level=None)
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    for version in range(1, 11):
+        db.executescript(_MIGRATIONS[version])
+    mined, detected = 1_767_225_600, 1_764_547_200  # 2026-01-01, 2025-12-01 (a rewrite)
+    db.execute("INSERT INTO branches VALUES (1, 'main', 'a', ?, '')", (mined,))
+    db.execute("INSERT INTO branches VALUES (1, 'release', 'b', ?, '')", (mined,))
+    db.execute(
+        "INSERT INTO events VALUES (1, 1, 'history-rewritten', 'main', ?, 'x', 'a', '[]')",
+        (detected,),
+    )
+    db.execute("INSERT INTO meta VALUES ('schema_version', '10')")
+    db.close()
+    with Store.open(tmp_path) as store:
+        assert store.watches(1) == {
+            "main": datetime.fromtimestamp(detected, UTC),
+            "release": datetime.fromtimestamp(mined, UTC),
+        }
+
+
 def test_unreadable_store_is_refused(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "evidence.sqlite").write_bytes(b"this is not a database" * 100)

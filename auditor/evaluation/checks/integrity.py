@@ -120,7 +120,7 @@ def history_integrity(params: Params, ctx: CheckContext) -> Outcome:
         and (since is None or e.detected_at >= since)
     ]
     if not events:
-        return Outcome(Status.PASS, "no rewrite of an audited branch detected in the period")
+        return _watched(ctx)
     events.sort(key=lambda e: (e.detected_at, e.branch))
     reason = "; ".join(_event(e) for e in events)
     dropped = [f.change_id for f in ctx.changes if f.change.rewritten is not None]
@@ -130,6 +130,53 @@ def history_integrity(params: Params, ctx: CheckContext) -> Outcome:
         )
         reason += f"; changes of the period rewritten away (kept in the population): {listed}"
     return Outcome(Status.FAIL, reason)
+
+
+def _watched(ctx: CheckContext) -> Outcome:
+    """No rewrite was detected: a pass only when the store watched every audited branch from
+    before the period began (a rewrite before a branch's first mining cannot be seen)."""
+    since = ctx.period.since
+    first_landed = min((f.change.landed_at for f in ctx.changes), default=None)
+    start = since or first_landed
+    began = (
+        f"the period began {ev.when(start)}"
+        if since is not None
+        else f"the period's first change landed {ev.when(start)}"
+    )
+    if not ctx.watched:
+        return Outcome(
+            Status.UNKNOWN,
+            "no rewrite detected, but the store records no mining of the audited branches, so "
+            "none can be vouched for",
+        )
+    late = []
+    for watch in sorted(ctx.watched, key=lambda w: w.branch):
+        first = watch.first_mined
+        if first is None:
+            late.append(f"when auditor first mined {watch.branch} is not recorded")
+        elif start is not None and first > start:
+            late.append(
+                f"auditor first mined {watch.branch} no earlier than this pack's time "
+                f"({ev.when(ctx.as_of)})"
+                if first >= ctx.as_of
+                else f"auditor first mined {watch.branch} at {ev.when(first)}"
+            )
+    if late:
+        return Outcome(
+            Status.UNKNOWN,
+            f"no rewrite detected since auditor first mined the branch, but {began} and "
+            f"{'; '.join(late)}: a rewrite before a branch's first mining cannot be seen "
+            "(mine on a schedule from before the period's start)",
+        )
+    watched = ", ".join(
+        f"{w.branch} since {ev.when(w.first_mined)}"
+        for w in sorted(ctx.watched, key=lambda w: w.branch)
+    )
+    return Outcome(
+        Status.PASS,
+        f"no rewrite of an audited branch detected in the period; watched from before it began "
+        f"({watched})",
+    )
 
 
 def _event(event: HistoryEvent) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.evaluation.checks.params import Param, ParamError
 from auditor.ledger.period import Period
-from auditor.model import ChangeFacts, HistoryEvent, Status
+from auditor.model import BranchWatch, ChangeFacts, HistoryEvent, Status
 
 if TYPE_CHECKING:
     from auditor.deployments.join import RepoDeployments
@@ -26,8 +26,9 @@ class Outcome:
 @dataclass(frozen=True)
 class CheckContext:
     """What a check may need beyond the change: the audit period, the time of the run, the
-    repository's history events (rewrites noticed while mining), for repository-level checks
-    every change of the period, and whether a roster of the organisation's people was given."""
+    repository's history events (rewrites noticed while mining) and since when the store has
+    watched each branch, for repository-level checks every change of the period, and whether a
+    roster of the organisation's people was given."""
 
     as_of: datetime
     period: Period = field(default_factory=Period)
@@ -39,6 +40,7 @@ class CheckContext:
     # deployment records were given), and the change controls' statuses per change SHA
     deployments: RepoDeployments | None = None
     verdicts: Mapping[str, Mapping[str, Status]] = field(default_factory=dict)
+    watched: tuple[BranchWatch, ...] = ()  # since when the store watched each audited branch
 
 
 @dataclass(frozen=True)
