@@ -63,7 +63,8 @@ def export(
 def findings(capsys: pytest.CaptureFixture[str], history: ForgeRepo, *source: str | Path) -> str:
     code, out, err = call(
         capsys, "check", history.path, "--store", history.path.parent / "check-store",
-        "--since", PERIOD_START, "--format", "json", "-q", *source,
+        "--since", PERIOD_START, "--as-of", "2026-04-01T00:00:00Z", "--format", "json", "-q",
+        *source,
     )  # fmt: skip
     assert code == ExitCode.CONTROLS_FAILED, err
     return out

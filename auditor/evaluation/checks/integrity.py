@@ -156,7 +156,7 @@ def _watched(ctx: CheckContext) -> Outcome:
             late.append(f"when auditor first mined {watch.branch} is not recorded")
         elif start is not None and first > start:
             late.append(
-                f"auditor first mined {watch.branch} no earlier than this pack's time "
+                f"auditor first mined {watch.branch} no earlier than this run's time "
                 f"({ev.when(ctx.as_of)})"
                 if first >= ctx.as_of
                 else f"auditor first mined {watch.branch} at {ev.when(first)}"
