@@ -432,7 +432,4 @@ def test_a_pack_as_of_before_the_rewrite_shows_the_change_on_its_branch(
     # not failed: as of then no rewrite had been seen; nor passed: the store first mined the
     # branch after that --as-of, so it watched none of the period
     assert int02["status"] == "unknown"
-    assert (
-        "first mined main no earlier than this run's time (2025-01-20T00:00:00Z)"
-        in (int02["reason"])
-    )
+    assert "first mined main no earlier than this run's --as-of time" in (int02["reason"])

@@ -156,8 +156,7 @@ def _watched(ctx: CheckContext) -> Outcome:
             late.append(f"when auditor first mined {watch.branch} is not recorded")
         elif start is not None and first > start:
             late.append(
-                f"auditor first mined {watch.branch} no earlier than this run's time "
-                f"({ev.when(ctx.as_of)})"
+                f"auditor first mined {watch.branch} no earlier than this run's --as-of time"
                 if first >= ctx.as_of
                 else f"auditor first mined {watch.branch} at {ev.when(first)}"
             )
