@@ -23,7 +23,7 @@ from markupsafe import escape
 from pypdf import PdfReader
 
 from auditor.cli import run
-from auditor.exitcodes import ExitCode
+from auditor.cli.exitcodes import ExitCode
 
 AS_OF = "2026-04-01T00:00:00Z"
 UNCOLLECTED = "the request's title and body, where tickets are usually named, were not collected"
