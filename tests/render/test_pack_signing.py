@@ -256,6 +256,18 @@ def test_report_and_run_sign_with_the_option_or_the_config_key(
     assert later != pack
     code, out, _ = _verify(later, "--allowed-signers", keys.allowed)
     assert code == ExitCode.CONTROLS_FAILED and "is by a key not in allowed_signers" in out
+    # auditor report --config: the config's key too; the key's path is in no file of the pack.
+    reported = tmp_path / "reported"
+    code = run(
+        ["report", str(repo.path), "--config", str(config), "--store", str(tmp_path / "store"),
+         "--out", str(reported), "--format", "csv,json", "--as-of", AS_OF, "-q"]
+    )  # fmt: skip
+    assert code in (ExitCode.OK, ExitCode.CONTROLS_FAILED)
+    code, _, err = _verify(reported, "--allowed-signers", keys.allowed)
+    assert code == 0 and "signed by audit@acme.example" in err
+    for path in reported.rglob("*"):
+        if path.is_file():
+            assert str(ops / "signing").encode() not in path.read_bytes(), path
 
 
 def test_a_signing_key_the_config_names_must_exist(tmp_path: Path) -> None:
