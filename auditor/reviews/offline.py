@@ -37,6 +37,7 @@ from auditor.reviews.interface import (
     RawSource,
     ReviewSource,
 )
+from auditor.reviews.jsonstream import Element, read_object
 
 SCHEMA_VERSION = 1
 SOURCES: dict[Forge, type[RawSource]] = {Forge.GITHUB: GitHubSource, Forge.GITLAB: GitLabSource}
@@ -122,6 +123,8 @@ class OfflineSource(ReviewSource):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        self._streamed: list[ChangeRequest] | None = None
+        self._bundle_error: PayloadError | None = None
         try:
             document = self._read()
             self.forge = Forge(document.text("forge"))
@@ -133,14 +136,18 @@ class OfflineSource(ReviewSource):
             self.exported_complete = document.flag("complete")
             self.exported_gaps = document.texts("gaps")
             source = SOURCES[self.forge]
-            requests = [source.parse(bundle) for bundle in document.objs(source.bundles_key)]
+            if self._bundle_error is not None:  # after the document's own keys, as before
+                raise self._bundle_error
+            requests = self._streamed
+            if requests is None:
+                requests = [source.parse(bundle) for bundle in document.objs(source.bundles_key)]
         except PayloadError as err:
             raise DefinitionError(f"{path}: {err.key}: {err.problem}") from None
         self.requests = tuple(sorted(requests, key=lambda request: request.number))
 
     def _read(self) -> Payload:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = read_object(self.path, self._stream_bundles)
         except OSError as err:
             raise DefinitionError(f"{self.path}: cannot read ({err.strerror})") from None
         except ValueError as err:
@@ -155,6 +162,28 @@ class OfflineSource(ReviewSource):
         if forge not in {member.value for member in Forge}:
             raise PayloadError("forge", f"expected github or gitlab, found {forge!r}")
         return document
+
+    def _stream_bundles(self, key: str, members: dict[str, Any]) -> Element | None:
+        """Parse the requests as the file is read, each raw bundle dropped once parsed, when
+        the forge named before them says they are under ``key`` (an export lists ``forge``
+        first); a bundle's error is kept for after the document's own keys are checked."""
+        forge = members.get("forge")
+        if forge not in {member.value for member in Forge}:
+            return None
+        source = SOURCES[Forge(forge)]
+        if key != source.bundles_key:
+            return None
+        parsed: list[ChangeRequest] = []
+        self._streamed = parsed
+
+        def take(index: int, item: Any) -> None:
+            if self._bundle_error is None:
+                try:
+                    parsed.append(source.parse(Payload.of(item, f"{key}[{index}]")))
+                except PayloadError as err:
+                    self._bundle_error = err
+
+        return take
 
     def fetch(self, *, base_branch: str, updated_since: datetime | None) -> Iterator[ChangeRequest]:
         self._gaps.clear()

@@ -205,3 +205,35 @@ def test_unreadable_export_is_a_definition_error(
         OfflineSource(path)
     with pytest.raises(DefinitionError, match="cannot read"):
         OfflineSource(tmp_path / "missing.json")
+
+
+def test_requests_parsed_while_reading_are_those_of_the_whole_document(
+    server: ForgeServer, tmp_path: Path
+) -> None:
+    """An export names its forge before its requests (keys sorted), so they are parsed as the
+    file is read; a document listing them first is parsed after, to the same requests."""
+    path = tmp_path / "reviews.json"
+    export(server, Forge.GITHUB, path)
+    streamed = OfflineSource(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    pulls = document.pop("pulls")
+    path.write_text(json.dumps({"pulls": pulls, **document}), encoding="utf-8")
+    whole = OfflineSource(path)
+    assert streamed.requests == whole.requests and [r.number for r in whole.requests] == [1, 2, 3]
+
+
+def test_a_bad_request_is_reported_after_the_document_keys(
+    server: ForgeServer, tmp_path: Path
+) -> None:
+    """The requests are parsed as they are read, but a bad one is reported only once the
+    document's own keys are checked: a file of another schema version says so first."""
+    path = tmp_path / "reviews.json"
+    document = export(server, Forge.GITHUB, path)
+    document["pulls"][1]["pull"].pop("number")
+    write_export(path, document)
+    with pytest.raises(DefinitionError, match=r"pulls\[1\]\.pull\.number: missing"):
+        OfflineSource(path)
+    document["schema_version"] = 2
+    write_export(path, document)
+    with pytest.raises(DefinitionError, match="schema_version: expected 1, found 2"):
+        OfflineSource(path)
