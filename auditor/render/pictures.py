@@ -275,7 +275,8 @@ class Lag:
 
     id: str
     title: str
-    what: str  # "merged change": what each measured item is
+    what: str  # what each measured item is ("change")
+    missing: str  # what an item without a time is, after its count ("without both times")
     measure: Callable[[Report], tuple[list[timedelta], int] | None]  # (lags, items without one)
 
 
@@ -285,14 +286,25 @@ def _approval_lags(report: Report) -> tuple[list[timedelta], int] | None:
 
 
 def _deployment_lags(report: Report) -> tuple[list[timedelta], int] | None:
-    """Merge to deployment: None (not drawn) until the report carries deployment records."""
-    return None
+    """From landing on the branch (the merge, for a merged request) to the first deployment
+    that ran the change, per deployment source (``change_runs``); None, and not drawn, when no
+    deployment records were given. The changes of the repositories with records that no record
+    ran are counted apart."""
+    if not report.deployment_repos:
+        return None
+    lags = [timedelta(minutes=run.lead_time_minutes) for run in report.change_runs]
+    ran = {run.change_id for run in report.change_runs}
+    repos = set(report.deployment_repos)
+    never = sum(1 for c in report.changes if c.repo in repos and c.change_id not in ran)
+    return lags, never
 
 
 LAGS = (
-    Lag("pic-approval-merge", "Time from approval to merge", "change", _approval_lags),
-    Lag("pic-merge-deploy", "Time from merge to deployment", "deployment", _deployment_lags),
-)
+    Lag("pic-approval-merge", "Time from approval to merge", "change", "without both times",
+        _approval_lags),
+    Lag("pic-merge-deploy", "Time from merge to deployment", "first run",
+        "that no deployment record ran", _deployment_lags),
+)  # fmt: skip
 
 
 def _bin(lag: timedelta) -> int:
@@ -331,7 +343,7 @@ def distribution(lag: Lag, lags: list[timedelta], missing: int) -> Picture:
     caption = (
         f"{counted(len(lags), lag.what)} measured"
         + (f", median {_duration(median)}" if median is not None else "")
-        + (f"; {counted(missing, lag.what)} without both times, not drawn." if missing else ".")
+        + (f"; {counted(missing, 'change')} {lag.missing}, not drawn." if missing else ".")
     )
     height = 4 + len(BINS) * ROW + 4
     return Picture(

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from reportfactory import XSS_SUBJECT, build_report
 
-from auditor.evidence.report import Report
+from auditor.evidence.report import ChangeRun, Report
 from auditor.model import Status
 from auditor.render import RenderOptions, parse_formats, write_pack
 from auditor.render.pictures import (
@@ -192,3 +192,24 @@ def test_the_pdf_summary_draws_them(tmp_path: Path) -> None:
 def _close(rgb: tuple[int, int, int], hex_colour: str) -> bool:
     want = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return all(abs(a - b) <= 12 for a, b in zip(rgb, want, strict=True))
+
+
+def test_merge_to_deployment_is_drawn_from_the_deployment_records() -> None:
+    report = build_report(changes=30)
+    repo = report.repositories[0].name
+    mine = [c for c in report.changes if c.repo == repo]
+    runs = tuple(
+        ChangeRun(c.change_id, "argocd:prod/app", "app", "prod", c.change.landed_at, minutes)
+        for c, minutes in zip(mine[:4], (5, 90, 3000, 20000), strict=True)
+    )
+    report = dataclasses.replace(report, deployment_repos=(repo,), change_runs=runs)
+    drawn = {p.id: p for p in pictures(report)}
+    picture = drawn["pic-merge-deploy"]
+    bins = {g.attrib["data-bin"]: int(g.attrib["data-count"]) for g in
+            _groups(_tree(picture.svg), "data-bin")}  # fmt: skip
+    assert bins == {
+        "under 1 hour": 1, "1 to 4 hours": 1, "4 to 24 hours": 0, "1 to 3 days": 1,
+        "3 to 7 days": 0, "7 days or more": 1,
+    }  # fmt: skip
+    assert picture.caption.startswith("4 first runs measured")
+    assert f"{len(mine) - 4} changes that no deployment record ran, not drawn." in picture.caption
