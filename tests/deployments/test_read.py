@@ -231,3 +231,57 @@ def test_malformed_argocd_entry_names_the_key(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_repository_urls_match_whatever_their_form(url: str) -> None:
     assert repo_key(url) == repo_key(REPO_URL) == "github.com/acme/infra-live"
+
+
+def helm_release(name: str, source: dict[str, str], history: list[dict[str, object]]) -> dict:
+    """A ``helm.toolkit.fluxcd.io/v2`` HelmRelease with its release history."""
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": name, "namespace": "flux-system"},
+        "spec": {
+            "interval": "5m",
+            "chart": {
+                "spec": {
+                    "chart": "./charts/web",
+                    "reconcileStrategy": "Revision",
+                    "sourceRef": source,
+                }
+            },
+            "targetNamespace": "web",
+        },
+        "status": {"history": history, "observedGeneration": 2},
+    }
+
+
+def release(version: int, chart_version: str, deployed: str) -> dict[str, object]:
+    return {
+        "chartName": "web", "chartVersion": chart_version, "configDigest": "sha256:" + "c" * 64,
+        "digest": "sha256:" + "d" * 64, "firstDeployed": deployed, "lastDeployed": deployed,
+        "name": "web", "namespace": "web", "status": "deployed", "version": version,
+    }  # fmt: skip
+
+
+def test_flux_helm_release_of_a_git_chart_carries_the_commit(tmp_path: Path) -> None:
+    from_git = helm_release(
+        "web",
+        {"kind": "GitRepository", "name": "infra-live"},
+        [release(2, f"0.1.0+{B}", "2026-03-02T10:00:00Z"),
+         release(1, f"0.1.0+{A}", "2026-03-01T10:00:00Z")],
+    )  # fmt: skip
+    from_repo = helm_release(
+        "redis",
+        {"kind": "HelmRepository", "name": "bitnami"},
+        [release(1, "18.1.0", "2026-03-01T10:00:00Z")],
+    )
+    read = read_deployments_file(
+        write(tmp_path, "flux.json", kube_list([git_repository(), from_git, from_repo]))
+    )
+    assert [(d.id, d.revision, d.kind) for d in read.deployments] == [
+        ("v2", B, "helm-release"),
+        ("v1", A, "helm-release"),
+    ]
+    assert read.deployments[0].environment == "flux-system/web"
+    assert read.notes == (
+        "flux:HelmRelease/flux-system/redis does not read a GitRepository: left out",
+    )
