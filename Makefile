@@ -74,8 +74,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/analysis.py --commits 5000 --files 1000 --repeat 3
 	$(BIN)/python benchmarks/many.py
 	$(BIN)/python benchmarks/pack.py --repeat 3
-	$(BIN)/python benchmarks/scale.py --repeat 3
 	$(BIN)/python benchmarks/deployments.py --repeat 3
+	$(BIN)/python benchmarks/scale.py --repeat 3
 
 verify-ledger: $(STAMP)
 	@test -n "$(REPO)" || { echo "usage: make verify-ledger REPO=path/to/repository"; exit 2; }
