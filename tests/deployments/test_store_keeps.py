@@ -7,7 +7,15 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from deployfixtures import REPO_URL, application, history_entry, kube_list
+from deployfixtures import (
+    REPO_URL,
+    application,
+    git_repository,
+    history_entry,
+    kube_list,
+    kustomization,
+    snapshot,
+)
 
 from auditor.deployments.collect import collect_deployments
 from auditor.deployments.interface import DeploymentOptions
@@ -71,3 +79,30 @@ def test_unreadable_source_is_a_failure_named_by_source(tmp_path: Path) -> None:
     assert history.failures == (
         "apps.json: not valid JSON (truncated?) and not JSON Lines of deployments",
     )
+
+
+def flux_export(tmp_path: Path, days: range) -> Path:
+    """A Kustomization whose history holds a snapshot per day of ``days`` (newest first)."""
+    history = [
+        snapshot(sha(n), f"2026-03-{n:02d}T10:00:00Z", f"2026-03-{n:02d}T11:00:00Z")
+        for n in reversed(days)
+    ]
+    path = tmp_path / "flux.json"
+    path.write_text(json.dumps(kube_list([git_repository(), kustomization("prod", history)])))
+    return path
+
+
+def test_a_full_flux_history_seen_nowhere_before_records_the_gap(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "store") as store:
+        first = collect(store, flux_export(tmp_path, range(1, 4)))  # 3 of at most 5: complete
+        assert first.coverage_gaps == ()
+        collect(store, flux_export(tmp_path, range(2, 7)))  # overlaps days 2 and 3: no gap
+        later = collect(store, flux_export(tmp_path, range(12, 17)))  # days 7 to 11 unseen
+    assert [d.deployed_at.day for d in later.deployments] == [1, 2, 3, 4, 5, 6, 12, 13, 14, 15, 16]
+    (gap,) = later.coverage_gaps
+    assert gap.source == "flux:Kustomization/flux-system/prod"
+    assert (gap.after, gap.before) == (
+        datetime(2026, 3, 6, 10, tzinfo=UTC),
+        datetime(2026, 3, 12, 10, tzinfo=UTC),
+    )
+    assert "none of them seen before" in gap.reason
