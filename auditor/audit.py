@@ -1,4 +1,9 @@
-"""The assessment core: ledger → reviews → facts → controls. No printing, no exiting."""
+"""The core of ``check``, ``report`` and ``run``: ledger → reviews → facts → controls → report.
+
+:func:`audit` takes the options (built once, from the command line and a config alike) and
+returns an :class:`Audited`: the report, its warnings and its outcome. No printing, no exiting:
+the command line prints the warnings and turns the outcome into an exit code.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,17 @@ from auditor.deployments.interface import DeploymentOptions
 from auditor.deployments.join import Chain, RepoDeployments, join
 from auditor.evaluation.assessment import Assessment, BranchHead, RepoAssessment, period_end
 from auditor.evaluation.catalog import Overrides, load_catalog
-from auditor.evaluation.evaluate import evaluate
+from auditor.evaluation.evaluate import evaluate, verdict
 from auditor.evaluation.waivers import load_waivers
+from auditor.evidence.builder import ReportOptions, build_report
+from auditor.evidence.report import Report
 from auditor.evidence.words import counted
 from auditor.facts.analysed import with_analysis
 from auditor.facts.identities import Roster
 from auditor.facts.linking import build_facts
 from auditor.facts.signatures import SignerKeys, verify_commits
 from auditor.ledger.mining import MineResult, Progress
+from auditor.ledger.period import Period
 from auditor.ledger.queries import (
     LedgerOptions,
     analyse_changes,
@@ -28,10 +36,8 @@ from auditor.ledger.queries import (
     period_changes,
 )
 from auditor.ledger.store import Store
-from auditor.model import (
-    BranchWatch,
-    ChangeFacts,
-)
+from auditor.model import BranchWatch, ChangeFacts, Severity
+from auditor.outcome import Outcome
 from auditor.reviews.collect import ForgeOptions, collect
 
 
@@ -48,6 +54,83 @@ class AssessOptions:
     overrides: Overrides = field(default_factory=dict)  # parameters per repository and path
     signers: SignerKeys = field(default_factory=SignerKeys)  # keys to verify signatures against
     deployments: DeploymentOptions = field(default_factory=DeploymentOptions)
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What is assessed, what the report says about itself, and which failures fail."""
+
+    assess: AssessOptions
+    report: ReportOptions = field(default_factory=ReportOptions)
+    fail_on: frozenset[Severity] = frozenset(Severity)
+
+
+@dataclass(frozen=True)
+class Audited:
+    """An audit's assessment and report; its warnings and outcome follow from the report."""
+
+    assessment: Assessment
+    report: Report
+    fail_on: frozenset[Severity] = frozenset(Severity)
+
+    @property
+    def evidence_warnings(self) -> tuple[str, ...]:
+        """What is missing from the evidence: each repository's gaps, then empty populations."""
+        gaps = tuple(
+            f"{repo.mined.name}: evidence incomplete: {gap}"
+            for repo in self.assessment.repositories
+            for gap in repo.gaps
+        )
+        return gaps + self.report.empty_populations
+
+    @property
+    def waiver_warnings(self) -> tuple[str, ...]:
+        """Waivers that matched nothing, then waivers that have expired."""
+        report = self.report
+        return tuple(f"waiver {w} matched nothing" for w in report.unmatched_waivers) + tuple(
+            f"waiver {w} has expired and no longer applies" for w in report.expired_waivers
+        )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything a person running the audit must be told, in this order."""
+        return self.evidence_warnings + self.waiver_warnings
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome_of(self.report, self.fail_on)
+
+
+def outcome_of(report: Report, fail_on: frozenset[Severity] = frozenset(Severity)) -> Outcome:
+    """Incomplete evidence, else a failed control of a severity in ``fail_on``, else passed."""
+    return verdict(report.controls, fail_on, complete=report.complete)
+
+
+def audit(store: Store, options: AuditOptions, progress: Progress | None = None) -> Audited:
+    """Assess the repositories of ``options`` and report on them."""
+    ledger = options.assess.ledger
+    assessment = assess(store, options.assess, progress)
+    return concluded(
+        assessment,
+        options.report,
+        as_of=ledger.as_of,
+        period=ledger.period,
+        fail_on=options.fail_on,
+    )
+
+
+def concluded(
+    assessment: Assessment,
+    options: ReportOptions,
+    *,
+    as_of: datetime,
+    period: Period,
+    fail_on: frozenset[Severity] = frozenset(Severity),
+) -> Audited:
+    """The report on ``assessment``: for :func:`audit`, and for a run, which assesses its
+    repositories in worker processes and settles their findings itself."""
+    report = build_report(assessment, as_of=as_of, period=period, options=options)
+    return Audited(assessment, report, fail_on)
 
 
 def assess(store: Store, options: AssessOptions, progress: Progress | None = None) -> Assessment:

@@ -23,6 +23,7 @@ from auditor.evidence.words import counted, status_text
 from auditor.progress import TerminalProgress
 
 if TYPE_CHECKING:
+    from auditor.audit import Audited
     from auditor.model import ControlResult
     from auditor.outcome import Outcome
 
@@ -49,33 +50,38 @@ def check(
     **kw: Any,
 ) -> Outcome:
     """Evaluate controls and print a summary table (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.audit import assess
-    from auditor.evaluation.assessment import empty_populations
-    from auditor.evaluation.evaluate import verdict
+    from auditor.audit import AuditOptions, audit
+    from auditor.evidence.builder import ReportOptions
     from auditor.evidence.columns import FINDING_COLUMNS
     from auditor.evidence.rows import finding_rows
     from auditor.evidence.tabular import write_csv, write_json
     from auditor.ledger.store import Store
 
     severities = fail_on_of(fail_on)
-    options = assess_options_of(repos, kw, config_of(kw))
-    with Store.open(options.ledger.store) as store:
-        result = assess(store, options, TerminalProgress.for_stderr(quiet))
-    evaluation = result.evaluation
-    findings, results = evaluation.findings, evaluation.results
-    changes = [facts for repo in result.repositories for facts in repo.facts]
+    assessing = assess_options_of(repos, kw, config_of(kw))
+    options = AuditOptions(
+        assessing,
+        ReportOptions(
+            frameworks=assessing.frameworks,
+            sample_size=sample,
+            sample_seed=seed or None,
+            overrides=assessing.overrides,
+        ),
+        severities,
+    )
+    with Store.open(assessing.ledger.store) as store:
+        audited = audit(store, options, TerminalProgress.for_stderr(quiet))
+    report = audited.report
+    findings, results = report.findings, audited.assessment.evaluation.results
     if fmt == "csv":
-        write_csv(sys.stdout, FINDING_COLUMNS, finding_rows(findings, changes, results))
+        write_csv(sys.stdout, FINDING_COLUMNS, finding_rows(findings, report.changes, results))
     elif fmt == "json":
-        write_json(sys.stdout, list(finding_rows(findings, changes, results, joined=False)))
+        write_json(sys.stdout, list(finding_rows(findings, report.changes, results, joined=False)))
     else:
-        _print_summary(result, sample, seed)
-    for repo in result.repositories:
-        for gap in repo.gaps:
-            show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
-    for note in empty_populations(result, options.ledger.period):
-        show(f"warning: {note}", err=True)
-    return verdict(evaluation.results, severities, complete=result.complete)
+        _print_summary(audited)
+    for warning in audited.evidence_warnings:
+        show(f"warning: {warning}", err=True)
+    return audited.outcome
 
 
 SUMMARY_HEADER = (
@@ -96,26 +102,23 @@ def _summary_row(r: ControlResult) -> tuple[str, ...]:
     return (r.control.id, *(str(n) for n in counts), status_text(r.status), r.control.title)
 
 
-def _print_summary(result: Any, sample: int | None, seed: str) -> None:
-    from auditor.evaluation.sampling import draw
+def _print_summary(audited: Audited) -> None:
     from auditor.model import Status
 
-    evaluation = result.evaluation
-    rows = [SUMMARY_HEADER, *(_summary_row(r) for r in evaluation.results)]
+    report = audited.report
+    rows = [SUMMARY_HEADER, *(_summary_row(r) for r in audited.assessment.evaluation.results)]
     for line in aligned(rows, right=range(1, 7)):
         show(line)
-    failures = [f for f in evaluation.findings if f.status is Status.FAIL]
+    failures = [f for f in report.findings if f.status is Status.FAIL]
     if failures:
         show(f"\nfailing changes ({len(failures)}):")
         failing = [(f.control_id, f.change_id or f.repo, f.reason) for f in failures]
         for line in aligned(failing, indent="  "):
             show(line)
-    for waiver in evaluation.unmatched_waivers:
-        show(f"warning: waiver {waiver} matched nothing", err=True)
-    for waiver in evaluation.expired_waivers:
-        show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
-    if sample is not None or seed:
-        items = draw(evaluation.findings, seed=seed, size=sample)
-        show(f"\nsample (seed {seed!r}, {counted(len(items), 'item')}):")
+    for warning in audited.waiver_warnings:
+        show(f"warning: {warning}", err=True)
+    if report.sample_size is not None or report.sample_seed:
+        items = report.sample
+        show(f"\nsample (seed {report.sample_seed!r}, {counted(len(items), 'item')}):")
         for item in items:
             show(f"  {item.control_id:<8} #{item.position:<5} {item.change_id}")

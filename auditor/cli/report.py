@@ -26,7 +26,9 @@ from auditor.outcome import Outcome
 from auditor.progress import Progress, TerminalProgress
 
 if TYPE_CHECKING:
+    from auditor.audit import Audited
     from auditor.evidence.report import Report
+    from auditor.model import Severity
 
 # What only says where and how the pack is written: left out of the command the pack records,
 # so the same evidence gives the same bytes wherever it is written.
@@ -158,7 +160,7 @@ def report(
     **kw: Any,
 ) -> Outcome:
     """Evaluate controls and write the audit pack (exit 0 pass, 1 fail, 4 incomplete)."""
-    from auditor.evaluation.evaluate import verdict
+    from auditor.audit import outcome_of
     from auditor.render import Format, HeaderProfile, RenderOptions, parse_formats, write_pack
     from auditor.render.pdf import check_available
 
@@ -186,18 +188,24 @@ def report(
         if not source.vouched:
             show(f"warning: {source.statement}", err=True)
         options = replace(options, source=source.statement)
+        outcome = outcome_of(built, severities)
     else:
         if not repos:
             raise click.UsageError("missing argument REPO... (or give --from-evidence FILE)")
         _check_out(out, force)
-        built, signing_key = _assess(ctx, repos, organisation, sample, seed, progress, kw)
+        audited, signing_key = _assess(
+            ctx, repos, organisation, sample, seed, severities, progress, kw
+        )
+        for warning in audited.warnings:
+            show(f"warning: {warning}", err=True)
+        built, outcome = audited.report, audited.outcome
         if options.sign_key is None and signing_key is not None:
             options = replace(options, sign_key=signing_key)
     pack = write_pack(built, out, options, replace=force, progress=progress)
     files = counted(len(pack.files) + 1 + pack.signed, "file")
     say(quiet, f"audit pack: {pack.path} ({files}{', manifest signed' if pack.signed else ''})")
     say(quiet, _summary(built))
-    return verdict(built.controls, severities, complete=built.complete)
+    return outcome
 
 
 def _from_evidence(path: Path) -> Report:
@@ -218,50 +226,40 @@ def _assess(
     organisation: str,
     sample: int | None,
     seed: str,
+    severities: frozenset[Severity],
     progress: Progress,
     kw: dict[str, Any],
-) -> tuple[Report, Path | None]:
-    """The report, and the config's ``signing_key`` (when a config was given)."""
-    from auditor.audit import assess
-    from auditor.evaluation.assessment import empty_populations
-    from auditor.evidence.builder import ReportOptions, build_report, redact_command
+) -> tuple[Audited, Path | None]:
+    """The audit, and the config's ``signing_key`` (when a config was given)."""
+    from auditor.audit import AuditOptions, audit
+    from auditor.evidence.builder import ReportOptions, redact_command
     from auditor.evidence.tabular import iso_utc
     from auditor.ledger.store import Store
     from auditor.runs.config import config_record
 
     config = config_of(kw)
-    options = assess_options_of(repos, kw, config)
-    command = redact_command(_recorded_command(ctx, iso_utc(options.ledger.as_of)))
+    assessing = assess_options_of(repos, kw, config)
+    command = redact_command(_recorded_command(ctx, iso_utc(assessing.ledger.as_of)))
     if config is not None and not organisation:
         organisation = config.organisation
-    with Store.open(options.ledger.store) as store:
-        result = assess(store, options, progress)
-    for repo in result.repositories:
-        for gap in repo.gaps:
-            show(f"warning: {repo.mined.name}: evidence incomplete: {gap}", err=True)
-    for note in empty_populations(result, options.ledger.period):
-        show(f"warning: {note}", err=True)
-    for waiver in result.evaluation.unmatched_waivers:
-        show(f"warning: waiver {waiver} matched nothing", err=True)
-    for waiver in result.evaluation.expired_waivers:
-        show(f"warning: waiver {waiver} has expired and no longer applies", err=True)
-    built = build_report(
-        result,
-        as_of=options.ledger.as_of,
-        period=options.ledger.period,
-        options=ReportOptions(
+    options = AuditOptions(
+        assessing,
+        ReportOptions(
             organisation=organisation,
             command=command,
-            frameworks=options.frameworks,
+            frameworks=assessing.frameworks,
             sample_size=sample,
             sample_seed=seed if _given(ctx, "seed") else None,
-            overrides=options.overrides,
+            overrides=assessing.overrides,
             config=config_record(config) if config is not None else None,
             locations=tuple(str(r) for r in repos),
             base=config.path.resolve().parent if config is not None else None,
         ),
+        severities,
     )
-    return built, config.signing_key if config is not None else None
+    with Store.open(assessing.ledger.store) as store:
+        audited = audit(store, options, progress)
+    return audited, config.signing_key if config is not None else None
 
 
 def _summary(report: Report) -> str:

@@ -20,18 +20,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from auditor import __version__
+from auditor.audit import concluded
 from auditor.cores import available_cores
 from auditor.errors import AuditorError, AuditorWarning, UsageError
 from auditor.evaluation.assessment import Assessment, RepoAssessment
 from auditor.evaluation.catalog import Overrides, load_catalog
-from auditor.evaluation.evaluate import ControlItem, expand, settle, verdict
+from auditor.evaluation.evaluate import ControlItem, expand, settle
 from auditor.evaluation.waivers import load_waivers
-from auditor.evidence.builder import ReportOptions, build_report, shown_path
+from auditor.evidence.builder import ReportOptions, shown_path
 from auditor.evidence.report import Report, RepositoryScope, RunChain
 from auditor.evidence.tabular import iso_utc
 from auditor.facts.identities import Roster
 from auditor.ledger.mining import Progress
-from auditor.ledger.period import NamedPeriod
 from auditor.ledger.store import Store
 from auditor.model import HistoryEvent, RepositoryRecord, RunRecord
 from auditor.outcome import Outcome
@@ -112,7 +112,14 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
             previous_pack=Path(previous.pack).name if previous is not None else "",
             previous_manifest_sha256=previous.manifest_sha256 if previous is not None else "",
         )
-        report = replace(_report(config, assessment, gathered, options.as_of, named), chain=chain)
+        audited = concluded(
+            assessment,
+            _report_options(config, gathered, options.as_of),
+            as_of=options.as_of,
+            period=named.period,
+            fail_on=config.fail_on,
+        )
+        report = replace(_with_unaudited(config, audited.report, gathered), chain=chain)
         record = RunRecord(
             as_of=options.as_of,
             period=named.label,
@@ -141,7 +148,7 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         except AuditorError as err:
             store.add_run(_finished(record, err.outcome, "", "", (str(err),)))
             raise
-        ended = verdict(evaluation.results, config.fail_on, complete=report.complete)
+        ended = replace(audited, report=report).outcome
         if any(o.crashed for o in outcomes):
             ended = Outcome.INTERNAL
         manifest = hashlib.sha256((pack.path / MANIFEST_FILE).read_bytes()).hexdigest()
@@ -249,28 +256,22 @@ def _rewrite_line(name: str, event: HistoryEvent) -> str:
     )
 
 
-def _report(
-    config: Config,
-    assessment: Assessment,
-    gathered: _Gathered,
-    as_of: datetime,
-    named: NamedPeriod,
-) -> Report:
-    report = build_report(
-        assessment,
-        as_of=as_of,
-        period=named.period,
-        options=ReportOptions(
-            organisation=config.organisation,
-            command=f"auditor run --config {config.path.name} --as-of {iso_utc(as_of)}",
-            frameworks=config.frameworks,
-            sample_size=config.sample,
-            sample_seed=config.seed,
-            overrides=gathered.overrides,
-            config=config_record(config),
-            base=config.path.resolve().parent,
-        ),
+def _report_options(config: Config, gathered: _Gathered, as_of: datetime) -> ReportOptions:
+    return ReportOptions(
+        organisation=config.organisation,
+        command=f"auditor run --config {config.path.name} --as-of {iso_utc(as_of)}",
+        frameworks=config.frameworks,
+        sample_size=config.sample,
+        sample_seed=config.seed,
+        overrides=gathered.overrides,
+        config=config_record(config),
+        base=config.path.resolve().parent,
     )
+
+
+def _with_unaudited(config: Config, report: Report, gathered: _Gathered) -> Report:
+    """``report`` with the repositories that could not be audited in config order, each
+    read from a mirror under its URL, and the notes of the run."""
     audited = iter(report.repositories)
     scopes = []
     for index in range(len(config.repositories)):
