@@ -203,17 +203,12 @@ def deployments_option(f: F) -> F:
     )(f)
 
 
-def deployments_of(repos: tuple[Path, ...], kw: dict[str, Any], entry: Any = None) -> Any:
-    """The ``DeploymentOptions`` of ``--deployments`` (consumed), else of the config entry."""
-    from dataclasses import replace
-
+def deployments_of(repos: tuple[Path, ...], kw: dict[str, Any]) -> Any:
+    """The ``DeploymentOptions`` of ``--deployments`` (consumed), for a command without a config."""
     from auditor.deployments.interface import DeploymentOptions
 
     files = tuple(kw.pop("deployments", ()))
-    if not files and entry is not None:
-        return entry.deployments
-    base = entry.deployments if entry is not None else DeploymentOptions()
-    return replace(base, files=files, unnamed_are_ours=len(repos) == 1)
+    return DeploymentOptions(files=files, unnamed_are_ours=len(repos) == 1)
 
 
 def framework_option(f: F) -> F:
@@ -273,67 +268,36 @@ def config_of(kw: dict[str, Any]) -> Any:
 
 def assess_options_of(repos: tuple[Path, ...], kw: dict[str, Any], config: Any = None) -> Any:
     """The ``AssessOptions`` of a command's keyword arguments (consumes the ones it reads),
-    completed from ``config`` where an option was not given."""
-    from dataclasses import replace
-
-    from auditor.audit import AssessOptions
+    completed from ``config`` where an option was not given (the config's one merge)."""
     from auditor.facts.signatures import SignerKeys
-    from auditor.reviews.collect import ForgeKind
-    from auditor.runs.config import merge_overrides
+    from auditor.ledger.period import Period, as_of
+    from auditor.runs.config import Given
+    from auditor.runs.config import assess_options_of as merged
 
     forge = forge_options_of(kw)
-    frameworks, controls_dirs = kw.pop("frameworks"), kw.pop("controls_dirs")
-    waivers, roster = kw.pop("waivers"), kw.pop("roster")
-    allowed_signers, gpg_keys = kw.pop("allowed_signers"), kw.pop("gpg_keys")
-    if config is None:
-        deployments = deployments_of(repos, kw)
-        return AssessOptions(
-            ledger_options_of(repos, **kw),
-            forge,
-            tuple(frameworks),
-            tuple(controls_dirs),
-            waivers,
-            roster,
-            signers=SignerKeys(allowed_signers, gpg_keys),
-            deployments=deployments,
-        )
-    entry = _configured_repository(config, repos)
-    deployments = deployments_of(repos, kw, entry)
-    kw["bot_patterns"] = (*config.bots, *kw["bot_patterns"])
-    kw["no_default_bots"] = kw["no_default_bots"] or not config.default_bots
-    if entry is not None and not kw["branches"]:
-        kw["branches"] = entry.branches
-    rules = config.rules + (entry.rules if entry else ())
-    ledger = ledger_options_of(repos, rule_files=rules + tuple(kw.pop("rule_files", ())), **kw)
-    if kw["since"] is None and kw["until"] is None:
-        ledger = replace(ledger, period=config.period_at(ledger.as_of).period)
-    if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
-        forge = entry.forge
-    return AssessOptions(
-        ledger,
-        forge,
-        tuple(frameworks) or config.frameworks,
-        config.controls_dirs + tuple(controls_dirs),
-        waivers or config.waivers,
-        roster or config.roster,
-        overrides=merge_overrides(config.overrides, entry.overrides if entry else {}),
-        signers=SignerKeys(
-            allowed_signers or config.signers.allowed_signers,
-            gpg_keys or config.signers.gpg_keys,
-        ),
-        deployments=deployments,
+    when = as_of(kw["as_of"])
+    period = Period.parse(kw["since"], kw["until"]).require_started(when)
+    dated = kw["since"] is not None or kw["until"] is not None
+    given = Given(
+        repos=repos,
+        as_of=when,
+        store=kw["store"],
+        period=period if dated or config is None else None,  # no dates: the config's period
+        branches=tuple(kw["branches"]),
+        jobs=kw["jobs"],
+        bot_patterns=tuple(kw["bot_patterns"]),
+        default_bots=not kw["no_default_bots"],
+        rule_files=tuple(kw.pop("rule_files", ())),
+        forge=forge,
+        deployment_files=tuple(kw.pop("deployments", ())),
+        frameworks=tuple(kw.pop("frameworks")),
+        controls_dirs=tuple(kw.pop("controls_dirs")),
+        waivers=kw.pop("waivers"),
+        roster=kw.pop("roster"),
+        signers=SignerKeys(kw.pop("allowed_signers"), kw.pop("gpg_keys")),
     )
-
-
-def _configured_repository(config: Any, repos: tuple[Path, ...]) -> Any:
-    """The config's entry for the one repository given, matched by path; None otherwise."""
-    if len(repos) != 1:
-        return None
-    wanted = repos[0].resolve()
-    for entry in config.repositories:
-        if entry.path is not None and entry.path.resolve() == wanted:
-            return entry
-    return None
+    entry = config.repository_for(repos) if config is not None else None
+    return merged(given, config, entry)
 
 
 def verdict_options(f: F) -> F:

@@ -30,7 +30,7 @@ from auditor.ledger.queries import LedgerOptions
 from auditor.model import Severity
 from auditor.redaction import redact
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
-from auditor.reviews.collect import ForgeOptions
+from auditor.reviews.collect import ForgeKind, ForgeOptions
 from auditor.runs.config.tomllines import KeyPath, key_error
 
 CONFIG_FILE = "auditor.toml"
@@ -118,6 +118,16 @@ class Config:
         """An error about the value at ``key``, naming this file and its line."""
         return key_error(self.path, self.lines, key, message)
 
+    def repository_for(self, repos: tuple[Path, ...]) -> RepositoryConfig | None:
+        """The entry of the one repository given, matched by path; None otherwise."""
+        if len(repos) != 1:
+            return None
+        wanted = repos[0].resolve()
+        for entry in self.repositories:
+            if entry.path is not None and entry.path.resolve() == wanted:
+                return entry
+        return None
+
     def assess_options(
         self,
         repository: RepositoryConfig,
@@ -133,27 +143,79 @@ class Config:
         path = repo_path or repository.path
         if path is None:
             raise UsageError(f"{repository.source}: clone the repository first")
-        ledger = LedgerOptions(
-            store=store or self.store,
-            repos=(path,),
-            as_of=as_of,
-            branches=repository.branches,
-            period=period,
-            jobs=jobs or self.jobs,
-            bot_patterns=bot_patterns(self.bots, defaults=self.default_bots),
-            rule_files=self.rules + repository.rules,
-        )
-        return AssessOptions(
-            ledger=ledger,
-            forge=repository.forge,
-            frameworks=self.frameworks,
-            controls_dirs=self.controls_dirs,
-            waivers=self.waivers,
-            roster=self.roster,
-            overrides=merge_overrides(self.overrides, repository.overrides),
-            signers=self.signers,
-            deployments=repository.deployments,
-        )
+        given = Given((path,), as_of, store=store, period=period, jobs=jobs or self.jobs)
+        return assess_options_of(given, self, repository)
+
+
+@dataclass(frozen=True)
+class Given:
+    """What a command was given for an assessment, before a config completes it: ``None`` or
+    empty where nothing was given."""
+
+    repos: tuple[Path, ...]
+    as_of: datetime
+    store: Path | None = None  # default: the config's, else .auditor
+    period: Period | None = None  # default: the config's, else the whole history
+    branches: tuple[str, ...] = ()  # default: the config entry's, else the default branch
+    jobs: int | None = None
+    bot_patterns: tuple[str, ...] = ()  # added after the config's bots
+    default_bots: bool = True  # false (or the config's false): no built-in bot list
+    rule_files: tuple[Path, ...] = ()  # added after the config's and the entry's rules
+    forge: ForgeOptions = field(default_factory=ForgeOptions)  # default: the entry's source
+    deployment_files: tuple[Path, ...] = ()  # default: the entry's deployments
+    frameworks: tuple[str, ...] = ()
+    controls_dirs: tuple[Path, ...] = ()  # added after the config's
+    waivers: Path | None = None
+    roster: Path | None = None
+    signers: SignerKeys = field(default_factory=SignerKeys)  # each key file: else the config's
+
+
+def assess_options_of(
+    given: Given, config: Config | None = None, entry: RepositoryConfig | None = None
+) -> AssessOptions:
+    """The options an assessment runs with: what was given, completed from ``config`` and its
+    ``entry`` for the repository. The one merge of a config into options: ``check`` and
+    ``report --config`` and every repository of a run go through it."""
+    config = config or Config(Path(CONFIG_FILE), "", ())  # none: nothing to complete from
+    forge = given.forge
+    if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
+        forge = entry.forge
+    ledger = LedgerOptions(
+        store=given.store or config.store,
+        repos=given.repos,
+        as_of=given.as_of,
+        branches=given.branches or (entry.branches if entry is not None else ()),
+        period=config.period_at(given.as_of).period if given.period is None else given.period,
+        jobs=given.jobs,
+        bot_patterns=bot_patterns(
+            (*config.bots, *given.bot_patterns),
+            defaults=given.default_bots and config.default_bots,
+        ),
+        rule_files=config.rules + (entry.rules if entry is not None else ()) + given.rule_files,
+    )
+    return AssessOptions(
+        ledger=ledger,
+        forge=forge,
+        frameworks=given.frameworks or config.frameworks,
+        controls_dirs=config.controls_dirs + given.controls_dirs,
+        waivers=given.waivers or config.waivers,
+        roster=given.roster or config.roster,
+        overrides=merge_overrides(config.overrides, entry.overrides if entry is not None else {}),
+        signers=SignerKeys(
+            given.signers.allowed_signers or config.signers.allowed_signers,
+            given.signers.gpg_keys or config.signers.gpg_keys,
+        ),
+        deployments=_deployments(given, entry),
+    )
+
+
+def _deployments(given: Given, entry: RepositoryConfig | None) -> DeploymentOptions:
+    """The files given (lines naming no repository are the audited one's when one repository
+    is audited), else the entry's deployments; the entry's Argo CD API either way."""
+    if not given.deployment_files and entry is not None:
+        return entry.deployments
+    base = entry.deployments if entry is not None else DeploymentOptions()
+    return replace(base, files=given.deployment_files, unnamed_are_ours=len(given.repos) == 1)
 
 
 def merge_overrides(*groups: Overrides) -> dict[str, tuple[Override, ...]]:
