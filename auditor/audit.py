@@ -74,27 +74,18 @@ class Audited:
     fail_on: frozenset[Severity] = frozenset(Severity)
 
     @property
-    def evidence_warnings(self) -> tuple[str, ...]:
-        """What is missing from the evidence: each repository's gaps, then empty populations."""
-        gaps = tuple(
+    def warnings(self) -> tuple[str, ...]:
+        """What a person running the audit must be told, each once: every repository's
+        evidence gaps, empty populations, waivers that matched nothing, expired waivers."""
+        report = self.report
+        gaps = [
             f"{repo.mined.name}: evidence incomplete: {gap}"
             for repo in self.assessment.repositories
             for gap in repo.gaps
-        )
-        return gaps + self.report.empty_populations
-
-    @property
-    def waiver_warnings(self) -> tuple[str, ...]:
-        """Waivers that matched nothing, then waivers that have expired."""
-        report = self.report
-        return tuple(f"waiver {w} matched nothing" for w in report.unmatched_waivers) + tuple(
-            f"waiver {w} has expired and no longer applies" for w in report.expired_waivers
-        )
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        """Everything a person running the audit must be told, in this order."""
-        return self.evidence_warnings + self.waiver_warnings
+        ]
+        waivers = [f"waiver {w} matched nothing" for w in report.unmatched_waivers]
+        waivers += [f"waiver {w} has expired and no longer applies" for w in report.expired_waivers]
+        return tuple(dict.fromkeys((*gaps, *report.empty_populations, *waivers)))
 
     @property
     def outcome(self) -> Outcome:

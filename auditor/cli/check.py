@@ -17,7 +17,7 @@ from auditor.cli.options import (
     ledger_options,
     verdict_options,
 )
-from auditor.cli.output import show
+from auditor.cli.output import show, show_warnings
 from auditor.cli.table import aligned
 from auditor.evidence.words import counted, status_text
 from auditor.progress import TerminalProgress
@@ -79,8 +79,7 @@ def check(
         write_json(sys.stdout, list(finding_rows(findings, report.changes, results, joined=False)))
     else:
         _print_summary(audited)
-    for warning in audited.evidence_warnings:
-        show(f"warning: {warning}", err=True)
+    show_warnings(audited.warnings)
     return audited.outcome
 
 
@@ -115,8 +114,6 @@ def _print_summary(audited: Audited) -> None:
         failing = [(f.control_id, f.change_id or f.repo, f.reason) for f in failures]
         for line in aligned(failing, indent="  "):
             show(line)
-    for warning in audited.waiver_warnings:
-        show(f"warning: {warning}", err=True)
     if report.sample_size is not None or report.sample_seed:
         items = report.sample
         show(f"\nsample (seed {report.sample_seed!r}, {counted(len(items), 'item')}):")

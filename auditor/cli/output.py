@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import click
 
 from auditor.printable import visible
@@ -12,3 +14,9 @@ def show(message: object = "", *, err: bool = False) -> None:
     data (names, subjects, repository names, forge messages) are shown as ``⟨U+XXXX⟩``, on a
     terminal or not, so that data can never move the cursor, retitle or clear the screen."""
     click.echo(visible(str(message)), err=err)
+
+
+def show_warnings(warnings: Iterable[str]) -> None:
+    """Each warning on stderr, in order: ``warning: ...``."""
+    for warning in warnings:
+        show(f"warning: {warning}", err=True)

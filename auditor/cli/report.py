@@ -20,7 +20,7 @@ from auditor.cli.options import (
     say,
     verdict_options,
 )
-from auditor.cli.output import show
+from auditor.cli.output import show, show_warnings
 from auditor.evidence.words import counted
 from auditor.outcome import Outcome
 from auditor.progress import Progress, TerminalProgress
@@ -196,8 +196,7 @@ def report(
         audited, signing_key = _assess(
             ctx, repos, organisation, sample, seed, severities, progress, kw
         )
-        for warning in audited.warnings:
-            show(f"warning: {warning}", err=True)
+        show_warnings(audited.warnings)
         built, outcome = audited.report, audited.outcome
         if options.sign_key is None and signing_key is not None:
             options = replace(options, sign_key=signing_key)

@@ -381,3 +381,52 @@ def test_config_errors_name_file_key_and_line(
     assert code == ExitCode.USAGE
     assert f"{config}:3" in err and "colour" in err
     assert "Traceback" not in err
+
+
+STALE_WAIVERS = """\
+waivers:
+  - id: W-1
+    control: CHG-04
+    change: 0123456789abcdef
+    owner: platform-team
+    ticket: OPS-91
+    reason: A change that never landed.
+    approved_by: cto@acme.example
+    expires: 2030-01-01
+  - id: W-2
+    control: CHG-04
+    request: 3
+    owner: platform-team
+    ticket: OPS-92
+    reason: Erin merged her own note while the team was offline.
+    approved_by: cto@acme.example
+    expires: 2020-01-01
+"""
+
+
+def warnings_of(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("warning: ")]
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_every_format_warns_as_report_does(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, tmp_path: Path, fmt: str
+) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(STALE_WAIVERS, encoding="utf-8")
+    export = history.write_export(tmp_path / "reviews.json")
+    given = ["--store", tmp_path / "store", "--since", PERIOD_START, "--reviews-file", export,
+             "--waivers", waivers, "-q"]  # fmt: skip
+    code = run([str(a) for a in ["check", history.path, "--format", fmt, *given]])
+    _, err = capsys.readouterr()
+    assert code == ExitCode.CONTROLS_FAILED  # W-2 has expired: #3 fails CHG-04 again
+    checked = warnings_of(err)
+    assert checked == [
+        "warning: waiver W-1 matched nothing",
+        "warning: waiver W-2 has expired and no longer applies",
+    ]
+    code = run([str(a) for a in ["report", history.path, "--out", tmp_path / "pack",
+                                 "--format", "json", *given]])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == ExitCode.CONTROLS_FAILED
+    assert warnings_of(err) == checked
