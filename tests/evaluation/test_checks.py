@@ -458,6 +458,15 @@ def test_identities_resolved() -> None:
     ok = run("identities-resolved", facts(), rostered)
     assert ok.status is Status.PASS
     assert ok.reason == "3 identities map to known people (bob, carol, dave)"
+    # a bot is known by the bot list, not as a person: the reason says which it is
+    released = facts(authors=("release[bot]",), approvals=(), merged_by=None)
+    assert run("identities-resolved", released, rostered).reason == (
+        "1 identity maps to a known bot (release[bot])"
+    )
+    mixed = facts(authors=("release[bot]",), approvals=(approval(),), merged_by=None)
+    assert run("identities-resolved", mixed, rostered).reason == (
+        "2 identities map to known people and bots (carol, release[bot])"
+    )
     stranger = facts(approvals=(approval("zed", known=False),))
     failed = run("identities-resolved", stranger, rostered)
     assert failed.status is Status.FAIL

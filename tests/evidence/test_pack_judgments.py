@@ -32,6 +32,7 @@ DEPLOYMENT = (
     "spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: podinfo\n"
     f"          image: ghcr.io/stefanprodan/podinfo@sha256:{'c' * 64}\n"
 )
+RELEASE_BOT = ("semantic-release-bot", "semantic-release-bot@martynus.net")
 ACTION = "name: Lint\ndescription: Lints the manifests\nruns:\n  using: docker\n  image: {image}\n"
 
 
@@ -106,6 +107,11 @@ def _history(repo: GitRepo) -> tuple[ForgeRepo, dict[str, str]]:
         ),
         "values-manifest": repo.commit(
             "Scale podinfo", {"apps/podinfo/values.yaml": DEPLOYMENT}, author=BOB
+        ),
+        "release": repo.commit(  # semantic-release pushing its changelog straight to main
+            "chore(release): version 1.2.0 [skip ci]",
+            {"CHANGELOG.md": "## 1.2.0\n"},
+            author=RELEASE_BOT,
         ),
     }
     return history, shas
@@ -222,6 +228,22 @@ def test_merged_by_reads_name_and_email_in_every_format(packs: Packs) -> None:
     assert f"{third['change_id']}: fail: {self_merge['reason']}" in described
     pdf = reviewed.pdf()
     assert "merged by its contributor Erin Eager <erin@example.com>" in pdf
+
+
+def test_a_release_bot_is_known_as_a_bot_not_as_a_person(packs: Packs) -> None:
+    sha = packs.shas["release"]
+    reason = (
+        "1 identity maps to a known bot (semantic-release-bot <semantic-release-bot@martynus.net>)"
+    )
+    for pack in (packs.local, packs.reviewed):
+        assert pack.change(sha)["is_bot"] == "true"
+        assert (pack.finding("IAM-01", sha)["status"], pack.finding("IAM-01", sha)["reason"]) == (
+            "pass",
+            reason,
+        )
+        assert pack.json_finding("IAM-01", sha)["reason"] == reason
+        assert escape(reason) in pack.page(sha)
+        assert pack.finding("CHG-07", sha)["status"] == "not_applicable"  # bots need no ticket
 
 
 def test_int02_is_unknown_for_a_store_that_first_mined_the_branch_after_the_period_began(

@@ -210,4 +210,11 @@ def identities_resolved(facts: ChangeFacts, params: Params, ctx: CheckContext) -
     count = len({p.key for _, p in people})
     noun = "identity maps" if count == 1 else "identities map"
     listed = ev.names(p for _, p in people)
-    return Outcome(Status.PASS, f"{count} {noun} to known people ({listed})")
+    bots = {p.key for _, p in people if p.is_bot}
+    if not bots:
+        known = "known people"
+    elif len(bots) == count:
+        known = "a known bot" if count == 1 else "known bots"
+    else:
+        known = "known people and bots"
+    return Outcome(Status.PASS, f"{count} {noun} to {known} ({listed})")
