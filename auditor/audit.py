@@ -7,7 +7,7 @@ the command line prints the warnings and turns the outcome into an exit code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +39,7 @@ from auditor.ledger.store import Store
 from auditor.model import BranchWatch, ChangeFacts, Severity
 from auditor.outcome import Outcome
 from auditor.reviews.collect import ForgeOptions, collect
+from auditor.runtime import long_lived
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
     progress = progress or Progress()
     mined = mine_all(store, options.ledger, progress)
     progress.start("assessing", len(mined) + 1)  # each repository, then the evaluation
-    repos = _assess_mined(store, mined, options, progress)
+    repos = _assess_mined(store, mined, options, progress, assessed=long_lived)
     progress.describe(f"evaluating {counted(len(catalog), 'control')}")
     evaluation = evaluate(
         catalog,
@@ -146,6 +147,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         deployments_by_repo={r.mined.name: r.deployments for r in repos},
         watched_by_repo={r.mined.name: r.watched for r in repos},
     )
+    long_lived()
     progress.advance(1)
     progress.finish()
     return Assessment(tuple(repos), evaluation, tuple(waivers), options.roster is not None)
@@ -159,16 +161,22 @@ def assess_repositories(
 
 
 def _assess_mined(
-    store: Store, mined: Sequence[MineResult], options: AssessOptions, progress: Progress
+    store: Store,
+    mined: Sequence[MineResult],
+    options: AssessOptions,
+    progress: Progress,
+    assessed: Callable[[], None] = lambda: None,
 ) -> list[RepoAssessment]:
-    """Assess each mined repository, advancing ``progress`` by one for each."""
+    """Assess each mined repository, advancing ``progress`` by one for each and calling
+    ``assessed`` after each."""
     roster = Roster.load(options.roster) if options.roster else None
-    assessed = []
+    repos = []
     for repo in mined:
         progress.describe(f"analysing {repo.name}")
-        assessed.append(assess_repository(store, repo, options, roster))
+        repos.append(assess_repository(store, repo, options, roster))
+        assessed()
         progress.advance(1)
-    return assessed
+    return repos
 
 
 def assess_repository(
