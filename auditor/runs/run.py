@@ -32,8 +32,9 @@ from auditor.evidence.report import Report, RepositoryScope, RunChain
 from auditor.evidence.tabular import iso_utc
 from auditor.facts.identities import Roster
 from auditor.ledger.mining import Progress
+from auditor.ledger.period import NamedPeriod
 from auditor.ledger.store import Store
-from auditor.model import HistoryEvent, RepositoryRecord, RunRecord
+from auditor.model import Control, HistoryEvent, RepositoryRecord, RunRecord, Waiver
 from auditor.outcome import Outcome
 from auditor.redaction import redact
 from auditor.render import Pack, RenderOptions, write_pack
@@ -81,37 +82,8 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
     if config.roster:
         Roster.load(config.roster)
     with _exclusive(config.store), Store.open(config.store) as store:
-        workers = _workers(options, len(config.repositories))
-        tasks = plan(config, options.as_of, named, jobs=_mining_jobs(options, workers))
-        executor = _executor(options.scheduler, workers)
-        progress.start("repositories", len(tasks))
-        outcomes: list[RepoOutcome] = []
-        items: dict[int, list[ControlItem]] = {}  # by repository index
-        for outcome in executor(tasks, progress):  # made records while the others still run
-            outcomes.append(outcome)
-            for message in outcome.warnings:  # raised in a worker: raised again here, once
-                warnings.warn(message, AuditorWarning, stacklevel=1)
-            if outcome.assessment is not None:
-                items[outcome.index] = expand(outcome.items, catalog, config.frameworks)
-        progress.finish()
-        outcomes.sort(key=lambda o: o.index)
-        gathered = _gather(config, outcomes)
-        evaluation = settle(
-            catalog,
-            (item for index in sorted(items) for item in items[index]),
-            as_of=options.as_of,
-            frameworks=config.frameworks,
-            waivers=waivers,
-        )
-        assessment = Assessment(
-            gathered.repos, evaluation, tuple(waivers), config.roster is not None
-        )
-        previous = last_pack_run(store.runs())
-        chain = RunChain(
-            previous_run=previous.id if previous is not None else None,
-            previous_pack=Path(previous.pack).name if previous is not None else "",
-            previous_manifest_sha256=previous.manifest_sha256 if previous is not None else "",
-        )
+        outcomes, gathered, assessment = _assess_all(options, named, catalog, waivers, progress)
+        chain = _chain(store)
         audited = concluded(
             assessment,
             _report_options(config, gathered, options.as_of),
@@ -155,6 +127,52 @@ def run(options: RunOptions, progress: Progress | None = None) -> RunResult:
         record = _finished(record, ended, str(pack.path), manifest, report.notes)
         record = replace(record, id=store.add_run(record))
     return RunResult(record, report, pack, ended, gathered.missing, gathered.rewrites)
+
+
+def _assess_all(
+    options: RunOptions,
+    named: NamedPeriod,
+    catalog: Sequence[Control],
+    waivers: Sequence[Waiver],
+    progress: Progress,
+) -> tuple[list[RepoOutcome], _Gathered, Assessment]:
+    """Every repository assessed by the workers, locally or on the cluster, and their
+    findings settled over all of them: the outcomes in config order, gathered, assessed."""
+    config = options.config
+    workers = _workers(options, len(config.repositories))
+    tasks = plan(config, options.as_of, named, jobs=_mining_jobs(options, workers))
+    executor = _executor(options.scheduler, workers)
+    progress.start("repositories", len(tasks))
+    outcomes: list[RepoOutcome] = []
+    items: dict[int, list[ControlItem]] = {}  # by repository index
+    for outcome in executor(tasks, progress):  # made records while the others still run
+        outcomes.append(outcome)
+        for message in outcome.warnings:  # raised in a worker: raised again here, once
+            warnings.warn(message, AuditorWarning, stacklevel=1)
+        if outcome.assessment is not None:
+            items[outcome.index] = expand(outcome.items, catalog, config.frameworks)
+    progress.finish()
+    outcomes.sort(key=lambda o: o.index)
+    gathered = _gather(config, outcomes)
+    evaluation = settle(
+        catalog,
+        (item for index in sorted(items) for item in items[index]),
+        as_of=options.as_of,
+        frameworks=config.frameworks,
+        waivers=waivers,
+    )
+    assessment = Assessment(gathered.repos, evaluation, tuple(waivers), config.roster is not None)
+    return outcomes, gathered, assessment
+
+
+def _chain(store: Store) -> RunChain:
+    """This run's link to the previous run that wrote a pack."""
+    previous = last_pack_run(store.runs())
+    return RunChain(
+        previous_run=previous.id if previous is not None else None,
+        previous_pack=Path(previous.pack).name if previous is not None else "",
+        previous_manifest_sha256=previous.manifest_sha256 if previous is not None else "",
+    )
 
 
 # -- gathering ----------------------------------------------------------------------------------
