@@ -36,7 +36,7 @@ from auditor.model import (
 )
 from auditor.outcome import Outcome
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 DB_NAME = "evidence.sqlite"
 BULK_CACHE_KIB = 64 * 1024
 
@@ -235,6 +235,20 @@ _MIGRATIONS: dict[int, str] = {
              WHERE e.repo_id = branches.repo_id AND e.branch = branches.name),
             mined_at
         )
+    );
+    """,
+    # Branch protection as the forge showed it at each collection, kept as a timeline (the
+    # forge keeps no history of it), and the checks of each merged request.
+    12: """
+    CREATE TABLE protection_snapshots (
+        repo_id INTEGER NOT NULL, forge TEXT NOT NULL, branch TEXT NOT NULL,
+        collected_at TEXT NOT NULL, raw TEXT NOT NULL,
+        PRIMARY KEY (repo_id, forge, branch, collected_at)
+    );
+    CREATE TABLE request_checks (
+        repo_id INTEGER NOT NULL, forge TEXT NOT NULL, number INTEGER NOT NULL,
+        head_sha TEXT NOT NULL, raw TEXT NOT NULL,
+        PRIMARY KEY (repo_id, forge, number)
     );
     """,
 }
@@ -739,6 +753,45 @@ class Store:
             "SELECT source, covered_from FROM deployment_sources WHERE repo_id = ?", (repo_id,)
         )
         return {str(r[0]): r[1] for r in rows}
+
+    # -- branch protection and request checks ---------------------------------------------------
+
+    def add_snapshot(
+        self, repo_id: int, forge: str, branch: str, collected_at: str, raw: Mapping[str, Any]
+    ) -> None:
+        """Keep one raw protection snapshot (a timeline: earlier ones stay)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO protection_snapshots VALUES (?,?,?,?,?)",
+            (repo_id, forge, branch, collected_at, json.dumps(raw, sort_keys=True)),
+        )
+
+    def snapshots(self, repo_id: int, forge: str, branch: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT raw FROM protection_snapshots WHERE repo_id = ? AND forge = ? AND branch = ?"
+            " ORDER BY collected_at",
+            (repo_id, forge, branch),
+        )
+        return [json.loads(row[0]) for row in rows]
+
+    def add_request_checks(
+        self, repo_id: int, forge: str, rows: Iterable[tuple[int, str, Mapping[str, Any]]]
+    ) -> None:
+        """Keep the raw checks (number, head SHA, raw) of merged requests, replacing older."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO request_checks VALUES (?,?,?,?,?)",
+            (
+                (repo_id, forge, number, head, json.dumps(raw, sort_keys=True))
+                for number, head, raw in rows
+            ),
+        )
+
+    def request_checks(self, repo_id: int, forge: str) -> dict[int, tuple[str, dict[str, Any]]]:
+        rows = self.db.execute(
+            "SELECT number, head_sha, raw FROM request_checks WHERE repo_id = ? AND forge = ?"
+            " ORDER BY number",
+            (repo_id, forge),
+        )
+        return {int(n): (str(head), json.loads(raw)) for n, head, raw in rows}
 
     def cached_page(self, url: str) -> tuple[str, str, str | None] | None:
         row = self.db.execute(

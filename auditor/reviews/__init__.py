@@ -52,6 +52,7 @@ __all__ = [
     "build_export",
     "check_api_url",
     "export_document",
+    "forge_client",
     "open_forge",
     "parse_remote_url",
     "write_export",
@@ -110,6 +111,33 @@ def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
     return derived
 
 
+def forge_client(
+    forge: Forge,
+    remote: Remote,
+    *,
+    base_url: str | None = None,
+    token: str | None = None,
+    cache: ResponseCache | None = None,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ForgeClient:
+    """A client of ``remote``'s forge API (``base_url`` overrides), authenticated with ``token``."""
+    if forge is Forge.GITHUB:
+        headers, auth = github.HEADERS, AuthScheme.BEARER
+    else:
+        headers, auth = {}, AuthScheme.PRIVATE_TOKEN
+    return ForgeClient(
+        api_url(forge, remote, base_url),
+        name="GitHub" if forge is Forge.GITHUB else "GitLab",
+        token=token,
+        auth=auth,
+        headers=headers,
+        cache=cache,
+        retry=retry,
+        sleep=sleep,
+    )
+
+
 def open_forge(
     forge: Forge,
     remote: Remote,
@@ -121,19 +149,8 @@ def open_forge(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RawSource:
     """A source reading ``remote``'s requests from its forge's API (``base_url`` overrides)."""
-    if forge is Forge.GITHUB:
-        headers, auth = github.HEADERS, AuthScheme.BEARER
-    else:
-        headers, auth = {}, AuthScheme.PRIVATE_TOKEN
-    client = ForgeClient(
-        api_url(forge, remote, base_url),
-        name="GitHub" if forge is Forge.GITHUB else "GitLab",
-        token=token,
-        auth=auth,
-        headers=headers,
-        cache=cache,
-        retry=retry,
-        sleep=sleep,
+    client = forge_client(
+        forge, remote, base_url=base_url, token=token, cache=cache, retry=retry, sleep=sleep
     )
     if forge is Forge.GITHUB:
         return github.GitHubSource(client, remote.path)

@@ -196,6 +196,11 @@ def _gap_text(gap: EvidenceGap) -> str:
     return gap.reason if gap.request is None else f"request #{gap.request}: {gap.reason}"
 
 
+def forge_remote(remote_url: str, options: ForgeOptions) -> Remote:
+    """The forge repository review data is read from: ``--forge-repo`` or the origin's."""
+    return _remote(remote_url, options)
+
+
 def _remote(remote_url: str, options: ForgeOptions) -> Remote:
     if options.forge_repo:
         owner, _, name = options.forge_repo.strip("/").rpartition("/")

@@ -36,6 +36,15 @@ R = TypeVar("R")
 Params = Mapping[str, str | int]
 
 
+class ForgeRefusal(ForgeError):
+    """The forge answered a request with a refusal (401, 403, 404…): its status and body."""
+
+    def __init__(self, message: str, status: int, body: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
 class CachedPage(NamedTuple):
     """A response kept for conditional requests: its ETag, body and next-page URL."""
 
@@ -176,6 +185,18 @@ class ForgeClient:
             yield items
             url = page.next_url
 
+    def documents(self, path: str, params: Params | None = None) -> Iterator[Mapping[str, Any]]:
+        """Each page of an endpoint that pages an object (GitHub's check runs and combined
+        status: the items under a key of each page), following ``rel="next"`` links."""
+        url: str | None = self.url(path, params)
+        while url is not None:
+            page = self._fetch(url)
+            document = self._decode(url, page.body)
+            if not isinstance(document, Mapping):
+                raise ForgeError(f"{self.name} sent no object for {url}")
+            yield document
+            url = page.next_url
+
     def collect(self, path: str, params: Params | None = None) -> list[Any]:
         return [item for page in self.pages(path, params) for item in page]
 
@@ -303,7 +324,7 @@ class ForgeClient:
         log.info("%s: %s; retrying in %.1f s", self.name, what, wait)
         self._sleep(wait)
 
-    def _refusal(self, url: str, response: httpx.Response) -> ForgeError:
+    def _refusal(self, url: str, response: httpx.Response) -> ForgeRefusal:
         status = response.status_code
         reason = {401: "refused the credentials", 403: "denied access", 404: "has no resource"}
         detail = ""
@@ -314,7 +335,9 @@ class ForgeClient:
         if isinstance(body, dict) and isinstance(body.get("message"), str):
             message = body["message"]
             detail = f": {message[:MESSAGE_CHARS]}" + ("…" if len(message) > MESSAGE_CHARS else "")
-        return self._error(f"{reason.get(status, 'answered')} ({status}) for {url}{detail}")
+        error = self._error(f"{reason.get(status, 'answered')} ({status}) for {url}{detail}")
+        shown = mask(json.dumps(body), self._secrets) if body is not None else "null"
+        return ForgeRefusal(str(error), status, json.loads(shown))
 
     def _decode(self, url: str, body: str) -> Any:
         try:

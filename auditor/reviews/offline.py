@@ -9,9 +9,11 @@ parsed again later::
      "pulls": [{"pull": {...}, "commits": [...], "reviews": [...]}]}
 
 GitLab documents carry ``"merge_requests": [{"merge_request": {...}, "commits": [...],
-"approvals": {...}}]`` instead of ``pulls``. A document exported from an incomplete forge answer
-says ``"complete": false`` and may list why under ``"gaps"`` (one line each); a reader reports
-those as evidence gaps. No credential is ever part of the document.
+"approvals": {...}}]`` instead of ``pulls``. Where the forge gave them, ``"protection"`` lists
+the raw branch protection snapshots (one per branch and collection, see ``auditor.guard``) and
+``"checks"`` the raw checks of each merged request. A document exported from an incomplete
+forge answer says ``"complete": false`` and may list why under ``"gaps"`` (one line each); a
+reader reports those as evidence gaps. No credential is ever part of the document.
 """
 
 from __future__ import annotations
@@ -72,10 +74,14 @@ def export_document(
     exported_at: datetime,
     complete: bool = True,
     gaps: Iterable[str] = (),
+    protection: Iterable[dict[str, Any]] = (),
+    checks: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The export document of ``bundles`` (raw payloads of ``forge``), ordered by request
     number, one per number. ``gaps`` says why the evidence is incomplete where the bundles
-    cannot tell (a refused or failed request); any gap makes the document incomplete."""
+    cannot tell (a refused or failed request); any gap makes the document incomplete.
+    ``protection`` (raw branch protection snapshots) and ``checks`` (raw checks of requests)
+    are kept by branch and time, and by request number."""
     source = SOURCES[forge]
     by_number: dict[int, Bundle] = {}
     for bundle in bundles:
@@ -91,6 +97,12 @@ def export_document(
         "complete": complete and not reasons,
         source.bundles_key: [by_number[number] for number in sorted(by_number)],
     }
+    snapshots = sorted(protection, key=lambda raw: (str(raw["branch"]), str(raw["collected_at"])))
+    if snapshots:
+        document["protection"] = snapshots
+    by_request = sorted(checks, key=lambda raw: int(raw["number"]))
+    if by_request:
+        document["checks"] = by_request
     if reasons:
         document["gaps"] = reasons
     return document

@@ -236,6 +236,15 @@ def test_exporting_the_demo_from_a_forge_reproduces_its_review_file(
     assert code == ExitCode.OK, err
     again = json.loads(out.read_text(encoding="utf-8"))
     assert again.pop("base_url") == server.url and original.pop("base_url").endswith("github.com")
+    # the export adds the snapshot of main's protection taken as it ran
+    (snapshot,) = [s for s in again.pop("protection") if s not in original.get("protection", [])]
+    assert snapshot["branch"] == "main" and snapshot["rules"] == {"status": 200, "body": []}
+    original.pop("protection", None)
+    if "checks" not in original:  # a demo without checks: the forge served none
+        runs = [
+            c["check_runs"]["body"]["check_runs"] for r in again.pop("checks") for c in r["commits"]
+        ]
+        assert runs and not any(runs)
     assert again == original
 
 

@@ -1,0 +1,143 @@
+"""Collect a branch's protection snapshot and its merged requests' checks into the store.
+
+Each collection adds one snapshot per branch (the store keeps them all: the timeline). Checks
+are read only for merged requests the store has none for, whose head changed, or whose checks
+were not read or had not finished: a re-run with nothing new asks for the snapshot only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import DefinitionError
+from auditor.guard import FORGES, GuardData, RequestChecks, pending, read_raw
+from auditor.guard.interface import Collection, stamp
+from auditor.reviews.http import ForgeClient
+from auditor.reviews.interface import ChangeRequest, Forge, Payload, PayloadError
+from auditor.store import Store
+
+
+def collect_guard(
+    store: Store,
+    repo_id: int,
+    forge: Forge,
+    client: ForgeClient,
+    repository: str,
+    branch: str,
+    requests: Iterable[ChangeRequest],
+    now: datetime,
+) -> GuardData:
+    """Add ``branch``'s snapshot at ``now`` and the missing checks of ``requests`` (the
+    branch's merged requests) to the store; return the branch's whole guard data."""
+    module = FORGES[forge]
+    name = "GitHub" if forge is Forge.GITHUB else "GitLab"
+    gaps: list[str] = []
+    raw = module.collect_snapshot(client, repository, branch, now)
+    try:
+        snapshot = module.parse_snapshot(Payload.of(raw, ""))
+    except PayloadError as err:
+        gaps.append(f"{name} sent an unexpected branch protection payload for {branch}: {err}")
+    else:
+        if snapshot.collection is not Collection.COLLECTED:
+            gaps.append(snapshot.reason)
+        with store.transaction():
+            store.add_snapshot(repo_id, forge.value, branch, stamp(now), raw)
+    merged = [r for r in requests if r.merged_at is not None]
+    stored = store.request_checks(repo_id, forge.value)
+    wanted = [r for r in merged if _stale(forge, stored.get(int(r.number)), r.head_sha)]
+    fetched = []
+    for request, raw_checks in zip(
+        wanted,
+        client.map(lambda r: module.collect_checks(client, repository, r), wanted),
+        strict=True,
+    ):
+        try:
+            checks = module.parse_checks(Payload.of(raw_checks, ""))
+        except PayloadError as err:
+            gaps.append(f"{name} sent an unexpected checks payload for #{request.number}: {err}")
+            continue
+        if checks.collection is not Collection.COLLECTED:
+            gaps.append(f"request #{request.number}: {checks.reason}")
+        fetched.append((int(request.number), request.head_sha, raw_checks))
+    with store.transaction():
+        store.add_request_checks(repo_id, forge.value, fetched)
+    return stored_guard(store, repo_id, forge, branch, merged, tuple(gaps))
+
+
+def stored_guard(
+    store: Store,
+    repo_id: int,
+    forge: Forge,
+    branch: str,
+    requests: Sequence[ChangeRequest],
+    gaps: tuple[str, ...] = (),
+) -> GuardData:
+    """The guard data the store holds for ``branch`` and ``requests``."""
+    stored = store.request_checks(repo_id, forge.value)
+    numbers = sorted({int(r.number) for r in requests} & set(stored))
+    snapshots, checks = read_raw(
+        forge, store.snapshots(repo_id, forge.value, branch), [stored[n][1] for n in numbers]
+    )
+    return GuardData(forge.value, tuple(snapshots), tuple(checks), gaps, (branch,))
+
+
+def _stale(forge: Forge, stored: tuple[str, dict[str, Any]] | None, head: str) -> bool:
+    if stored is None or stored[0] != head:
+        return True
+    try:
+        return pending(FORGES[forge].parse_checks(Payload.of(stored[1], "")))
+    except PayloadError:
+        return True
+
+
+def offline_guard(
+    path: Path, forge: Forge, document: dict[str, Any], branch: str, requests: Sequence[Any]
+) -> GuardData:
+    """The guard data an export document holds for ``branch`` and ``requests``; errors name
+    the file and key. A document without ``protection`` or ``checks`` (exported before auditor
+    collected them) holds none: the controls that need them say so."""
+    try:
+        top = Payload.of(document, "")
+        snapshots_raw = top.items("protection") if "protection" in document else []
+        checks_raw = top.items("checks") if "checks" in document else []
+        snapshots, checks = read_raw(forge, snapshots_raw, checks_raw)
+    except PayloadError as err:
+        raise DefinitionError(f"{path}: {err.key}: {err.problem}") from None
+    numbers = {int(r.number) for r in requests}
+    return GuardData(
+        f"offline:{path.name}",
+        tuple(sorted((s for s in snapshots if s.branch == branch), key=lambda s: s.collected_at)),
+        tuple(sorted((c for c in checks if int(c.number) in numbers), key=lambda c: c.number)),
+        (),
+        (branch,),
+    )
+
+
+def export_raw(
+    store: Store, repo_id: int, forge: Forge, branches: Sequence[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The raw snapshots of ``branches`` and every request's raw checks, for an export."""
+    snapshots = [
+        raw for branch in branches for raw in store.snapshots(repo_id, forge.value, branch)
+    ]
+    checks = [raw for _, raw in store.request_checks(repo_id, forge.value).values()]
+    return snapshots, checks
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """The export document at ``path`` (already validated by the review reader)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DefinitionError(f"{path}: cannot read ({err})") from None
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{path}: expected an object")
+    return data
+
+
+def requests_checks(data: GuardData, number: int | None) -> RequestChecks | None:
+    return None if number is None else data.by_request.get(number)
