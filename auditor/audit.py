@@ -26,6 +26,8 @@ from auditor.facts.analysed import with_analysis
 from auditor.facts.identities import Roster
 from auditor.facts.linking import build_facts
 from auditor.facts.signatures import SignerKeys, verify_commits
+from auditor.guard import merged
+from auditor.guard.collect import collect_branch
 from auditor.ledger.mining import MineResult, Progress
 from auditor.ledger.period import Period
 from auditor.ledger.queries import (
@@ -146,6 +148,7 @@ def assess(store: Store, options: AssessOptions, progress: Progress | None = Non
         roster=options.roster is not None,
         deployments_by_repo={r.mined.name: r.deployments for r in repos},
         watched_by_repo={r.mined.name: r.watched for r in repos},
+        guard_by_repo={r.mined.name: r.guard for r in repos},
     )
     long_lived()
     progress.advance(1)
@@ -187,10 +190,15 @@ def assess_repository(
     changes = period_changes(store, mined, ledger)
     analyses = analyse_changes(store, mined, changes, ledger)
     brought_in = brought_in_commits(store, mined, ledger)
-    reviews, facts = [], []
+    reviews, facts, guards = [], [], []
     for branch in mined.branches:
         review = collect(store, mined.repo_id, mined.remote, branch.branch, options.forge)
         reviews.append(review)
+        guards.append(
+            collect_branch(
+                store, mined.repo_id, mined.remote, branch.branch, options.forge, review.requests
+            )
+        )
         on_branch = [c for c in changes if c.branch == branch.branch]
         facts += build_facts(
             mined.name,
@@ -218,6 +226,7 @@ def assess_repository(
         _heads(store, mined, ledger),
         _deployments(store, mined, options, facts),
         watched=tuple(BranchWatch(b.branch, first.get(b.branch)) for b in mined.branches),
+        guard=merged(guards),
     )
 
 

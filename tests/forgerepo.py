@@ -18,11 +18,14 @@ from typing import Any
 
 from forge_server import (
     github_commit,
+    github_protection,
     github_pull,
     github_review,
     gitlab_approvals,
     gitlab_commit,
     gitlab_merge_request,
+    gitlab_project_approvals,
+    gitlab_protected_branch,
 )
 from gitrepo import BASE_TIME, GitRepo
 
@@ -52,6 +55,8 @@ class ForgeRepo:
     forge: str
     bundles: list[dict[str, Any]] = field(default_factory=list)
     changes: dict[str, str] = field(default_factory=dict)
+    protection: list[dict[str, Any]] = field(default_factory=list)
+    """Raw branch protection snapshots, as ``auditor reviews export`` writes them."""
 
     @property
     def path(self) -> Path:
@@ -75,6 +80,7 @@ class ForgeRepo:
             "exported_at": "2026-01-01T00:00:00Z",
             "complete": True,
             key: self.bundles,
+            "protection": self.protection,
         }
 
     def write_export(self, path: Path) -> Path:
@@ -84,7 +90,7 @@ class ForgeRepo:
 
 def build(repo: GitRepo, forge: str, *, violations: bool = True) -> ForgeRepo:
     """The history of ``repo`` on ``github`` or ``gitlab`` (see the module docstring)."""
-    history = ForgeRepo(repo, forge)
+    history = ForgeRepo(repo, forge, protection=protected_main(forge))
     repo.git("remote", "add", "origin", REMOTES[forge])
     history.changes["root"] = repo.commit(
         "Initial commit", {"README.md": "# infra-live\n"}, author=ALICE, when=BASE_TIME
@@ -178,6 +184,29 @@ def _merged(
         history.bundles.append(
             {"merge_request": request, "commits": commits, "approvals": approvals}
         )
+
+
+def protected_main(forge: str, *, every: int = 30, until: int = BASE_TIME + 800 * DAY) -> list[Any]:
+    """Raw snapshots of a well protected ``main`` (a request with one approval, no force push
+    or deletion, admins included), one every ``every`` days from the repository's creation."""
+    snapshots = []
+    for moment in range(BASE_TIME, until, every * DAY):
+        raw: dict[str, Any] = {"branch": "main", "collected_at": _iso(moment)}
+        if forge == "github":
+            raw |= {
+                "protection": {"status": 200, "body": github_protection()},
+                "rules": {"status": 200, "body": []},
+                "rulesets": [],
+            }
+        else:
+            raw |= {
+                "protected_branches": {"status": 200, "body": [gitlab_protected_branch()]},
+                "approvals": {"status": 200, "body": gitlab_project_approvals(1)},
+                "approval_rules": {"status": 200, "body": []},
+                "push_rule": {"status": 404, "body": {"message": "404 Not found"}},
+            }
+        snapshots.append(raw)
+    return snapshots
 
 
 def _parent(repo: GitRepo, sha: str) -> str:

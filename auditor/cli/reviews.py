@@ -57,17 +57,17 @@ def export(
     The data is collected into the store first, incrementally. Exit 4 when the forge's answer
     was incomplete (unreachable, 401/403, a failed page): the file is written and says so.
     """
+    from auditor.guard.collect import export_with_guard
     from auditor.ledger.period import as_of as parse_as_of
     from auditor.ledger.store import Store
     from auditor.reviews import write_export
-    from auditor.reviews.collect import export_reviews
 
     if not output.parent.is_dir():
         raise click.BadParameter(f"{output.parent}: no such directory", param_hint="'-o'")
     exported_at = parse_as_of(as_of)
     options = forge_options_of(kw)
     with Store.open(store) as opened:
-        result = export_reviews(opened, repo, branches, options, exported_at=exported_at)
+        result = export_with_guard(opened, repo, branches, options, exported_at=exported_at)
     write_export(output, result.document)
     repository = result.document["repository"]
     for gap in result.gaps:

@@ -3,11 +3,12 @@ evaluation of the controls over them; what every output of a run is built from."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from auditor.deployments.join import RepoDeployments
 from auditor.evaluation.evaluate import Evaluation
+from auditor.guard import GuardData
 from auditor.ledger.mining import MineResult
 from auditor.ledger.period import Period
 from auditor.model import (
@@ -44,6 +45,7 @@ class RepoAssessment:
     heads: tuple[BranchHead, ...] = ()
     deployments: RepoDeployments | None = None  # None: no deployment records were given
     watched: tuple[BranchWatch, ...] = ()  # since when the store watched each audited branch
+    guard: GuardData = field(default_factory=GuardData)  # protection timeline, request checks
 
     @property
     def complete(self) -> bool:
@@ -54,6 +56,7 @@ class RepoAssessment:
         return (
             self.mined.completeness.reasons
             + tuple(g for r in self.reviews for g in r.gaps)
+            + self.guard.gaps
             + self._requests_missing()
             + self._contents_missing()
             + (self.deployments.gap_lines if self.deployments else ())

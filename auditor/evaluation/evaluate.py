@@ -28,6 +28,7 @@ from auditor.evaluation.checks import (
 )
 from auditor.evaluation.checks.evidence import any_path_matches, change_paths
 from auditor.evaluation.waivers import expired, matches
+from auditor.guard import GuardData
 from auditor.ledger.period import Period
 from auditor.model import (
     BranchWatch,
@@ -86,6 +87,7 @@ def evaluate(
     roster: bool = False,
     deployments_by_repo: Mapping[str, RepoDeployments | None] | None = None,
     watched_by_repo: Mapping[str, Sequence[BranchWatch]] | None = None,
+    guard_by_repo: Mapping[str, GuardData] | None = None,
 ) -> Evaluation:
     """Run ``catalog`` (restricted to ``frameworks``) over the changes and events of every
     repository; ``overrides`` adjust parameters per repository and path; ``waivers`` unexpired
@@ -110,6 +112,7 @@ def evaluate(
             roster=roster,
             deployments=(deployments_by_repo or {}).get(repo),
             watched=(watched_by_repo or {}).get(repo, ()),
+            guard=(guard_by_repo or {}).get(repo, GuardData()),
         )
     ]
     return settle(catalog, items, as_of=as_of, frameworks=frameworks, waivers=waivers)
@@ -128,6 +131,7 @@ def run_controls(
     roster: bool = False,
     deployments: RepoDeployments | None = None,
     watched: Sequence[BranchWatch] = (),
+    guard: GuardData | None = None,
 ) -> list[ControlItem]:
     """Every control of ``catalog`` (restricted to ``frameworks``) on one repository: its
     findings before waivers, in no particular order. Deployment controls run last: they judge
@@ -142,6 +146,7 @@ def run_controls(
         roster,
         deployments,
         watched=tuple(watched),
+        guard=guard or GuardData(),
     )
     # what every control asks of a change, worked out once
     changes = [(f, change_paths(f), f.change_id) for f in facts]

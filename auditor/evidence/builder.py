@@ -29,6 +29,7 @@ from auditor.evidence.report import (
     Report,
     RepositoryScope,
 )
+from auditor.guard import SNAPSHOT_GRACE, GuardData
 from auditor.ledger.period import Period
 from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.redaction import known_secrets, redact, redact_urls
@@ -174,6 +175,20 @@ def _scope(
         request_url=request_url,
         events=repo.events,
         mailmap=mined.mailmap,
+        guard=_guard(repo, end),
+    )
+
+
+def _guard(repo: RepoAssessment, end: datetime) -> GuardData:
+    """The guard data the pack shows: the snapshots collected by ``end`` (later ones describe
+    no part of the period; one taken just after it, as the run ran, shows its end), and the
+    checks of the requests of the period's changes."""
+    numbers = {f.request_number for f in repo.facts if f.request_linked}
+    data = repo.guard
+    return replace(
+        data,
+        snapshots=tuple(s for s in data.snapshots if s.collected_at <= end + SNAPSHOT_GRACE),
+        checks=tuple(c for c in data.checks if int(c.number) in numbers),
     )
 
 

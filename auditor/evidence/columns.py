@@ -56,6 +56,15 @@ POPULATION_COLUMNS = (
     "landed_at",
 )  # fmt: skip
 
+PROTECTION_COLUMNS = (
+    "repo", "branch", "collected_at", "collection", "setting", "value", "sources", "reason",
+)  # fmt: skip
+BYPASS_COLUMNS = ("repo", "branch", "collected_at", "actor", "kind", "mode", "source")
+CHECK_COLUMNS = (
+    "repo", "change_request", "change_id", "commit", "name", "kind", "app", "conclusion",
+    "started_at", "completed_at", "on_merge_commit", "url", "collection", "reason",
+)  # fmt: skip
+
 _TITLE_WORDS = {"id": "ID", "url": "URL", "sha": "SHA"}
 
 
@@ -75,4 +84,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "sample": SAMPLE_COLUMNS,
     "populations": POPULATION_COLUMNS,
     "deployments": DEPLOYMENT_COLUMNS,
+    "protection": PROTECTION_COLUMNS,
+    "bypass_actors": BYPASS_COLUMNS,
+    "checks": CHECK_COLUMNS,
 }

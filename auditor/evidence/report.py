@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from auditor.evaluation.sampling import SampleItem
+from auditor.guard import GuardData
 from auditor.model import (
     ChangeFacts,
     ControlResult,
@@ -20,7 +21,9 @@ from auditor.model import (
 # their 1-based position by draw key (``position``, was the 0-based ``index``), and the report
 # records the parameter overrides and the config; 4: deployments, where each change ran, and the
 # spans of deployment records no read covers
-REPORT_SCHEMA_VERSION = 4
+# 5: repositories carry their guard data (branch protection snapshots, the checks of merged
+# requests)
+REPORT_SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class RepositoryScope:
     request_url: str = ""  # template with {number}
     events: tuple[HistoryEvent, ...] = ()
     mailmap: str = ""  # the .mailmap blob committed at the first branch's tip ("" for none)
+    guard: GuardData = field(default_factory=GuardData)  # protection timeline, request checks
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,82 @@ were not read or had not finished: a re-run with nothing new asks for the snapsh
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from auditor import git
 from auditor.errors import DefinitionError
-from auditor.guard import FORGES, GuardData, RequestChecks, pending, read_raw
-from auditor.guard.interface import Collection, stamp
+from auditor.guard.interface import Collection, GuardData, RequestChecks, pending, stamp
+from auditor.guard.sources import FORGES, read_raw
+from auditor.ledger.store import Store
+from auditor.reviews import TOKEN_VARIABLES, forge_client
+from auditor.reviews.collect import (
+    ForgeKind,
+    ForgeOptions,
+    ReviewExport,
+    StoreCache,
+    export_reviews,
+    forge_remote,
+)
 from auditor.reviews.http import ForgeClient
 from auditor.reviews.interface import ChangeRequest, Forge, Payload, PayloadError
-from auditor.store import Store
+from auditor.reviews.offline import with_guard
+
+
+def collect_branch(
+    store: Store,
+    repo_id: int,
+    remote_url: str,
+    branch: str,
+    options: ForgeOptions,
+    requests: Sequence[ChangeRequest] | None,
+    *,
+    now: datetime | None = None,
+) -> GuardData:
+    """The guard data of ``branch`` from where its review data comes from: its forge (a
+    snapshot taken at ``now``, default the current time, and the missing checks of
+    ``requests``, into the store), its reviews file, or nowhere (no forge)."""
+    if options.reviews_file is not None:
+        document = read_document(options.reviews_file)
+        forge = Forge(document["forge"])
+        return offline_guard(options.reviews_file, forge, document, branch, requests or ())
+    if options.forge is ForgeKind.NONE:
+        return GuardData()
+    forge = Forge(options.forge.value)
+    remote = forge_remote(remote_url, options)
+    token = os.environ.get(TOKEN_VARIABLES[forge]) or None
+    with forge_client(
+        forge, remote, base_url=options.forge_url, token=token, cache=StoreCache(store)
+    ) as client:
+        return collect_guard(
+            store, repo_id, forge, client, remote.path, branch, requests or (),
+            now or datetime.now(UTC),
+        )  # fmt: skip
+
+
+def export_with_guard(
+    store: Store,
+    path: Path,
+    branches: Sequence[str],
+    options: ForgeOptions,
+    *,
+    exported_at: datetime,
+    now: datetime | None = None,
+) -> ReviewExport:
+    """:func:`export_reviews`, the document also carrying every protection snapshot of the
+    branches (one more taken now) and the checks of their merged requests."""
+    exported = export_reviews(store, path, branches, options, exported_at=exported_at)
+    facts = git.inspect(path)
+    repo_id = store.upsert_repository(facts)
+    forge = Forge(options.forge.value)
+    for name, review in zip(exported.branches, exported.reviews, strict=True):
+        collect_branch(store, repo_id, facts.remote_url, name, options, review.requests, now=now)
+    snapshots, checks = export_raw(store, repo_id, forge, exported.branches)
+    return replace(exported, document=with_guard(exported.document, snapshots, checks))
 
 
 def collect_guard(

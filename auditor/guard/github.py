@@ -15,8 +15,8 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote
 
+from auditor.guard.answers import Answer, Raw, answer
 from auditor.guard.interface import (
-    Answer,
     BypassActor,
     CheckKind,
     CheckRun,
@@ -24,13 +24,11 @@ from auditor.guard.interface import (
     Conclusion,
     ProtectionSettings,
     ProtectionSnapshot,
-    Raw,
     RequestChecks,
-    answer,
     stamp,
 )
 from auditor.reviews.http import ForgeClient
-from auditor.reviews.interface import ChangeRequest, Forge, Payload, RequestNumber
+from auditor.reviews.interface import ChangeRequest, Payload
 
 PAGE_SIZE = 100
 NOT_PROTECTED = "Branch not protected"
@@ -92,7 +90,7 @@ def parse_snapshot(raw: Payload) -> ProtectionSnapshot:
             if protection is got and got.refused:
                 reason += " (the token needs read access to the repository's administration)"
             return ProtectionSnapshot(
-                Forge.GITHUB, branch, collected_at, collection, None, (), False, reason
+                "github", branch, collected_at, collection, None, (), False, reason
             )
     rulesets = {}
     for index, item in enumerate(raw.items("rulesets")):
@@ -122,7 +120,7 @@ def parse_snapshot(raw: Payload) -> ProtectionSnapshot:
     )
     reason = "" if known else "who may bypass a ruleset is not shown to this token"
     return ProtectionSnapshot(
-        Forge.GITHUB, branch, collected_at, Collection.COLLECTED, settings,
+        "github", branch, collected_at, Collection.COLLECTED, settings,
         tuple(bypass), known, reason,
     )  # fmt: skip
 
@@ -285,7 +283,7 @@ _STATUS_STATES = {
 
 
 def parse_checks(raw: Payload) -> RequestChecks:
-    number = RequestNumber(raw.number("number"))
+    number = raw.number("number")
     runs: list[CheckRun] = []
     for index, commit in enumerate(raw.objs("commits")):
         sha = commit.text("sha")

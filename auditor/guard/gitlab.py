@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 from fnmatch import fnmatchcase
 
+from auditor.guard.answers import Answer, Raw, answer
 from auditor.guard.interface import (
-    Answer,
     BypassActor,
     CheckKind,
     CheckRun,
@@ -29,14 +29,12 @@ from auditor.guard.interface import (
     Conclusion,
     ProtectionSettings,
     ProtectionSnapshot,
-    Raw,
     RequestChecks,
-    answer,
     stamp,
 )
 from auditor.reviews.gitlab import project_id
 from auditor.reviews.http import ForgeClient
-from auditor.reviews.interface import ChangeRequest, Forge, Payload, RequestNumber
+from auditor.reviews.interface import ChangeRequest, Payload
 
 PAGE_SIZE = 100
 NO_ONE = 0
@@ -82,7 +80,7 @@ def parse_snapshot(raw: Payload) -> ProtectionSnapshot:
         if protected.refused:
             reason += " (reading protected branches needs the Maintainer role)"
         return ProtectionSnapshot(
-            Forge.GITLAB, branch, collected_at, collection, None, (), False, reason
+            "gitlab", branch, collected_at, collection, None, (), False, reason
         )
     rules = [
         rule
@@ -97,9 +95,7 @@ def parse_snapshot(raw: Payload) -> ProtectionSnapshot:
         settings = ProtectionSettings(
             False, False, required, False, False, False, (), (), tuple(extras)
         )
-        return ProtectionSnapshot(
-            Forge.GITLAB, branch, collected_at, Collection.COLLECTED, settings
-        )
+        return ProtectionSnapshot("gitlab", branch, collected_at, Collection.COLLECTED, settings)
     bypass: list[BypassActor] = []
     pushers = force = False
     for rule in rules:
@@ -129,7 +125,7 @@ def parse_snapshot(raw: Payload) -> ProtectionSnapshot:
         extras=tuple(extras),
     )
     return ProtectionSnapshot(
-        Forge.GITLAB, branch, collected_at, Collection.COLLECTED, settings, tuple(bypass)
+        "gitlab", branch, collected_at, Collection.COLLECTED, settings, tuple(bypass)
     )
 
 
@@ -217,7 +213,7 @@ def _state(status: str) -> Conclusion:
 
 
 def parse_checks(raw: Payload) -> RequestChecks:
-    number = RequestNumber(raw.number("number"))
+    number = raw.number("number")
     pipelines = Answer.of(raw, "pipelines")
     if not pipelines.ok:
         collection, reason = pipelines.failure(f"GitLab pipelines of !{number}")

@@ -13,18 +13,11 @@ A raw answer is ``{"status": 200, "body": ...}`` for what the forge said, includ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
-
-from auditor.errors import ForgeError
-from auditor.reviews.http import ForgeClient, ForgeRefusal, Params
-from auditor.reviews.interface import Forge, Payload, RequestNumber
-
-Raw = dict[str, Any]
-"""A raw snapshot or checks bundle, as the forge answered, with its collection time."""
 
 
 class Collection(Enum):
@@ -51,6 +44,11 @@ class BypassActor:
     source: str
     """The ruleset or protection rule granting it."""
 
+
+SNAPSHOT_GRACE = timedelta(hours=1)
+"""How long after the end of a period (or ``--as-of``) a snapshot still shows the protection
+at that end: a run collects its own snapshot as it runs, moments after the time it reports as
+of."""
 
 SETTINGS = (
     "protected",
@@ -98,7 +96,8 @@ class ProtectionSettings:
 class ProtectionSnapshot:
     """The protection of one branch as collected at one time."""
 
-    forge: Forge
+    forge: str
+    """``github`` or ``gitlab``."""
     branch: str
     collected_at: datetime
     collection: Collection
@@ -157,68 +156,71 @@ class CheckRun:
 class RequestChecks:
     """The checks collected for one merged request."""
 
-    number: RequestNumber
+    number: int
     collection: Collection
     runs: tuple[CheckRun, ...] = ()
     reason: str = ""
     """Why the checks could not be collected."""
 
 
-# -- raw answers ------------------------------------------------------------------------------
-
-
-def answer(client: ForgeClient, path: str, params: Params | None = None, *, pages: str = "") -> Raw:
-    """The raw answer to one GET: ``pages`` = ``list`` follows a paginated list, the name of a
-    key follows a paginated object whose ``key`` holds the items (GitHub check runs)."""
-    try:
-        if pages == "list":
-            body: Any = client.collect(path, params)
-        elif pages:
-            documents = list(client.documents(path, params))
-            body = dict(documents[0]) if documents else {}
-            body[pages] = [item for document in documents for item in document.get(pages, [])]
-        else:
-            body = client.get(path, params)
-    except ForgeRefusal as err:
-        return {"status": err.status, "body": err.body, "error": str(err)}
-    except ForgeError as err:
-        return {"error": str(err)}
-    return {"status": 200, "body": body}
+def pending(checks: RequestChecks) -> bool:
+    """Whether collecting ``checks`` again may tell more: they were not read, or a run had not
+    finished."""
+    return checks.collection is not Collection.COLLECTED or any(
+        run.conclusion is Conclusion.PENDING for run in checks.runs
+    )
 
 
 @dataclass(frozen=True)
-class Answer:
-    """A raw answer, read back."""
+class GuardData:
+    """The protection timeline and the request checks of one repository's audited branches."""
 
-    status: int | None
-    body: Any
-    error: str
-
-    @classmethod
-    def of(cls, raw: Payload, key: str) -> Answer:
-        item = raw.obj(key)
-        return cls(item.opt_number("status"), item.data.get("body"), item.opt_text("error") or "")
-
-    @property
-    def ok(self) -> bool:
-        return self.status == 200
+    source: str = "none"
+    """``github``, ``gitlab``, ``offline:<file>``, or ``none`` (no forge configured)."""
+    snapshots: tuple[ProtectionSnapshot, ...] = ()
+    """Every snapshot of the audited branches, by branch and collection time."""
+    checks: tuple[RequestChecks, ...] = ()
+    """The checks of every merged request the review data holds, by number."""
+    gaps: tuple[str, ...] = field(default_factory=tuple)
+    """What could not be collected this time (a refused endpoint…), one line each."""
+    audited: tuple[str, ...] = ()
+    """The audited branches the data was collected for (each judged, snapshots or not)."""
 
     @property
-    def refused(self) -> bool:
-        return self.status in (401, 403, 404)
+    def configured(self) -> bool:
+        return self.source != "none"
 
-    def message(self) -> str:
-        if isinstance(self.body, Mapping) and isinstance(self.body.get("message"), str):
-            return str(self.body["message"])
-        return ""
+    @functools.cached_property
+    def by_request(self) -> Mapping[int, RequestChecks]:
+        return {int(c.number): c for c in self.checks}
 
-    def failure(self, what: str) -> tuple[Collection, str]:
-        """How a collection that got this answer for ``what`` went, and why."""
-        if self.status is None:
-            return Collection.FAILED, f"{what}: {self.error or 'not read'}"
-        if self.refused:
-            return Collection.DENIED, f"{what}: {self.error or f'refused ({self.status})'}"
-        return Collection.FAILED, f"{what}: {self.error or f'answered {self.status}'}"
+    def branch(self, name: str) -> tuple[ProtectionSnapshot, ...]:
+        return tuple(s for s in self.snapshots if s.branch == name)
+
+    def in_force(self, branch: str, moment: datetime) -> ProtectionSnapshot | None:
+        """The last snapshot of ``branch`` collected at or before ``moment``."""
+        found = [s for s in self.branch(branch) if s.collected_at <= moment]
+        return max(found, key=lambda s: s.collected_at, default=None)
+
+
+def merged(parts: Iterable[GuardData]) -> GuardData:
+    """The guard data of several branches as one."""
+    parts = list(parts)
+    if not parts:
+        return GuardData()
+    checks = {int(c.number): c for part in parts for c in part.checks}
+    return GuardData(
+        parts[0].source,
+        tuple(
+            sorted(
+                {(s.branch, s.collected_at): s for p in parts for s in p.snapshots}.values(),
+                key=lambda s: (s.branch, s.collected_at),
+            )
+        ),
+        tuple(checks[n] for n in sorted(checks)),
+        tuple(dict.fromkeys(g for p in parts for g in p.gaps)),
+        tuple(dict.fromkeys(b for p in parts for b in p.audited)),
+    )
 
 
 def stamp(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from auditor.ledger.contributors import display
 from auditor.model import ChangeFacts, FileChange, Finding, Person
 from auditor.render.text import cell, visible, when
 from auditor.render.views import (
+    CheckView,
     Link,
     ReportView,
     change_page,
@@ -114,6 +115,8 @@ class ChangeView:
     unresolved: tuple[str, ...]
     deployments: tuple[RunView, ...] = ()
     deployment_note: str = ""  # "" when no deployment records were given for its repository
+    checks: tuple[CheckView, ...] = ()  # the automated checks of its request
+    checks_note: str = ""  # why none are listed ("" when no forge gave guard data)
 
 
 def _names(people: tuple[Person, ...]) -> tuple[str, ...]:
@@ -202,6 +205,8 @@ class ChangeViews:
                 for r in analysed.changes
             ),
             timeline=_timeline(facts),
+            checks=self.view.checks(facts)[0],
+            checks_note=self.view.checks(facts)[1],
             findings=tuple(
                 FindingView(
                     control_id=f.control_id,

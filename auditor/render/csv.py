@@ -8,12 +8,15 @@ from typing import Any
 
 from auditor.evaluation.sampling import POPULATIONS_FILE, ranked
 from auditor.evidence.columns import (
+    BYPASS_COLUMNS,
     CHANGE_COLUMNS,
+    CHECK_COLUMNS,
     COMMIT_COLUMNS,
     CONTROL_COLUMNS,
     DEPLOYMENT_COLUMNS,
     FINDING_COLUMNS,
     POPULATION_COLUMNS,
+    PROTECTION_COLUMNS,
     SAMPLE_COLUMNS,
     title_header,
 )
@@ -21,6 +24,7 @@ from auditor.evidence.deploys import deployment_cells, deployment_row, runs_by_c
 from auditor.evidence.report import Report
 from auditor.evidence.rows import commit_row, facts_row, finding_rows
 from auditor.evidence.tabular import iso_utc, to_text, write_csv
+from auditor.guard import SETTINGS
 from auditor.model import CustodyLink
 from auditor.render.interface import Format, HeaderProfile, RenderContext, Renderer
 
@@ -115,6 +119,83 @@ def populations_rows(report: Report) -> Iterator[dict[str, Any]]:
         }
 
 
+def protection_rows(report: Report) -> Iterator[dict[str, Any]]:
+    """One row per snapshot and setting; a snapshot the forge would not show, one row saying
+    why."""
+    for scope in report.repositories:
+        for snapshot in scope.guard.snapshots:
+            base = {
+                "repo": scope.name,
+                "branch": snapshot.branch,
+                "collected_at": iso_utc(snapshot.collected_at),
+                "collection": snapshot.collection.value,
+                "reason": snapshot.reason,
+            }
+            settings = snapshot.settings
+            if settings is None:
+                yield base
+                continue
+            sources = list(settings.sources)
+            for name in SETTINGS:
+                yield {**base, "setting": name, "value": settings.value(name), "sources": sources}
+            for name, value in settings.extras:
+                yield {**base, "setting": name, "value": value, "sources": sources}
+
+
+def bypass_rows(report: Report) -> Iterator[dict[str, Any]]:
+    """Who may bypass each branch's rules, as each snapshot showed it."""
+    for scope in report.repositories:
+        for snapshot in scope.guard.snapshots:
+            for actor in snapshot.bypass_actors:
+                yield {
+                    "repo": scope.name,
+                    "branch": snapshot.branch,
+                    "collected_at": iso_utc(snapshot.collected_at),
+                    "actor": actor.actor,
+                    "kind": actor.kind,
+                    "mode": actor.mode,
+                    "source": actor.source,
+                }
+
+
+def checks_rows(report: Report) -> Iterator[dict[str, Any]]:
+    """One row per check of each merged request of the period; a request whose checks could
+    not be read, one row saying why."""
+    changes = {(f.repo, f.request_number): f.change_id for f in report.changes if f.request_linked}
+    for scope in report.repositories:
+        for checks in scope.guard.checks:
+            base = {
+                "repo": scope.name,
+                "change_request": int(checks.number),
+                "change_id": changes.get((scope.name, int(checks.number)), ""),
+                "collection": checks.collection.value,
+                "reason": checks.reason,
+            }
+            if not checks.runs:
+                yield base
+            for run in checks.runs:
+                yield {
+                    **base,
+                    "commit": run.commit,
+                    "name": run.name,
+                    "kind": run.kind.value,
+                    "app": run.app,
+                    "conclusion": run.conclusion.value,
+                    "started_at": iso_utc(run.started_at),
+                    "completed_at": iso_utc(run.completed_at),
+                    "on_merge_commit": run.on_merge_commit,
+                    "url": run.url,
+                }
+
+
+def _guarded(report: Report) -> bool:
+    """Whether a forge (or a reviews file) gave guard data: the pack then has its CSVs."""
+    return any(scope.guard.configured for scope in report.repositories)
+
+
+GUARD_TABLES = ("csv/protection.csv", "csv/bypass_actors.csv", "csv/checks.csv")
+
+
 def _ranked_sample(report: Report) -> bool:
     """Whether the sample was drawn by draw key (a pack of schema 2 or earlier read back with
     ``--from-evidence`` holds a sample drawn otherwise, without positions)."""
@@ -138,6 +219,8 @@ def table_names(report: Report) -> tuple[str, ...]:
     )  # fmt: skip
     if report.deployment_repos:
         names = (*names, DEPLOYMENTS_FILE)
+    if _guarded(report):
+        names += GUARD_TABLES
     if _ranked_sample(report):
         return (*names, "csv/sample.csv", POPULATIONS_FILE)
     return (*names, "csv/sample.csv") if report.sample else names
@@ -155,6 +238,12 @@ def tables(report: Report, profile: HeaderProfile = HeaderProfile.SNAKE) -> dict
     if report.deployment_repos:
         rows = deployments_rows(report)
         documents[DEPLOYMENTS_FILE] = _csv_bytes(DEPLOYMENT_COLUMNS, rows, profile)
+    if _guarded(report):
+        documents |= {
+            "csv/protection.csv": _csv_bytes(PROTECTION_COLUMNS, protection_rows(report), profile),
+            "csv/bypass_actors.csv": _csv_bytes(BYPASS_COLUMNS, bypass_rows(report), profile),
+            "csv/checks.csv": _csv_bytes(CHECK_COLUMNS, checks_rows(report), profile),
+        }
     if report.sample:
         documents["csv/sample.csv"] = _csv_bytes(SAMPLE_COLUMNS, sample_rows(report), profile)
     if _ranked_sample(report):

@@ -11,6 +11,7 @@ from functools import cache, cached_property
 from auditor.evidence.deploys import DEPLOYMENT_CHECKS
 from auditor.evidence.report import BranchScope, ParameterScope, Report, RepositoryScope
 from auditor.evidence.words import counted, status_text
+from auditor.guard import SETTINGS
 from auditor.model import (
     ChangeFacts,
     Control,
@@ -23,6 +24,8 @@ from auditor.model import (
 from auditor.render.coverage import review_source_text
 from auditor.render.text import safe_url, slug, when
 
+PROTECTION_CHECK = "branch-protection"
+"""The check whose control shows the protection timeline and the bypass actors."""
 EXCEPTION_STATUSES = (Status.FAIL, Status.UNKNOWN, Status.WAIVED)
 _SEVERITY = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.WAIVED: 2, Status.PASS: 3}
 
@@ -62,6 +65,45 @@ class RepositoryResultView:
     reason: str
     commit: Link
     waiver_id: str
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """One branch protection snapshot: the settings it showed, or why it showed none."""
+
+    repo: str
+    branch: str
+    collected_at: str
+    collection: str
+    settings: tuple[str, ...]  # the values of SETTINGS, in order ("" unknown)
+    sources: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BypassView:
+    repo: str
+    branch: str
+    collected_at: str
+    actor: str
+    kind: str
+    mode: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One automated check of a change's request."""
+
+    name: str
+    kind: str
+    app: str
+    commit: str
+    conclusion: str
+    started_at: str
+    completed_at: str
+    on_merge_commit: bool
+    link: Link
 
 
 @dataclass(frozen=True)
@@ -114,6 +156,8 @@ class ControlView:
     source: str = ""  # the control file, as shipped (controls/…) or as given
     repository_results: tuple[RepositoryResultView, ...] = ()  # every result naming no change
     population_unit: str = "change"  # what the population counts: "repository" for KNW-01
+    timeline: tuple[SnapshotView, ...] = ()  # branch protection over time (CFG-01)
+    bypass: tuple[BypassView, ...] = ()  # who may bypass the branches' rules (CFG-01)
 
     @property
     def exception_total(self) -> int:
@@ -372,17 +416,77 @@ class ReportView:
             waivers=tuple(self.waiver(w) for w in self.report.waivers if w.control == control.id),
             anchor=f"control-{slug(control.id)}",
             page=control_page(control.id),
+            timeline=self.timeline if control.check == PROTECTION_CHECK else (),
+            bypass=self.bypass if control.check == PROTECTION_CHECK else (),
         )
 
     @cached_property
+    def timeline(self) -> tuple[SnapshotView, ...]:
+        """Every repository's protection snapshots, by repository, branch and time."""
+        return tuple(
+            SnapshotView(
+                repo=scope.name,
+                branch=s.branch,
+                collected_at=when(s.collected_at),
+                collection=s.collection.value,
+                settings=tuple(s.settings.value(n) for n in SETTINGS) if s.settings else (),
+                sources=", ".join(s.settings.sources) if s.settings else "",
+                reason=s.reason,
+            )
+            for scope in self.report.repositories
+            for s in scope.guard.snapshots
+        )
+
+    @cached_property
+    def bypass(self) -> tuple[BypassView, ...]:
+        """Who may bypass the rules, once per actor, mode and source over the timeline (at
+        the last snapshot showing them)."""
+        latest: dict[tuple[str, str, str, str, str], BypassView] = {}
+        for scope in self.report.repositories:
+            for s in scope.guard.snapshots:
+                for a in s.bypass_actors:
+                    key = (scope.name, s.branch, a.actor, a.mode, a.source)
+                    latest[key] = BypassView(
+                        scope.name, s.branch, when(s.collected_at), a.actor, a.kind, a.mode,
+                        a.source,
+                    )  # fmt: skip
+        return tuple(latest[k] for k in sorted(latest))
+
+    def checks(self, facts: ChangeFacts) -> tuple[tuple[CheckView, ...], str]:
+        """The checks of ``facts``'s request, and why there are none where none were read."""
+        scope = self.scopes.get(facts.repo)
+        if scope is None or not scope.guard.configured or not facts.request_linked:
+            return (), ""
+        found = scope.guard.by_request.get(int(facts.request_number or 0))
+        if found is None:
+            return (), "not collected"
+        if found.reason:
+            return (), found.reason
+        views = tuple(
+            CheckView(
+                name=r.name,
+                kind=r.kind.value,
+                app=r.app,
+                commit=r.commit[:12],
+                conclusion=r.conclusion.value,
+                started_at=when(r.started_at),
+                completed_at=when(r.completed_at),
+                on_merge_commit=r.on_merge_commit,
+                link=Link(r.name, safe_url(r.url)),
+            )
+            for r in found.runs
+        )
+        return views, "" if views else "none ran"
+
+    @cached_property
     def uniform_controls(self) -> Mapping[str, Status]:
-        """The controls that give every change of the report one and the same ``fail`` or
-        ``unknown`` (e.g. unknown on all for want of review data, fail on all when no commit is
-        signed), with that result: they tell no change from another, so the changes table's
-        status leaves them out (see :meth:`table_status`)."""
+        """The controls that give every change of the report they apply to one and the same
+        ``fail`` or ``unknown`` (e.g. unknown on all for want of review data, fail on all when
+        no commit is signed), with that result: they tell no change from another, so the
+        changes table's status leaves them out (see :meth:`table_status`)."""
         uniform: dict[str, Status] = {}
         for control_id, findings in self.findings_by_control.items():
-            statuses = {f.status for f in findings if f.change_id}
+            statuses = {f.status for f in findings if f.change_id} - {Status.NOT_APPLICABLE}
             if len(self.report.changes) > 1 and statuses in ({Status.FAIL}, {Status.UNKNOWN}):
                 uniform[control_id] = statuses.pop()
         return uniform

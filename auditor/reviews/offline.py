@@ -97,15 +97,26 @@ def export_document(
         "complete": complete and not reasons,
         source.bundles_key: [by_number[number] for number in sorted(by_number)],
     }
-    snapshots = sorted(protection, key=lambda raw: (str(raw["branch"]), str(raw["collected_at"])))
-    if snapshots:
-        document["protection"] = snapshots
-    by_request = sorted(checks, key=lambda raw: int(raw["number"]))
-    if by_request:
-        document["checks"] = by_request
     if reasons:
         document["gaps"] = reasons
-    return document
+    return with_guard(document, protection, checks)
+
+
+def with_guard(
+    document: dict[str, Any],
+    protection: Iterable[dict[str, Any]],
+    checks: Iterable[dict[str, Any]],
+) -> dict[str, Any]:
+    """``document`` also holding raw protection snapshots (by branch and time) and raw checks
+    (by request number), where there are any."""
+    out = dict(document)
+    snapshots = sorted(protection, key=lambda raw: (str(raw["branch"]), str(raw["collected_at"])))
+    if snapshots:
+        out["protection"] = snapshots
+    by_request = sorted(checks, key=lambda raw: int(raw["number"]))
+    if by_request:
+        out["checks"] = by_request
+    return out
 
 
 def write_export(path: Path, document: dict[str, Any]) -> None:

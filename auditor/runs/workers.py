@@ -183,6 +183,7 @@ def _run_controls(task: RepoTask, repo: RepoAssessment) -> list[ControlItem]:
         roster=options.roster is not None,
         deployments=repo.deployments,
         watched=repo.watched,
+        guard=repo.guard,
     )
 
 

@@ -33,6 +33,7 @@ CONTROLS_COLUMNS = (
     "not_applicable", "waived", "status",
 )  # fmt: skip
 TABLES = ("changes", "commits", "findings", "controls")
+GUARD_TABLES = ("protection", "bypass_actors", "checks")  # with review data from a forge or file
 
 
 @dataclass
@@ -350,7 +351,7 @@ def test_format_csv_writes_only_the_tables_and_the_manifest(
                                        "--format", "csv", "--header-profile", "title"))  # fmt: skip
     assert result.code == ExitCode.CONTROLS_FAILED
     assert sorted(files(tmp_path / "pack")) == [
-        "MANIFEST.sha256", *(f"csv/{t}.csv" for t in sorted(TABLES)),
+        "MANIFEST.sha256", *(f"csv/{t}.csv" for t in sorted((*TABLES, *GUARD_TABLES))),
     ]  # fmt: skip
     assert "Control ID" in rows(tmp_path / "pack", "findings")[0]
 

@@ -19,7 +19,7 @@ from auditor.render.interface import HeaderProfile
 README = Path(__file__).resolve().parents[2] / "README.md"
 # A row of the README's table of CSV layouts: | `csv/changes.csv` … | `repo, change_id, …` |
 _README_ROW = re.compile(
-    r"^\| `(?:csv/)?(?P<name>[a-z]+)(?:\.csv)?`[^|]*\| `(?P<columns>[^`]+)` \|"
+    r"^\| `(?:csv/)?(?P<name>[a-z_]+)(?:\.csv)?`[^|]*\| `(?P<columns>[^`]+,[^`]+)` \|"
 )
 
 

@@ -84,6 +84,7 @@ def test_the_changes_tables_control_filter_offers_only_controls_with_change_rows
     note = re.search(r'<p class="muted" id="repository-note">(.*?)</p>', page, re.S)
     assert note is not None
     assert re.findall(r'href="(controls/[^"]+)"', note.group(1)) == [
+        "controls/CFG-01.html",
         "controls/INT-02.html",
         "controls/KNW-01.html",
     ]

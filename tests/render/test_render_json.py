@@ -126,7 +126,7 @@ def test_odd_parameters_keep_the_bytes_and_findings_leave_references_to_controls
     parameters = document["controls"][0]["control"]["parameters"]
     assert parameters["10"] == "ten" and parameters["set"] == ["a", "b"]
     assert parameters["when"] == "2026-01-02"
-    assert document["schema_version"] == 4
+    assert document["schema_version"] == REPORT_SCHEMA_VERSION == 5
     assert all("framework_refs" not in f for f in document["findings"])
     assert document["controls"][0]["control"]["frameworks"]
 

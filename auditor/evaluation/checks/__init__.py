@@ -7,7 +7,7 @@ registers every check.
 
 from __future__ import annotations
 
-from auditor.evaluation.checks import deployment, infra, integrity, policy, review, workflow
+from auditor.evaluation.checks import deployment, guard, infra, integrity, policy, review, workflow
 from auditor.evaluation.checks.registry import (
     CHECKS,
     ChangeCheck,
@@ -38,6 +38,7 @@ __all__ = [
     "RepositoryCheckFn",
     "check",
     "deployment",
+    "guard",
     "infra",
     "integrity",
     "policy",

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from auditor.evaluation.checks.params import Param, ParamError
+from auditor.guard import GuardData
 from auditor.ledger.period import Period
 from auditor.model import BranchWatch, ChangeFacts, HistoryEvent, Status
 
@@ -27,8 +28,9 @@ class Outcome:
 class CheckContext:
     """What a check may need beyond the change: the audit period, the time of the run, the
     repository's history events (rewrites noticed while mining) and since when the store has
-    watched each branch, for repository-level checks every change of the period, and whether a
-    roster of the organisation's people was given."""
+    watched each branch, for repository-level checks every change of the period, whether a
+    roster of the organisation's people was given, and the repository's guard data (branch
+    protection timeline, request checks)."""
 
     as_of: datetime
     period: Period = field(default_factory=Period)
@@ -41,6 +43,7 @@ class CheckContext:
     deployments: RepoDeployments | None = None
     verdicts: Mapping[str, Mapping[str, Status]] = field(default_factory=dict)
     watched: tuple[BranchWatch, ...] = ()  # since when the store watched each audited branch
+    guard: GuardData = field(default_factory=GuardData)
 
 
 @dataclass(frozen=True)
