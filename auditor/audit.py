@@ -26,7 +26,7 @@ from auditor.facts.analysed import with_analysis
 from auditor.facts.identities import Roster
 from auditor.facts.linking import build_facts
 from auditor.facts.signatures import SignerKeys, verify_commits
-from auditor.guard import merged
+from auditor.guard import GuardData, merged
 from auditor.guard.collect import collect_branch
 from auditor.ledger.mining import MineResult, Progress
 from auditor.ledger.period import Period
@@ -40,7 +40,7 @@ from auditor.ledger.queries import (
 from auditor.ledger.store import Store
 from auditor.model import BranchWatch, ChangeFacts, Severity
 from auditor.outcome import Outcome
-from auditor.reviews.collect import ForgeOptions, collect
+from auditor.reviews.collect import ForgeOptions, ReviewData, collect
 from auditor.runtime import long_lived
 
 
@@ -263,6 +263,36 @@ def _deployments(
             for f in facts
         },
     )
+
+
+@dataclass(frozen=True)
+class CollectedBranch:
+    """What ``mine --forge`` collected for one branch: its review data and guard data."""
+
+    repo: str
+    branch: str
+    reviews: ReviewData
+    guard: GuardData
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        return self.reviews.gaps + self.guard.gaps
+
+
+def collect_review_data(
+    store: Store, mined: Sequence[MineResult], forge: ForgeOptions
+) -> list[CollectedBranch]:
+    """Bring the store's review data, protection timeline and request checks of every mined
+    branch up to date (what ``check`` and ``report`` would collect), without evaluating."""
+    collected = []
+    for repo in mined:
+        for branch in repo.branches:
+            review = collect(store, repo.repo_id, repo.remote, branch.branch, forge)
+            guard = collect_branch(
+                store, repo.repo_id, repo.remote, branch.branch, forge, review.requests
+            )
+            collected.append(CollectedBranch(repo.name, branch.branch, review, guard))
+    return collected
 
 
 def _heads(store: Store, mined: MineResult, ledger: LedgerOptions) -> tuple[BranchHead, ...]:

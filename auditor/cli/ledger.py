@@ -29,15 +29,37 @@ from auditor.progress import TerminalProgress
 @cli.command()
 @click.argument("repos", nargs=-1, required=True, type=click.Path(path_type=Path))
 @ledger_options
+@forge_options
 def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> Outcome:
-    """Mine the history of each repository into the evidence store, incrementally."""
+    """Mine the history of each repository into the evidence store, incrementally.
+
+    With --forge, also collect each branch's review data, a branch protection snapshot and the
+    checks of its merged requests into the store, incrementally, as check and report do."""
     from auditor.ledger.queries import mine_all
     from auditor.ledger.store import Store
+    from auditor.reviews.collect import ForgeKind
 
+    forge = forge_options_of(kw)
     options = ledger_options_of(repos, **kw)
+    collected = []
     with Store.open(options.store) as store:
         results = mine_all(store, options, TerminalProgress.for_stderr(quiet))
+        if forge.forge is not ForgeKind.NONE and forge.reviews_file is None:
+            from auditor.audit import collect_review_data  # reviews: the core's collection
+
+            collected = collect_review_data(store, results, forge)
     incomplete = False
+    for item in collected:
+        requests = len(item.reviews.requests or ())
+        snapshot = item.guard.snapshots[-1].collection.value if item.guard.snapshots else "none"
+        say(
+            quiet,
+            f"{item.repo} {item.branch}: {counted(requests, 'merged request')}, protection "
+            f"snapshot {snapshot}, checks of {counted(len(item.guard.checks), 'request')}",
+        )
+        for reason in item.gaps:
+            incomplete = True
+            show(f"warning: {item.repo}: evidence incomplete: {reason}", err=True)
     for result in results:
         for branch in result.branches:
             say(

@@ -1,0 +1,74 @@
+"""``auditor mine --forge``: review data, protection snapshots and checks collected into the
+store incrementally, like commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from forge_server import Episode, ForgeServer, github_check_run, github_protection
+from forgerepo import GITHUB_REPO, ForgeRepo, build
+from gitrepo import GitRepo
+
+from auditor.cli import run
+from auditor.exitcodes import ExitCode
+from auditor.ledger.store import Store
+
+
+@pytest.fixture
+def served(repo: GitRepo) -> Iterator[tuple[ForgeRepo, ForgeServer]]:
+    history = build(repo, "github")
+    with ForgeServer(page_size=2) as server:
+        server.github[GITHUB_REPO] = history.bundles
+        server.protection[(GITHUB_REPO, "main")] = github_protection()
+        for bundle in history.bundles:
+            sha = bundle["pull"]["head"]["sha"]
+            server.check_runs[(GITHUB_REPO, sha)] = [github_check_run(1, "checkov", sha)]
+        yield history, server
+
+
+def mine(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, server: ForgeServer, store: Path
+) -> tuple[int, str, str]:
+    argv = ["mine", history.path, "--store", store, "--forge", "github", "--forge-url", server.url]
+    code = run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def test_mine_collects_requests_snapshots_and_checks_and_rereads_little(
+    capsys: pytest.CaptureFixture[str], served: tuple[ForgeRepo, ForgeServer], tmp_path: Path
+) -> None:
+    history, server = served
+    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    assert code == ExitCode.OK, err
+    assert "main: 3 merged requests, protection snapshot collected, checks of 3 requests" in err
+    with Store.open(tmp_path / "store") as store:
+        assert len(store.snapshots(1, "github", "main")) == 1
+        assert sorted(store.request_checks(1, "github")) == [1, 2, 3]
+    checks_before = len(server.requests_to(r"/check-runs$"))
+    assert checks_before == 3 * 2  # head and merge commit of each request
+    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    assert code == ExitCode.OK, err
+    # nothing new: no check is asked for again, one more snapshot joins the timeline
+    assert len(server.requests_to(r"/check-runs$")) == checks_before
+    assert len(server.requests_to(r"/branches/main/protection$")) == 2
+    with Store.open(tmp_path / "store") as store:
+        assert 1 <= len(store.snapshots(1, "github", "main")) <= 2  # two unless in one second
+
+
+def test_a_refused_protection_read_is_named_and_exits_4(
+    capsys: pytest.CaptureFixture[str], served: tuple[ForgeRepo, ForgeServer], tmp_path: Path
+) -> None:
+    history, server = served
+    message = "Must have admin rights to Repository."
+    server.script(r"/protection$", Episode(403, body={"message": message}))
+    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    assert code == ExitCode.INCOMPLETE
+    assert "protection snapshot denied" in err
+    assert (
+        "evidence incomplete: GitHub branch protection of main: GitHub denied access (403)" in err
+    )
+    assert message in err and "administration" in err
