@@ -131,6 +131,13 @@ def test_each_planted_case_is_found_by_its_control(pack: tuple[ForgeRepo, Path, 
     assert "lint (github-actions)" in four["reason"] and "ci/jenkins" in four["reason"]
     direct = finding(out, "CHG-12", change["direct"])
     assert direct["status"] == "fail" and direct["reason"].startswith("pushed directly by Bob")
+    # the protection in force when the push landed blocked direct pushes: the contradiction
+    pushed = finding(out, "CHG-01", change["direct"])
+    assert pushed["status"] == "fail"
+    assert pushed["reason"].endswith(
+        "no merged request; yet the branch protection snapshot of 2025-01-03T00:00:00Z says "
+        "direct pushes to it were blocked: a bypass, a settings change or a rewritten history"
+    )
 
 
 def test_the_timeline_and_checks_are_tables_of_the_pack(

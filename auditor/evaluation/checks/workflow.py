@@ -53,7 +53,25 @@ def via_request(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcom
             f"no merged request named in the message of {ev.short(facts.change.sha)} and "
             f"{missing.reason}, so a rebase merge cannot be ruled out",
         )
-    return Outcome(Status.FAIL, f"pushed directly by {pusher}; no merged request")
+    return Outcome(
+        Status.FAIL, f"pushed directly by {pusher}; no merged request{_contradiction(facts, ctx)}"
+    )
+
+
+def _contradiction(facts: ChangeFacts, ctx: CheckContext) -> str:
+    """What the branch's protection snapshot in force when a direct push landed says against
+    it: a push the protection blocked came through a bypass, a settings change between
+    snapshots, or a rewritten history."""
+    landed, branch = facts.change.landed_at, facts.change.branch
+    if landed is None or not branch:
+        return ""
+    snapshot = ctx.guard.in_force(branch, landed)
+    if snapshot is None or snapshot.settings is None or not snapshot.settings.requires_request:
+        return ""
+    return (
+        f"; yet the branch protection snapshot of {ev.when(snapshot.collected_at)} says direct "
+        "pushes to it were blocked: a bypass, a settings change or a rewritten history"
+    )
 
 
 def _named_only(facts: ChangeFacts, number: int, pusher: str) -> Outcome:
