@@ -116,7 +116,10 @@ def test_second_export_reads_only_what_changed(
     details = [m[1] for r in again if (m := re.search(r"/(?:pulls|merge_requests)/(\d+)", r.path))]
     assert set(details) == {"3"}, "only the request updated within the cursor's overlap"
     assert {r.status for r in again if "/3" in r.path} == {304}
-    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    first, second = (json.loads((tmp_path / n).read_text("utf-8")) for n in ("a.json", "b.json"))
+    # the same but for the protection snapshot the second export took (unless in the same second)
+    assert second.pop("protection")[: len(first["protection"])] == first.pop("protection")
+    assert first == second
 
 
 @pytest.mark.parametrize(

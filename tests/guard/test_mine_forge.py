@@ -30,19 +30,19 @@ def served(repo: GitRepo) -> Iterator[tuple[ForgeRepo, ForgeServer]]:
 
 def mine(
     capsys: pytest.CaptureFixture[str], history: ForgeRepo, server: ForgeServer, store: Path
-) -> tuple[int, str, str]:
+) -> tuple[int, str]:
     argv = ["mine", history.path, "--store", store, "--forge", "github", "--forge-url", server.url]
     code = run([str(a) for a in argv])
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err  # the summary lines and warnings go to stderr
     assert "Traceback" not in err
-    return code, out, err
+    return code, err
 
 
 def test_mine_collects_requests_snapshots_and_checks_and_rereads_little(
     capsys: pytest.CaptureFixture[str], served: tuple[ForgeRepo, ForgeServer], tmp_path: Path
 ) -> None:
     history, server = served
-    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    code, err = mine(capsys, history, server, tmp_path / "store")
     assert code == ExitCode.OK, err
     assert "main: 3 merged requests, protection snapshot collected, checks of 3 requests" in err
     with Store.open(tmp_path / "store") as store:
@@ -50,7 +50,7 @@ def test_mine_collects_requests_snapshots_and_checks_and_rereads_little(
         assert sorted(store.request_checks(1, "github")) == [1, 2, 3]
     checks_before = len(server.requests_to(r"/check-runs$"))
     assert checks_before == 3 * 2  # head and merge commit of each request
-    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    code, err = mine(capsys, history, server, tmp_path / "store")
     assert code == ExitCode.OK, err
     # nothing new: no check is asked for again, one more snapshot joins the timeline
     assert len(server.requests_to(r"/check-runs$")) == checks_before
@@ -65,7 +65,7 @@ def test_a_refused_protection_read_is_named_and_exits_4(
     history, server = served
     message = "Must have admin rights to Repository."
     server.script(r"/protection$", Episode(403, body={"message": message}))
-    code, out, err = mine(capsys, history, server, tmp_path / "store")
+    code, err = mine(capsys, history, server, tmp_path / "store")
     assert code == ExitCode.INCOMPLETE
     assert "protection snapshot denied" in err
     assert (
