@@ -233,6 +233,12 @@ def _run(run: CheckRun) -> str:
     ),
     paths=Param(path_globs, (), "globs of paths that bring a change in scope besides IaC files"),
     categories=Param(list_of(text), (), "categories that bring a change in scope"),
+    allow=Param(
+        list_of(regex),
+        (),
+        "regexes (case-insensitive) over name and email of automation allowed to push directly:"
+        " its pushes have no request to check (not applicable)",
+    ),
 )
 def pre_merge_checks(facts: ChangeFacts, params: Params, ctx: CheckContext) -> Outcome:
     if facts.change.files and not facts.infra_files:
@@ -246,7 +252,17 @@ def pre_merge_checks(facts: ChangeFacts, params: Params, ctx: CheckContext) -> O
         if facts.request_number is not None or missing is not None:
             why = missing.reason if missing else f"request #{facts.request_number} is not linked"
             return Outcome(Status.UNKNOWN, f"no merged request confirmed ({why})")
-        pusher = ev.ident(facts.change.commit.committer.identity)
+        commit = facts.change.commit
+        pusher = ev.ident(commit.committer.identity)
+        for pattern in params["allow"]:
+            allowed = re.compile(pattern, re.IGNORECASE)
+            people = (commit.author.identity, commit.committer.identity)
+            if all(allowed.search(p.name) or allowed.search(p.email) for p in people):
+                return Outcome(
+                    Status.NOT_APPLICABLE,
+                    f"pushed directly by {pusher}, an automation allowed by {pattern!r}: "
+                    "no request, so no pre-merge check to judge",
+                )
         return Outcome(
             Status.FAIL,
             f"pushed directly by {pusher}: no request, so no check ran before it landed",
