@@ -114,6 +114,8 @@ class ForgeServer:
         """GitHub check runs by (``owner/repo``, commit SHA)."""
         self.statuses: dict[tuple[str, str], list[dict[str, Any]]] = {}
         """GitHub commit statuses by (``owner/repo``, commit SHA)."""
+        self.status_bodies: dict[tuple[str, str], dict[str, Any]] = {}
+        """Whole combined status answers by (``owner/repo``, SHA), served as they are."""
         self.protected_branches: dict[str, list[dict[str, Any]]] = {}
         """GitLab protected branches by project path."""
         self.project_approvals: dict[str, dict[str, Any]] = {}
@@ -172,6 +174,7 @@ class ForgeServer:
                     runs, status = commit["check_runs"], commit["status"]
                     self.check_runs[(repo, commit["sha"])] = runs["body"]["check_runs"]
                     self.statuses[(repo, commit["sha"])] = status["body"]["statuses"]
+                    self.status_bodies[(repo, commit["sha"])] = status["body"]
         else:
             self.gitlab[repo] = list(document["merge_requests"])
             for checks in document.get("checks", []):
@@ -251,6 +254,8 @@ class ForgeServer:
             runs = self.check_runs.get((repo, parts[1]), [])
             return {"total_count": len(runs), "check_runs": runs}, "check_runs"
         if len(parts) == 3 and parts[0] == "commits" and parts[2] == "status":
+            if (repo, parts[1]) in self.status_bodies:
+                return self.status_bodies[(repo, parts[1])], "statuses"
             return github_combined_status(
                 repo, parts[1], self.statuses.get((repo, parts[1]), [])
             ), "statuses"

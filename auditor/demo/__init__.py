@@ -123,7 +123,8 @@ def create_demo(target: Path, *, scale: DemoScale = DEFAULT_SCALE) -> DemoSummar
     planted_deployments = write_deployments(target, repository, history, scale.end_time)
     history = replace(history, planted=(*history.planted, *planted_deployments))
     reviews = target / "reviews.json"
-    write_export(reviews, export(history.pulls, history.people, scale.seed, scale.end_time))
+    exported = export(history.pulls, history.people, scale.seed, scale.end_time, scale.start_time)
+    write_export(reviews, exported)
     planted = target / "planted.json"
     document = [asdict(entry) for entry in history.planted]
     planted.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -193,6 +194,12 @@ deployments = ["{PIPELINE_FILE}", "{ARGOCD_FILE}"]
 # Argo CD Image Updater writes new image tags straight to the dev and staging overlays
 # (git write-back): named automation allowed to push, and to land without a human approval.
 [[overrides."CHG-01"]]
+repositories = ["{REPOSITORY}"]
+paths = [{updater}]
+parameters = {{ allow = ['{UPDATER_EMAIL}'] }}
+
+# Its write-backs have no pull request, so no pre-merge check to judge (CHG-12).
+[[overrides."CHG-12"]]
 repositories = ["{REPOSITORY}"]
 paths = [{updater}]
 parameters = {{ allow = ['{UPDATER_EMAIL}'] }}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from random import Random
 from typing import Any
 
+from auditor.demo import guard
 from auditor.demo.history import LandedPull
 from auditor.demo.objects import Commit, Stamp
 from auditor.demo.people import (
@@ -41,9 +42,15 @@ def timestamp(when: int) -> str:
 
 
 def export(
-    pulls: tuple[LandedPull, ...], people: tuple[Person, ...], seed: int, end: int
+    pulls: tuple[LandedPull, ...],
+    people: tuple[Person, ...],
+    seed: int,
+    end: int,
+    start: int | None = None,
 ) -> dict[str, Any]:
-    """The export document ``auditor reviews export`` would write for these pull requests."""
+    """The export document ``auditor reviews export`` would write for these pull requests,
+    with the branch protection snapshots of ``main`` the scheduled runs took from ``start`` and
+    the checks of each pull request (see :mod:`auditor.demo.guard`)."""
     accounts = _accounts(people)
     ids = Random(seed)
     return {
@@ -54,6 +61,8 @@ def export(
         "exported_at": timestamp(end),
         "complete": True,
         "pulls": [_bundle(pull, accounts, ids) for pull in pulls],
+        "protection": guard.protection(end if start is None else start, end),
+        "checks": guard.checks(pulls),
     }
 
 

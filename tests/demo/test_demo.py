@@ -429,3 +429,39 @@ def test_default_scale(tmp_path: Path) -> None:
 
 def _is_planted(summary: DemoSummary, bundle: dict[str, Any]) -> bool:
     return any(entry.pull == bundle["pull"]["number"] for entry in summary.planted)
+
+
+def test_the_guard_plants_are_found_by_cfg01_and_chg12(demo: DemoSummary, tmp_path: Path) -> None:
+    """One snapshot lets main take force pushes (CFG-01), one pull request was merged with
+    its tfsec scan failed (CHG-12); every other request passed checkov before its merge, and
+    the planted direct pushes had no check at all."""
+    from auditor.demo.guard import weakened_at
+
+    findings = _evaluate(demo, tmp_path / "store", config=True)
+    (protection,) = [f for f in findings if f.control_id == "CFG-01"]
+    weak = datetime.fromtimestamp(weakened_at(SMALL.start_time, SMALL.end_time), UTC)
+    assert protection.status is Status.FAIL
+    assert (
+        protection.reason == f"main: the snapshot of {weak:%Y-%m-%dT%H:%M:%SZ} allows force pushes"
+    )
+    document = json.loads(demo.reviews.read_text(encoding="utf-8"))
+    (failing,) = [
+        checks["number"]
+        for checks in document["checks"]
+        for commit in checks["commits"]
+        for run in commit["check_runs"]["body"]["check_runs"]
+        if run["conclusion"] == "failure"
+    ]
+    scanned = [f for f in findings if f.control_id == "CHG-12"]
+    failed = [f for f in scanned if f.status is Status.FAIL]
+    assert {f.change_request for f in failed if f.change_request} == {failing}
+    (late,) = [f for f in failed if f.change_request == failing]
+    assert "tfsec (github-actions) concluded failure" in late.reason
+    pushes = {entry.change for entry in demo.planted if entry.kind == "direct-push"}
+    # the planted direct pushes that changed infrastructure code (not each one does)
+    assert set() < {f.commit for f in failed if not f.change_request} <= pushes
+    assert all(f.reason.startswith("pushed directly by") for f in failed if not f.change_request)
+    others = {f.status for f in scanned if f not in failed}
+    assert others <= {Status.PASS, Status.NOT_APPLICABLE} and Status.PASS in others
+    updater = [f for f in scanned if "an automation allowed by" in f.reason]
+    assert updater and all(f.status is Status.NOT_APPLICABLE for f in updater)
