@@ -290,7 +290,8 @@ def test_report_of_a_real_history_with_the_shipped_catalog(repo: GitRepo, tmp_pa
     assert len(branch["head"]) == 40
     (vsa,) = _documents(out, ".source-vsa.intoto.json").values()
     assert not list(_validator("slsa-verification-summary-v1.schema.json").iter_errors(vsa))
-    # The history plants self-approved changes, and no branch protection was evaluated.
-    assert vsa["predicate"]["verifiedLevels"] == ["SLSA_SOURCE_LEVEL_1"]
+    # Its review data shows main protected throughout (CFG-01 passes) and nothing was rewritten
+    # (INT-02): level 2; the planted self-approved changes keep it from more.
+    assert vsa["predicate"]["verifiedLevels"] == ["SLSA_SOURCE_LEVEL_2"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="attestations/' in index
