@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auditor.exitcodes import ExitCode
 from forge_server import ForgeServer, github_check_run, github_protection, github_status
 from forgerepo import ALICE, BOB, CAROL, DAVE, GITHUB_REPO, REMOTES, ForgeRepo, _merged
 from gitrepo import BASE_TIME, GitRepo
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.guard import github as guard_github
 from auditor.reviews.github import GitHubSource
 from auditor.reviews.http import ForgeClient

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from auditor.exitcodes import ExitCode
 from forge_server import Episode, ForgeServer, github_check_run, github_protection
 from forgerepo import GITHUB_REPO, ForgeRepo, build
 from gitrepo import GitRepo
 
 from auditor.cli import run
+from auditor.cli.exitcodes import ExitCode
 from auditor.ledger.store import Store
 
 
