@@ -192,7 +192,7 @@ def test_report_writes_deployments_everywhere(
     )
     assert changes[history.changes["#1"]]["lead_time_minutes"] == "3"
     document = json.loads((out / "evidence.json").read_text())
-    assert document["schema_version"] == 4
+    assert document["schema_version"] == 5  # 4 brought deployments, 5 the guard data
     assert [d["revision"] for d in document["deployments"]] == [r["revision"] for r in rows]
     assert document["deployments"][2]["actor"] == "mallory"
     assert {c["source"] for c in document["deployment_coverage"]} == {
