@@ -454,7 +454,7 @@ def test_an_older_store_gains_the_runs_table(tmp_path: Path) -> None:
     with Store.open(path.parent, create=False) as store:
         assert store.runs() == []
         version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 11
+        assert int(version.fetchone()[0]) == SCHEMA_VERSION == 12
 
 
 @pytest.fixture
