@@ -7,6 +7,7 @@ the command line prints the warnings and turns the outcome into an exit code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from auditor.deployments.interface import DeploymentOptions
 from auditor.deployments.join import Chain, RepoDeployments, join
 from auditor.evaluation.assessment import Assessment, BranchHead, RepoAssessment, period_end
 from auditor.evaluation.catalog import Overrides, load_catalog
+from auditor.evaluation.checks.guard import GUARD_CHECKS
 from auditor.evaluation.evaluate import evaluate, verdict
 from auditor.evaluation.waivers import load_waivers
 from auditor.evidence.builder import ReportOptions, build_report
@@ -191,14 +193,21 @@ def assess_repository(
     analyses = analyse_changes(store, mined, changes, ledger)
     brought_in = brought_in_commits(store, mined, ledger)
     reviews, facts, guards = [], [], []
+    guarded = _judges_guard(options.controls_dirs, options.frameworks)
     for branch in mined.branches:
         review = collect(store, mined.repo_id, mined.remote, branch.branch, options.forge)
         reviews.append(review)
-        guards.append(
-            collect_branch(
-                store, mined.repo_id, mined.remote, branch.branch, options.forge, review.requests
+        if guarded:
+            guards.append(
+                collect_branch(
+                    store,
+                    mined.repo_id,
+                    mined.remote,
+                    branch.branch,
+                    options.forge,
+                    review.requests,
+                )
             )
-        )
         on_branch = [c for c in changes if c.branch == branch.branch]
         facts += build_facts(
             mined.name,
@@ -228,6 +237,15 @@ def assess_repository(
         watched=tuple(BranchWatch(b.branch, first.get(b.branch)) for b in mined.branches),
         guard=merged(guards),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _judges_guard(controls_dirs: tuple[Path, ...], frameworks: tuple[str, ...]) -> bool:
+    """Whether a control of the catalog judges branch protection or request checks: only then
+    are they collected for the assessment, and only then does a refused read (a token without
+    admin read, say) leave the evidence incomplete (exit 4 where the control needs it)."""
+    catalog = load_catalog(controls_dirs, frameworks=frameworks)
+    return any(control.check in GUARD_CHECKS for control in catalog)
 
 
 def _deployments(

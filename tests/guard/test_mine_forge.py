@@ -72,3 +72,44 @@ def test_a_refused_protection_read_is_named_and_exits_4(
         "evidence incomplete: GitHub branch protection of main: GitHub denied access (403)" in err
     )
     assert message in err and "administration" in err
+
+
+def check(
+    capsys: pytest.CaptureFixture[str], history: ForgeRepo, server: ForgeServer, *args: object
+) -> tuple[int, str, str]:
+    argv = ["check", history.path, "--forge", "github", "--forge-url", server.url, *args]
+    code = run([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+def test_a_refused_protection_read_leaves_incomplete_only_a_catalog_that_judges_it(
+    capsys: pytest.CaptureFixture[str], served: tuple[ForgeRepo, ForgeServer], tmp_path: Path
+) -> None:
+    """A token without admin read is a gap (exit 4) where CFG-01 or CHG-12 is evaluated; a
+    catalog without them neither asks for protection nor calls its evidence incomplete."""
+    history, server = served
+    server.script(r"/protection$", Episode(403, body={"message": "Must have admin rights."}))
+    own = tmp_path / "controls"
+    own.mkdir()
+    (own / "frameworks.yaml").write_text("sox: SOX ITGC\n", encoding="utf-8")
+    shipped = Path(__file__).resolve().parents[2] / "controls" / "CHG-01-via-request.yaml"
+    text = shipped.read_text(encoding="utf-8").replace("id: CHG-01", "id: ACME-01")
+    head, _, _ = text.partition("frameworks:")
+    (own / "ACME-01.yaml").write_text(head + "frameworks:\n  sox: [ITGC-1]\n", encoding="utf-8")
+
+    code, out, err = check(
+        capsys, history, server, "--store", tmp_path / "a", "--framework", "soc2"
+    )
+    assert code == ExitCode.INCOMPLETE, err
+    assert "CFG-01" in out
+    assert "GitHub denied access (403)" in err
+
+    before = len(server.requests_to(r"/protection$"))
+    code, out, err = check(capsys, history, server, "--store", tmp_path / "b", "--framework", "sox",
+                           "--controls-dir", own)  # fmt: skip
+    assert code in (ExitCode.OK, ExitCode.CONTROLS_FAILED), err
+    assert "ACME-01" in out and "CFG-01" not in out and "CHG-12" not in out
+    assert "denied access" not in err and "incomplete" not in err
+    assert len(server.requests_to(r"/protection$")) == before  # not even asked

@@ -92,6 +92,11 @@ def _period(ctx: CheckContext) -> tuple[datetime | None, datetime]:
     return start, end
 
 
+GUARD_CHECKS = frozenset({"branch-protection", "pre-merge-checks"})
+"""The checks that judge the guard data (protection snapshots, request checks): only a catalog
+holding one of them has the guard data collected, and its gaps leave the evidence incomplete."""
+
+
 @repository_check(
     "branch-protection",
     required_approvals=Param(integer(0), 1, "approvals every snapshot must require"),
