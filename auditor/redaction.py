@@ -4,8 +4,11 @@ Every URL, message, recorded command, crash report and user-given value that aud
 stores or writes goes through :func:`redact`: it removes the user information of URLs
 (``https://ci:token@host/x`` → ``https://host/x``), masks the values of token-like parameters
 (``?private_token=…``, ``access_token=…``, ``X-Amz-Signature=…``: see :func:`is_secret_parameter`)
-and masks each known secret value (the forge tokens of :data:`TOKEN_VARIABLES`, a clone URL's
-password) wherever it occurs.
+and masks each known secret value (the forge tokens, a clone URL's password) wherever it occurs.
+
+The forge registry (:mod:`auditor.reviews.forges`) names the environment variables that hold
+forge tokens: it registers them here as it loads (:func:`register_token_variables`), and every
+token auditor reads is read through it; the command line loads it as it starts.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, quote, urlsplit
 
 REDACTED = "***"
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GITLAB_TOKEN")
-"""Environment variables whose values are forge tokens."""
+_TOKEN_VARIABLES: list[str] = []
+"""Environment variables whose values are forge tokens (see :func:`register_token_variables`)."""
 
 MIN_SECRET = 4
 """Shorter known values are not masked: they would mangle ordinary words."""
@@ -63,13 +66,18 @@ def secret_parameters(url: str) -> list[str]:
     return [name for name in dict.fromkeys(names) if is_secret_parameter(name)]
 
 
+def register_token_variables(names: Iterable[str]) -> None:
+    """Mask the values of the environment variables ``names`` (forge tokens) from now on."""
+    _TOKEN_VARIABLES.extend(name for name in names if name not in _TOKEN_VARIABLES)
+
+
 def known_secrets(
     environ: Mapping[str, str] | None = None, extra: Iterable[str] = ()
 ) -> tuple[str, ...]:
     """The values to mask everywhere: the forge tokens in ``environ`` (default: the process
     environment) and ``extra``, longest first so that no part of a longer one survives."""
     environ = os.environ if environ is None else environ
-    values = [environ.get(name, "") for name in TOKEN_VARIABLES] + list(extra)
+    values = [environ.get(name, "") for name in _TOKEN_VARIABLES] + list(extra)
     return tuple(sorted({v for v in values if len(v) >= MIN_SECRET}, key=len, reverse=True))
 
 

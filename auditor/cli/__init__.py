@@ -29,6 +29,7 @@ from auditor.crashes import crash_report
 from auditor.errors import AuditorError, AuditorWarning
 from auditor.outcome import Outcome
 from auditor.redaction import known_secrets, redact
+from auditor.reviews import forges  # noqa: F401  (names the token variables redaction masks)
 from auditor.runtime import for_batch_work
 
 __all__ = ["cli", "main", "run"]

@@ -37,14 +37,13 @@ def mine(repos: tuple[Path, ...], quiet: bool, **kw: Any) -> Outcome:
     checks of its merged requests into the store, incrementally, as check and report do."""
     from auditor.ledger.queries import mine_all
     from auditor.ledger.store import Store
-    from auditor.reviews.collect import ForgeKind
 
     forge = forge_options_of(kw)
     options = ledger_options_of(repos, **kw)
     collected = []
     with Store.open(options.store) as store:
         results = mine_all(store, options, TerminalProgress.for_stderr(quiet))
-        if forge.forge is not ForgeKind.NONE and forge.reviews_file is None:
+        if forge.forge is not None and forge.reviews_file is None:
             from auditor.audit import collect_review_data  # reviews: the core's collection
 
             collected = collect_review_data(store, results, forge)
@@ -135,7 +134,6 @@ def changes(
     from auditor.evidence.workdirs import check_parent
     from auditor.ledger.queries import mine_all
     from auditor.ledger.store import Store
-    from auditor.reviews.collect import ForgeKind
 
     forge = forge_options_of(kw)
     deployments = deployments_of((repo,), kw)
@@ -151,7 +149,7 @@ def changes(
             "resource": (resource_rows_of, RESOURCE_COLUMNS),
         }[level]
         rows = producer(store, mined, options)
-        reviewing = forge.forge is not ForgeKind.NONE or forge.reviews_file
+        reviewing = forge.forge is not None or forge.reviews_file
         if level == "change" and (reviewing or deployments.given):
             from auditor.audit import AssessOptions, assess_repository  # reviews: the whole core
             from auditor.evidence.deploys import change_runs, deployment_cells, runs_by_change

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from auditor.cli.output import show
+from auditor.reviews.forges import FORGE_CHOICES, NO_FORGE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,8 +110,8 @@ def forge_source_options(f: F) -> F:
         [
             click.option(
                 "--forge",
-                type=click.Choice(["github", "gitlab", "none"]),
-                default="none",
+                type=click.Choice(FORGE_CHOICES),
+                default=NO_FORGE,
                 show_default=True,
                 help="Forge to read pull/merge requests and reviews from.",
             ),
@@ -150,10 +151,11 @@ def forge_options(f: F) -> F:
 
 
 def forge_options_of(kw: dict[str, Any]) -> Any:
-    from auditor.reviews.collect import ForgeKind, ForgeOptions
+    from auditor.reviews.collect import ForgeOptions
+    from auditor.reviews.forges import forge_named
 
     return ForgeOptions(
-        forge=ForgeKind(kw.pop("forge")),
+        forge=forge_named(kw.pop("forge")),
         forge_url=kw.pop("forge_url"),
         forge_repo=kw.pop("forge_repo"),
         reviews_file=kw.pop("reviews_file", None),

@@ -34,6 +34,7 @@ from auditor.ledger.period import Period
 from auditor.model import ControlResult, ReviewEvidence, Status
 from auditor.redaction import known_secrets, redact, redact_urls
 from auditor.reviews.collect import ReviewData
+from auditor.reviews.forges import FORGES, forge_of_host
 from auditor.reviews.interface import parse_remote_url
 
 if TYPE_CHECKING:
@@ -210,29 +211,20 @@ def _review_source(repo: RepoAssessment) -> str:
 
 
 def _links(remote: str, reviews: tuple[ReviewData, ...]) -> tuple[str, str]:
-    """Templates of commit and request pages, when the forge's web address is known."""
+    """Templates of commit and request pages, when the forge's web address is known: from the
+    review data's forge, else from the origin when its host looks like a forge's."""
     web = next((r.web_url for r in reviews if r.web_url), "")
-    kind = next((r.source for r in reviews if r.source in ("github", "gitlab")), "")
+    entry = next((e for r in reviews for e in FORGES.values() if r.source == e.value), None)
     if not web and remote:
         try:
             parsed = parse_remote_url(remote)
         except UsageError:
             return "", ""
         web = f"https://{parsed.host}/{parsed.path}"
-        kind = kind or _kind_of_host(parsed.host)
-    if not web or not kind:
+        entry = entry or forge_of_host(parsed.host)
+    if not web or entry is None:
         return "", ""
-    if kind == "gitlab":
-        return f"{web}/-/commit/{{sha}}", f"{web}/-/merge_requests/{{number}}"
-    return f"{web}/commit/{{sha}}", f"{web}/pull/{{number}}"
-
-
-def _kind_of_host(host: str) -> str:
-    if host == "github.com" or host.startswith("github."):
-        return "github"
-    if "gitlab" in host:
-        return "gitlab"
-    return ""
+    return entry.links(web)
 
 
 def shown_remote(url: str) -> str:
@@ -276,7 +268,8 @@ def redact_command(words: Iterable[str], environ: Mapping[str, str] | None = Non
     """``words`` as one shell-quoted line with no credential left in it.
 
     Each word goes through :func:`auditor.redaction.redact` with the values of the token
-    variables (``GITHUB_TOKEN``, ``GITLAB_TOKEN``) of ``environ`` (default: the process's).
+    variables (``GITHUB_TOKEN``, ``GITLAB_TOKEN``: see :mod:`auditor.reviews.forges`) of
+    ``environ`` (default: the process's).
     """
     secrets = known_secrets(environ)
     return shlex.join(redact(word, secrets) for word in words)

@@ -20,15 +20,15 @@ from auditor.errors import DefinitionError
 from auditor.guard.interface import Collection, GuardData, RequestChecks, pending, stamp
 from auditor.guard.sources import FORGES, read_raw
 from auditor.ledger.store import Store
-from auditor.reviews import TOKEN_VARIABLES, forge_client
+from auditor.reviews import forge_client
 from auditor.reviews.collect import (
-    ForgeKind,
     ForgeOptions,
     ReviewExport,
     StoreCache,
     export_reviews,
     forge_remote,
 )
+from auditor.reviews.forges import FORGES as REGISTRY
 from auditor.reviews.http import ForgeClient
 from auditor.reviews.interface import ChangeRequest, Forge, Payload, PayloadError
 from auditor.reviews.offline import with_guard
@@ -51,11 +51,11 @@ def collect_branch(
         document = read_document(options.reviews_file)
         forge = Forge(document["forge"])
         return offline_guard(options.reviews_file, forge, document, branch, requests or ())
-    if options.forge is ForgeKind.NONE:
+    if options.forge is None:
         return GuardData()
-    forge = Forge(options.forge.value)
-    remote = forge_remote(remote_url, options)
-    token = os.environ.get(TOKEN_VARIABLES[forge]) or None
+    forge = options.forge
+    remote = forge_remote(remote_url, options, forge)
+    token = os.environ.get(REGISTRY[forge].token_variable) or None
     with forge_client(
         forge, remote, base_url=options.forge_url, token=token, cache=StoreCache(store)
     ) as client:
@@ -79,7 +79,7 @@ def export_with_guard(
     exported = export_reviews(store, path, branches, options, exported_at=exported_at)
     facts = git.inspect(path)
     repo_id = store.upsert_repository(facts)
-    forge = Forge(options.forge.value)
+    forge = Forge(exported.document["forge"])  # export_reviews refused no forge
     for name, review in zip(exported.branches, exported.reviews, strict=True):
         collect_branch(store, repo_id, facts.remote_url, name, options, review.requests, now=now)
     snapshots, checks = export_raw(store, repo_id, forge, exported.branches)
@@ -99,7 +99,7 @@ def collect_guard(
     """Add ``branch``'s snapshot at ``now`` and the missing checks of ``requests`` (the
     branch's merged requests) to the store; return the branch's whole guard data."""
     module = FORGES[forge]
-    name = "GitHub" if forge is Forge.GITHUB else "GitLab"
+    name = REGISTRY[forge].name
     gaps: list[str] = []
     raw = module.collect_snapshot(client, repository, branch, now)
     try:

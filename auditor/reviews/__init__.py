@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from auditor.errors import UsageError
 from auditor.redaction import redact
-from auditor.reviews import github, gitlab
-from auditor.reviews.http import AuthScheme, ForgeClient, MemoryCache, ResponseCache, RetryPolicy
+from auditor.reviews.forges import FORGES, TOKEN_VARIABLES
+from auditor.reviews.http import ForgeClient, MemoryCache, ResponseCache, RetryPolicy
 from auditor.reviews.interface import (
     AccountType,
     ChangeRequest,
@@ -29,7 +29,7 @@ from auditor.reviews.interface import (
 from auditor.reviews.offline import OfflineSource, build_export, export_document, write_export
 
 __all__ = [
-    "KNOWN_HOSTS",
+    "FORGES",
     "TOKEN_VARIABLES",
     "AccountType",
     "ChangeRequest",
@@ -58,9 +58,6 @@ __all__ = [
     "write_export",
 ]
 
-TOKEN_VARIABLES = {Forge.GITHUB: "GITHUB_TOKEN", Forge.GITLAB: "GITLAB_TOKEN"}
-"""The environment variable a caller reads each forge's token from."""
-
 
 def check_api_url(url: str) -> str:
     """``url`` when it is an ``http(s)://HOST[:PORT]/...`` URL with no user, password, query or
@@ -85,14 +82,9 @@ def check_api_url(url: str) -> str:
     return url
 
 
-KNOWN_HOSTS = {Forge.GITHUB: "github.com", Forge.GITLAB: "gitlab.com"}
-"""The forge hosts whose API auditor derives from an origin remote; any other needs its URL."""
-_DERIVED_API = {Forge.GITHUB: github.api_url_for, Forge.GITLAB: gitlab.api_url_for}
-
-
 def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
     """The REST API base of ``remote``'s forge: ``base_url`` when given (``--forge-url``), else
-    the API of github.com or GitLab.com when the remote is there.
+    the API of the forge's own host (github.com, GitLab.com) when the remote is there.
 
     The token goes where this points, so a base URL is never derived from another host the
     origin names: that is a :class:`UsageError` asking for ``--forge-url``."""
@@ -101,11 +93,12 @@ def api_url(forge: Forge, remote: Remote, base_url: str | None = None) -> str:
             return check_api_url(base_url).rstrip("/")
         except UsageError as err:
             raise UsageError(f"--forge-url: {err}") from None
-    derived = _DERIVED_API[forge](remote.host)
+    entry = FORGES[forge]
+    derived = entry.api_url_for(remote.host)
     if derived is None:
         raise UsageError(
             f"--forge {forge.value}: the origin's host {remote.host} is not "
-            f"{KNOWN_HOSTS[forge]}; name its API with --forge-url (config: forge_url), "
+            f"{entry.host}; name its API with --forge-url (config: forge_url), "
             f"the only place the token is sent"
         )
     return derived
@@ -122,16 +115,13 @@ def forge_client(
     sleep: Callable[[float], None] = time.sleep,
 ) -> ForgeClient:
     """A client of ``remote``'s forge API (``base_url`` overrides), authenticated with ``token``."""
-    if forge is Forge.GITHUB:
-        headers, auth = github.HEADERS, AuthScheme.BEARER
-    else:
-        headers, auth = {}, AuthScheme.PRIVATE_TOKEN
+    entry = FORGES[forge]
     return ForgeClient(
         api_url(forge, remote, base_url),
-        name="GitHub" if forge is Forge.GITHUB else "GitLab",
+        name=entry.name,
         token=token,
-        auth=auth,
-        headers=headers,
+        auth=entry.auth,
+        headers=entry.headers,
         cache=cache,
         retry=retry,
         sleep=sleep,
@@ -149,9 +139,8 @@ def open_forge(
     sleep: Callable[[float], None] = time.sleep,
 ) -> RawSource:
     """A source reading ``remote``'s requests from its forge's API (``base_url`` overrides)."""
+    entry = FORGES[forge]
     client = forge_client(
         forge, remote, base_url=base_url, token=token, cache=cache, retry=retry, sleep=sleep
     )
-    if forge is Forge.GITHUB:
-        return github.GitHubSource(client, remote.path)
-    return gitlab.GitLabSource(client, remote.path)
+    return entry.source(client, remote.path)

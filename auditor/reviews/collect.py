@@ -7,7 +7,6 @@ the same evidence to an air-gapped audit and it can be parsed again later.
 
 from __future__ import annotations
 
-import enum
 import os
 import threading
 from collections.abc import Sequence
@@ -21,8 +20,6 @@ from auditor.errors import ForgeError, UsageError
 from auditor.ledger.store import Store
 from auditor.redaction import redact
 from auditor.reviews import (
-    KNOWN_HOSTS,
-    TOKEN_VARIABLES,
     ChangeRequest,
     EvidenceGap,
     Forge,
@@ -33,27 +30,20 @@ from auditor.reviews import (
     open_forge,
     parse_remote_url,
 )
+from auditor.reviews.forges import FORGES, NO_FORGE, forges_listed
 from auditor.reviews.http import CachedPage
 from auditor.reviews.interface import Payload
-from auditor.reviews.offline import SOURCES
 
 # A re-run asks for requests updated since the last one seen, less this margin for clock skew.
 CURSOR_OVERLAP = timedelta(minutes=5)
-
-
-class ForgeKind(enum.Enum):
-    """The ``--forge`` choices."""
-
-    GITHUB = "github"
-    GITLAB = "gitlab"
-    NONE = "none"
 
 
 @dataclass(frozen=True)
 class ForgeOptions:
     """Where review data comes from, parsed once at the edge."""
 
-    forge: ForgeKind = ForgeKind.NONE
+    forge: Forge | None = None
+    """None: no forge (``--forge none``)."""
     forge_url: str | None = None
     forge_repo: str | None = None  # owner/repo (or group/project) when the remote can't tell
     reviews_file: Path | None = None
@@ -83,7 +73,7 @@ class ReviewExport:
 
     @property
     def requests(self) -> int:
-        return len(self.document[SOURCES[Forge(self.document["forge"])].bundles_key])
+        return len(self.document[FORGES[Forge(self.document["forge"])].source.bundles_key])
 
     @property
     def complete(self) -> bool:
@@ -121,11 +111,12 @@ def collect(
     """
     if options.reviews_file is not None:
         return _offline(options.reviews_file, branch, remote_url, options.forge_repo)
-    if options.forge is ForgeKind.NONE:
-        return ReviewData(requests=None, source="none")
-    forge = Forge(options.forge.value)
-    remote = _remote(remote_url, options)
-    token = os.environ.get(TOKEN_VARIABLES[forge]) or None
+    forge = options.forge
+    if forge is None:
+        return ReviewData(requests=None, source=NO_FORGE)
+    entry = FORGES[forge]
+    remote = _remote(remote_url, options, forge)
+    token = os.environ.get(entry.token_variable) or None
     cursor = store.review_cursor(repo_id, forge.value, branch)
     since = datetime.fromisoformat(cursor) - CURSOR_OVERLAP if cursor else None
     web_url = f"https://{remote.host}/{remote.path}"
@@ -145,9 +136,8 @@ def collect(
     newest = max((updated for _, updated, _ in fetched), default=cursor)
     with store.transaction():
         store.add_review_bundles(repo_id, forge.value, branch, fetched, None if gaps else newest)
-    source_class = SOURCES[forge]
     requests = tuple(
-        source_class.parse(Payload.of(bundle, ""))
+        entry.source.parse(Payload.of(bundle, ""))
         for bundle in store.review_bundles(repo_id, forge.value, branch)
     )
     return ReviewData(
@@ -168,14 +158,14 @@ def export_reviews(
     store holds for them. A forge that failed makes the document incomplete, with the reasons."""
     if options.reviews_file is not None:
         raise UsageError("--reviews-file: review data is exported from a forge, not from a file")
-    if options.forge is ForgeKind.NONE:
-        raise UsageError("--forge: name the forge to export from (github or gitlab)")
+    forge = options.forge
+    if forge is None:
+        raise UsageError(f"--forge: name the forge to export from ({forges_listed()})")
     facts = git.inspect(path)
     names = tuple(branches) or (facts.default_branch,)
     for name in names:
         git.resolve_branch(facts.path, name)
     repo_id = store.upsert_repository(facts)
-    forge = Forge(options.forge.value)
     reviews = tuple(collect(store, repo_id, facts.remote_url, name, options) for name in names)
     bundles = [
         bundle for name in names for bundle in store.review_bundles(repo_id, forge.value, name)
@@ -196,17 +186,17 @@ def _gap_text(gap: EvidenceGap) -> str:
     return gap.reason if gap.request is None else f"request #{gap.request}: {gap.reason}"
 
 
-def forge_remote(remote_url: str, options: ForgeOptions) -> Remote:
+def forge_remote(remote_url: str, options: ForgeOptions, forge: Forge) -> Remote:
     """The forge repository review data is read from: ``--forge-repo`` or the origin's."""
-    return _remote(remote_url, options)
+    return _remote(remote_url, options, forge)
 
 
-def _remote(remote_url: str, options: ForgeOptions) -> Remote:
+def _remote(remote_url: str, options: ForgeOptions, forge: Forge) -> Remote:
     if options.forge_repo:
         owner, _, name = options.forge_repo.strip("/").rpartition("/")
         if not owner or not name:
             raise UsageError(f"--forge-repo: expected OWNER/REPO, got {options.forge_repo!r}")
-        default_host = KNOWN_HOSTS[Forge(options.forge.value)]
+        default_host = FORGES[forge].host
         host = parse_remote_url(remote_url).host if remote_url else default_host
         return parse_remote_url(f"https://{host}/{owner}/{name}")
     if not remote_url:
@@ -221,7 +211,7 @@ def _offline(path: Path, branch: str, remote_url: str, forge_repo: str | None) -
     _check_same_repository(source, remote_url, forge_repo)
     requests = tuple(source.fetch(base_branch=branch, updated_since=None))
     gaps = tuple(_gap_text(gap) for gap in source.gaps)
-    host = "gitlab.com" if source.forge is Forge.GITLAB else "github.com"
+    host = FORGES[source.forge].host
     return ReviewData(
         requests,
         f"offline:{path.name}",

@@ -25,12 +25,6 @@ PAGE_SIZE = 100
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 
-def api_url_for(host: str) -> str | None:
-    """The REST API base of github.com; None for any other host (a GitHub Enterprise Server's
-    API is named with ``--forge-url``: a token is never sent to a host the origin suggests)."""
-    return GITHUB_API if host in ("github.com", "www.github.com") else None
-
-
 class GitHubSource(ApiSource):
     """Merged pull requests of one repository (``owner/name``).
 

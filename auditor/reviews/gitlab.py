@@ -27,12 +27,6 @@ _TOKEN_BOT = re.compile(r"^(?:project|group)_\d+_bot(?:_|$)")
 _STATES = {"merged": RequestState.MERGED, "closed": RequestState.CLOSED}
 
 
-def api_url_for(host: str) -> str | None:
-    """The REST API base of GitLab.com; None for any other host (a self-managed GitLab's API
-    is named with ``--forge-url``: a token is never sent to a host the origin suggests)."""
-    return GITLAB_API if host in ("gitlab.com", "www.gitlab.com") else None
-
-
 def project_id(path: str) -> str:
     """GitLab's URL-encoded project path: ``group/sub/project`` → ``group%2Fsub%2Fproject``."""
     return quote(path.strip("/"), safe="")

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import DefinitionError, UsageError
-from auditor.reviews.github import GitHubSource
-from auditor.reviews.gitlab import GitLabSource
+from auditor.reviews.forges import FORGES, forges_listed
 from auditor.reviews.interface import (
     Bundle,
     ChangeRequest,
@@ -42,7 +41,6 @@ from auditor.reviews.interface import (
 from auditor.reviews.jsonstream import Element, read_object
 
 SCHEMA_VERSION = 1
-SOURCES: dict[Forge, type[RawSource]] = {Forge.GITHUB: GitHubSource, Forge.GITLAB: GitLabSource}
 
 
 def build_export(
@@ -82,7 +80,7 @@ def export_document(
     cannot tell (a refused or failed request); any gap makes the document incomplete.
     ``protection`` (raw branch protection snapshots) and ``checks`` (raw checks of requests)
     are kept by branch and time, and by request number."""
-    source = SOURCES[forge]
+    source = FORGES[forge].source
     by_number: dict[int, Bundle] = {}
     for bundle in bundles:
         by_number.setdefault(source.parse(Payload.of(bundle, "")).number, bundle)
@@ -158,7 +156,7 @@ class OfflineSource(ReviewSource):
                 raise PayloadError("complete", "expected true or false")
             self.exported_complete = document.flag("complete")
             self.exported_gaps = document.texts("gaps")
-            source = SOURCES[self.forge]
+            source = FORGES[self.forge].source
             if self._bundle_error is not None:  # after the document's own keys, as before
                 raise self._bundle_error
             requests = self._streamed
@@ -182,8 +180,8 @@ class OfflineSource(ReviewSource):
         if version != SCHEMA_VERSION:
             raise PayloadError("schema_version", f"expected {SCHEMA_VERSION}, found {version}")
         forge = document.text("forge")
-        if forge not in {member.value for member in Forge}:
-            raise PayloadError("forge", f"expected github or gitlab, found {forge!r}")
+        if forge not in {member.value for member in FORGES}:
+            raise PayloadError("forge", f"expected {forges_listed()}, found {forge!r}")
         return document
 
     def _stream_bundles(self, key: str, members: dict[str, Any]) -> Element | None:
@@ -191,9 +189,9 @@ class OfflineSource(ReviewSource):
         the forge named before them says they are under ``key`` (an export lists ``forge``
         first); a bundle's error is kept for after the document's own keys are checked."""
         forge = members.get("forge")
-        if forge not in {member.value for member in Forge}:
+        if forge not in {member.value for member in FORGES}:
             return None
-        source = SOURCES[Forge(forge)]
+        source = FORGES[Forge(forge)].source
         if key != source.bundles_key:
             return None
         parsed: list[ChangeRequest] = []

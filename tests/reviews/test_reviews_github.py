@@ -33,7 +33,8 @@ from auditor.reviews import (
     open_forge,
     parse_remote_url,
 )
-from auditor.reviews.github import HEADERS, GitHubSource, api_url_for
+from auditor.reviews.forges import FORGES
+from auditor.reviews.github import HEADERS, GitHubSource
 from auditor.reviews.http import ForgeClient, ResponseCache
 from auditor.reviews.interface import Payload
 
@@ -261,8 +262,10 @@ def test_commit_list_capped_by_github_is_recorded_as_a_gap(server: ForgeServer) 
 def test_enterprise_server_is_read_under_api_v3(server: ForgeServer) -> None:
     assert fetch(source_for(server, base_url=server.enterprise_url)) == [5, 4, 3, 2, 1]
     assert all(r.path.startswith("/api/v3/repos/") for r in server.requests)
-    assert api_url_for("github.com") == "https://api.github.com"
-    assert api_url_for("ghe.acme.internal") is None  # an Enterprise API is named, not derived
+    assert FORGES[Forge.GITHUB].api_url_for("github.com") == "https://api.github.com"
+    assert (
+        FORGES[Forge.GITHUB].api_url_for("ghe.acme.internal") is None
+    )  # an Enterprise API is named, not derived
 
 
 def test_open_forge_picks_the_api_url_from_the_remote() -> None:

@@ -18,7 +18,8 @@ from forge_server import (
 from auditor.errors import ForgeError, UsageError
 from auditor.outcome import Outcome
 from auditor.reviews import AccountType, Forge, RequestState, ReviewState, open_forge
-from auditor.reviews.gitlab import GitLabSource, api_url_for, project_id
+from auditor.reviews.forges import FORGES
+from auditor.reviews.gitlab import GitLabSource, project_id
 from auditor.reviews.http import AuthScheme, ForgeClient
 from auditor.reviews.interface import ChangeRequest, Remote
 
@@ -233,8 +234,10 @@ def test_link_to_another_host_is_refused() -> None:
 def test_project_id_and_api_url() -> None:
     assert project_id("acme/platform/infra-live") == "acme%2Fplatform%2Finfra-live"
     assert project_id("/solo/proj/") == "solo%2Fproj"
-    assert api_url_for("gitlab.com") == "https://gitlab.com/api/v4"
-    assert api_url_for("git.acme.io") is None  # self-managed: its API is named, never derived
+    assert FORGES[Forge.GITLAB].api_url_for("gitlab.com") == "https://gitlab.com/api/v4"
+    assert (
+        FORGES[Forge.GITLAB].api_url_for("git.acme.io") is None
+    )  # self-managed: its API is named, never derived
     remote = Remote("git.acme.io", "acme/platform", "infra-live")
     with open_forge(Forge.GITLAB, remote, base_url="https://git.acme.io/api/v4/") as source:
         assert (source.base_url, source.repository) == (

@@ -13,7 +13,7 @@ from auditor.evaluation.catalog import effective_parameters, load_catalog
 from auditor.ledger.period import Period
 from auditor.model import Severity
 from auditor.render import Format, HeaderProfile
-from auditor.reviews.collect import ForgeKind
+from auditor.reviews import Forge
 from auditor.runs.config import Config, load_config, restrict
 from auditor.runs.config.tomllines import dotted, key_lines
 
@@ -102,14 +102,14 @@ def test_every_key_is_read_and_paths_are_relative_to_the_config(workspace: Path)
     first, second = config.repositories
     assert first.path == workspace / ".." / "infra-live"
     assert (first.name, first.branches) == ("acme/infra-live", ("main", "release"))
-    assert first.forge.forge is ForgeKind.GITHUB
+    assert first.forge.forge is Forge.GITHUB
     assert first.forge.forge_url == "https://github.example.com/api/v3"
     assert first.forge.forge_repo == "acme/infra-live"
     assert first.environments == ("stacks/<env>/**",)
     assert first.overrides["CHG-07"][0].parameters["pattern"] == r"OPS-\d+"
     assert second.url == "https://ci:${TOKEN}@gitlab.example.com/acme/platform.git"
     assert second.source == "https://gitlab.example.com/acme/platform.git"  # no user, no token
-    assert second.forge.forge is ForgeKind.GITLAB
+    assert second.forge.forge is Forge.GITLAB
     assert second.forge.reviews_file == workspace / "reviews.json"
     (override,) = config.overrides["CHG-02"]
     assert (override.repositories, override.paths) == (("acme/*",), ("envs/prod/**",))
@@ -123,7 +123,7 @@ def test_defaults(workspace: Path) -> None:
     assert config.formats == (Format.PDF, Format.HTML, Format.CSV, Format.JSON)
     assert config.frameworks == () and config.fail_on == frozenset(Severity)
     assert config.period.at(AS_OF).period == Period()
-    assert config.repositories[0].forge.forge is ForgeKind.NONE
+    assert config.repositories[0].forge.forge is None
 
 
 def test_explicit_dates_as_strings_or_toml_dates(workspace: Path) -> None:

@@ -17,7 +17,7 @@ from auditor.cli.report import report
 from auditor.facts.signatures import SignerKeys
 from auditor.ledger.commits import bot_patterns
 from auditor.ledger.period import Period
-from auditor.reviews.collect import ForgeKind
+from auditor.reviews import Forge
 from auditor.runs.config import Config, load_config
 
 AS_OF = datetime(2026, 4, 2, tzinfo=UTC)
@@ -128,7 +128,7 @@ def test_what_the_command_line_gives_wins_over_the_config(workspace: Path) -> No
     assert given.ledger.bot_patterns == ("^ci-bot$", "^deployer$")
     assert given.frameworks == ("iso27001",)
     assert given.waivers == workspace / "other-waivers.yaml"
-    assert given.forge.forge is ForgeKind.GITHUB and given.forge.reviews_file is None
+    assert given.forge.forge is Forge.GITHUB and given.forge.reviews_file is None
     assert given.deployments.files == (workspace / "other.jsonl",)
     assert given.deployments.argocd_urls == ran.deployments.argocd_urls  # the config's API
     # what adds up: the config's control directories and rules, then the command line's

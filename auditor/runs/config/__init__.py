@@ -30,7 +30,7 @@ from auditor.ledger.queries import LedgerOptions
 from auditor.model import Severity
 from auditor.redaction import redact
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
-from auditor.reviews.collect import ForgeKind, ForgeOptions
+from auditor.reviews.collect import ForgeOptions
 from auditor.runs.config.tomllines import KeyPath, key_error
 
 CONFIG_FILE = "auditor.toml"
@@ -178,7 +178,7 @@ def assess_options_of(
     ``report --config`` and every repository of a run go through it."""
     config = config or Config(Path(CONFIG_FILE), "", ())  # none: nothing to complete from
     forge = given.forge
-    if entry is not None and forge.forge is ForgeKind.NONE and forge.reviews_file is None:
+    if entry is not None and forge.forge is None and forge.reviews_file is None:
         forge = entry.forge
     ledger = LedgerOptions(
         store=given.store or config.store,

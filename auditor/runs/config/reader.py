@@ -26,8 +26,9 @@ from auditor.infra.scope import PLACEHOLDER
 from auditor.ledger.period import Period, named_period
 from auditor.model import Severity
 from auditor.render.interface import DEFAULT_FORMATS, Format, HeaderProfile
-from auditor.reviews import check_api_url
-from auditor.reviews.collect import ForgeKind, ForgeOptions
+from auditor.reviews import Forge, check_api_url
+from auditor.reviews.collect import ForgeOptions
+from auditor.reviews.forges import FORGE_CHOICES, forge_named
 from auditor.runs.clones import clone_url_problem
 from auditor.runs.config import Config, PeriodChoice, RepositoryConfig
 from auditor.runs.config.tomllines import KeyPath, dotted, key_error, key_lines
@@ -117,7 +118,7 @@ class Reader:
             raise self.error(key, "give exactly one of path (a local repository) or url")
         url = self.get(entry, (*key, "url"), _clone_url, None)
         forge = ForgeOptions(
-            forge=self.get(entry, (*key, "forge"), _enum(ForgeKind), ForgeKind.NONE),
+            forge=self.get(entry, (*key, "forge"), _forge, None),
             forge_url=self.get(entry, (*key, "forge_url"), _forge_url, None),
             forge_repo=self.get(entry, (*key, "forge_repo"), _forge_repo, None),
             reviews_file=self.get(entry, (*key, "reviews_file"), self.path_of("file"), None),
@@ -383,6 +384,12 @@ def _enum(kind: Any) -> Callable[[Any], Any]:
         return kind(value)
 
     return convert
+
+
+def _forge(value: Any) -> Forge | None:
+    if value not in FORGE_CHOICES:
+        raise _Invalid(f"expected one of {', '.join(FORGE_CHOICES)}, got {_describe(value)}")
+    return forge_named(value)
 
 
 def _seed(value: Any) -> str:

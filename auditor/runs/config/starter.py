@@ -10,6 +10,7 @@ from pathlib import Path
 from auditor import git
 from auditor.errors import RepositoryError, UsageError
 from auditor.redaction import redact
+from auditor.reviews.forges import FORGE_CHOICES, FORGES, NO_FORGE
 from auditor.reviews.interface import parse_remote_url
 
 
@@ -19,7 +20,7 @@ class Detected:
 
     path: str  # relative to the config file
     branch: str
-    forge: str  # github, gitlab or none
+    forge: str  # a forge's word (github, gitlab…) or none
     remote: str  # without credentials; empty without an origin remote
     forge_url: str = ""  # the API a GitHub Enterprise / self-managed GitLab host likely serves
 
@@ -50,27 +51,25 @@ def _default_branch(root: Path) -> str:
 
 def _forge_of(remote: str) -> str:
     if not remote:
-        return "none"
+        return NO_FORGE
     try:
         host = parse_remote_url(remote).host
     except UsageError:
-        return "none"
-    if "github" in host:
-        return "github"
-    if "gitlab" in host:
-        return "gitlab"
-    return "none"
+        return NO_FORGE
+    return next((entry.value for entry in FORGES.values() if entry.value in host), NO_FORGE)
 
 
 def _forge_url(forge: str, remote: str) -> str:
-    """The usual API base of a forge host other than github.com and gitlab.com, which auditor
-    never derives on its own (the token goes there): the starter writes it for the user to check."""
-    if forge == "none":
+    """The usual API base of a forge host other than the forge's own (github.com, gitlab.com),
+    which auditor never derives on its own (the token goes there): the starter writes it for
+    the user to check."""
+    entry = next((entry for entry in FORGES.values() if entry.value == forge), None)
+    if entry is None:
         return ""
     host = parse_remote_url(remote).host
-    if host in ("github.com", "gitlab.com"):
+    if host == entry.host:
         return ""
-    return f"https://{host}/api/v3" if forge == "github" else f"https://{host}/api/v4"
+    return f"https://{host}{entry.self_hosted_api}"
 
 
 def starter_config(found: Detected, organisation: str = "") -> str:
@@ -83,11 +82,8 @@ def starter_config(found: Detected, organisation: str = "") -> str:
         else '# forge_url = "https://github.example.com/api/v3"   # GitHub Enterprise, '
         "self-managed GitLab"
     )
-    forge_note = {
-        "github": "token from GITHUB_TOKEN",
-        "gitlab": "token from GITLAB_TOKEN",
-        "none": "github | gitlab | none",
-    }[found.forge]
+    notes = {entry.value: f"token from {entry.token_variable}" for entry in FORGES.values()}
+    forge_note = notes.get(found.forge, " | ".join(FORGE_CHOICES))
     return f"""\
 # auditor run --config auditor.toml: the scheduled audit of this repository.
 # Every key is described in auditor's README ("The config file"). Relative paths are relative
