@@ -46,8 +46,8 @@ class ForgeEntry:
     """Where a self-hosted instance (GitHub Enterprise Server, self-managed GitLab) usually
     serves the API, under its host: the starter config's guess, for the user to check."""
     host_pattern: re.Pattern[str]
-    """Hosts that look like this forge's, when no review data says which forge it is (the web
-    links of a pack without review data)."""
+    """Hosts other than :attr:`api_hosts` that look like this forge's, when no review data says
+    which forge it is (the web links of a pack without review data, the starter's guess)."""
     commit_page: str
     """A commit's web page under the repository's web URL, with ``{sha}``."""
     request_page: str
@@ -68,7 +68,7 @@ class ForgeEntry:
         return self.api if host in self.api_hosts else None
 
     def looks_like(self, host: str) -> bool:
-        return self.host_pattern.search(host) is not None
+        return host in self.api_hosts or self.host_pattern.search(host) is not None
 
     def links(self, web_url: str) -> tuple[str, str]:
         """Templates of the commit and request pages of the repository at ``web_url``."""

@@ -61,7 +61,7 @@ def test_forge_words() -> None:
     [
         ("github.com", Forge.GITHUB),
         ("github.acme.com", Forge.GITHUB),
-        ("www.github.com", None),
+        ("www.github.com", Forge.GITHUB),
         ("code.github.acme.com", None),
         ("gitlab.com", Forge.GITLAB),
         ("git.gitlab.acme.io", Forge.GITLAB),
@@ -156,5 +156,7 @@ def test_the_pack_links_commits_and_requests_with_the_entrys_pages(entry: ForgeE
     assert request.format(number=7) == f"{web}{entry.request_page.format(number=7)}"
     served = ReviewData((), entry.value, web_url="https://code.example/acme/infra")
     assert _links("", (served,)) == entry.links("https://code.example/acme/infra")
+    www = f"https://www.{entry.host}/acme/infra"
+    assert _links(f"{www}.git", ()) == entry.links(www)  # the forge's own host, as its API is
     # an origin whose host looks like no forge's, with no review data to say: no links
     assert _links("https://code.example/acme/infra.git", ()) == ("", "")

@@ -563,3 +563,32 @@ def test_a_clone_of_a_local_repository_names_no_path_of_the_machine(
             assert absolute.encode() not in data, f"{name} names {absolute}"
     (repository,) = evidence(tmp_path / "work" / "pack")["repositories"]
     assert repository["remote"] == "local path …/private/infra"
+
+
+@pytest.mark.parametrize(
+    ("origin", "forge", "forge_url"),
+    [
+        ("git@github.com:acme/infra-live.git", "github", None),
+        ("https://www.github.com/acme/infra-live.git", "github", None),  # its API is derived
+        ("git@github.acme.io:acme/infra-live.git", "github", "https://github.acme.io/api/v3"),
+        ("https://code.github-mirror.acme.io/acme/infra-live.git", "none", None),
+        (
+            "https://git.gitlab.acme.io/acme/infra-live.git",
+            "gitlab",
+            "https://git.gitlab.acme.io/api/v4",
+        ),
+        ("https://bitbucket.org/acme/infra-live.git", "none", None),
+    ],
+)
+def test_init_guesses_the_forge_as_the_pack_links_it(
+    checkout: GitRepo,
+    capsys: pytest.CaptureFixture[str],
+    origin: str,
+    forge: str,
+    forge_url: str | None,
+) -> None:
+    checkout.git("remote", "set-url", "origin", origin)
+    assert auditor("init") == 0
+    (repo,) = load_config(checkout.path / "auditor.toml").repositories
+    assert (repo.forge.forge.value if repo.forge.forge else "none") == forge
+    assert repo.forge.forge_url == forge_url

@@ -10,7 +10,7 @@ from pathlib import Path
 from auditor import git
 from auditor.errors import RepositoryError, UsageError
 from auditor.redaction import redact
-from auditor.reviews.forges import FORGE_CHOICES, FORGES, NO_FORGE
+from auditor.reviews.forges import FORGE_CHOICES, FORGES, NO_FORGE, forge_of_host
 from auditor.reviews.interface import parse_remote_url
 
 
@@ -56,18 +56,19 @@ def _forge_of(remote: str) -> str:
         host = parse_remote_url(remote).host
     except UsageError:
         return NO_FORGE
-    return next((entry.value for entry in FORGES.values() if entry.value in host), NO_FORGE)
+    entry = forge_of_host(host)  # as the pack's links read the host
+    return entry.value if entry else NO_FORGE
 
 
 def _forge_url(forge: str, remote: str) -> str:
-    """The usual API base of a forge host other than the forge's own (github.com, gitlab.com),
-    which auditor never derives on its own (the token goes there): the starter writes it for
-    the user to check."""
+    """The usual API base of a forge host whose API auditor does not derive (any but
+    github.com and gitlab.com): auditor never guesses it (the token goes there), the starter
+    writes it for the user to check."""
     entry = next((entry for entry in FORGES.values() if entry.value == forge), None)
     if entry is None:
         return ""
     host = parse_remote_url(remote).host
-    if host == entry.host:
+    if entry.api_url_for(host) is not None:
         return ""
     return f"https://{host}{entry.self_hosted_api}"
 
