@@ -138,7 +138,8 @@ def _check_out(out: Path, force: bool) -> None:
     "--sign-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="SSH private key: sign the manifest into MANIFEST.sha256.sig (namespace auditor-pack).",
+    help="SSH private key: sign the manifest into MANIFEST.sha256.sig (namespace auditor-pack)"
+    " and each attestation into FILE.sig beside it (namespace auditor-attestation).",
 )
 @ledger_options
 @assess_options
@@ -289,16 +290,18 @@ def _summary(report: Report) -> str:
     "--allowed-signers",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="SSH allowed-signers file: check MANIFEST.sha256.sig and name its signer.",
+    help="SSH allowed-signers file: check MANIFEST.sha256.sig and each attestation's"
+    " signature, and name the signer.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> Outcome:
     """Re-check every hash of an audit pack (exit 0 intact; 1 changed, missing or added files,
     links, a PDF cover whose digest is not the manifest's, or with --allowed-signers a
-    signature that is missing, not the manifest's or by a key the file does not list)."""
+    signature that is missing, not the manifest's or by a key the file does not list, of the
+    manifest or of any attestation)."""
     from auditor.render import verify_pack
     from auditor.render.interface import PDF_FILE, SIGNATURE_FILE
-    from auditor.render.pack import verify_signature
+    from auditor.render.pack import verify_attestation_signatures, verify_signature
 
     problems = verify_pack(pack_dir)
     signer = ""
@@ -308,6 +311,11 @@ def verify(pack_dir: Path, allowed_signers: Path | None, quiet: bool) -> Outcome
             problems.append(checked.problem)
         elif checked.signer is not None:
             signer = f"; signed by {checked.signer.principal} ({checked.signer.key})"
+        attested = verify_attestation_signatures(pack_dir, allowed_signers)
+        problems += attested.problems
+        if attested.checked and not attested.problems:
+            who = ", ".join(f"{s.principal} ({s.key})" for s in attested.signers)
+            signer += f"; {counted(attested.checked, 'attestation')} signed by {who}"
     elif (pack_dir / SIGNATURE_FILE).is_file():
         signer = f"; {SIGNATURE_FILE} not checked (give --allowed-signers)"
     for problem in problems:

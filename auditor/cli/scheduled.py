@@ -42,7 +42,8 @@ from auditor.progress import TerminalProgress
     "--sign-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     metavar="FILE",
-    help="SSH private key signing the manifest (default: the config's signing_key).",
+    help="SSH private key signing the manifest and the attestations (default: the config's"
+    " signing_key).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary on stderr.")
 def run_command(

@@ -6,6 +6,11 @@ Both are written after every other format but the PDF. The controls statement ci
 SHA-256 of the manifest of the files written before it (``MANIFEST.sha256`` without its
 ``attestations/`` and ``report.pdf`` lines); the PDF's cover then cites the evidence with the
 attestations in it, and ``MANIFEST.sha256`` covers them all.
+
+With a signing key (``--sign-key``, config ``signing_key``), each attestation gets its SSH
+signature beside it, ``<file>.sig`` in the namespace ``auditor-attestation``
+(:mod:`auditor.render.signing`), so that one attestation taken out of the pack can still be
+checked on its own; the manifest lists the signatures like any other file.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ from urllib.parse import quote
 from auditor.evidence.report import BranchScope, Report, RepositoryScope
 from auditor.evidence.tabular import iso_utc
 from auditor.model import ChangeFacts, ControlResult, Finding, Status
+from auditor.render import signing
 from auditor.render.interface import Format, RenderContext, Renderer
 from auditor.render.text import slug
 
 ATTESTATIONS_DIR = "attestations"
+ATTESTATION_SUFFIX = ".intoto.json"  # every attestation's file name ends so
+SIGNATURE_SUFFIX = ".sig"  # an attestation's signature: its file name and this
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 CONTROLS_PREDICATE = "urn:auditor:predicate:control-verdicts:v1"
 VSA_PREDICATE = "https://slsa.dev/verification_summary/v1"
@@ -78,6 +86,11 @@ class BranchVerdicts:
     @property
     def files(self) -> tuple[str, str]:
         return self.statement_file, self.vsa_file
+
+    @property
+    def signature_files(self) -> tuple[str, str]:
+        """Where the attestations' signatures are, when the pack is signed."""
+        return self.statement_file + SIGNATURE_SUFFIX, self.vsa_file + SIGNATURE_SUFFIX
 
     def status(self, control_id: str) -> Status | None:
         for result in self.results:
@@ -267,6 +280,7 @@ class AttestationRenderer(Renderer):
     format = Format.ATTESTATION
 
     def render(self, report: Report, out: Path, context: RenderContext) -> None:
+        key = context.options.sign_key
         for verdicts in branch_verdicts(report):
             statement = controls_statement(
                 report, verdicts, context.evidence_digest, len(context.evidence)
@@ -281,4 +295,9 @@ class AttestationRenderer(Renderer):
                 Path(verdicts.statement_file).name,
                 hashlib.sha256(data).hexdigest(),
             )
-            (out / verdicts.vsa_file).write_bytes(_json_bytes(vsa))
+            vsa_data = _json_bytes(vsa)
+            (out / verdicts.vsa_file).write_bytes(vsa_data)
+            if key is None:
+                continue
+            for sig, signed in zip(verdicts.signature_files, (data, vsa_data), strict=True):
+                (out / sig).write_bytes(signing.sign(signed, key, signing.ATTESTATION_NAMESPACE))

@@ -86,6 +86,8 @@ def _downloads(report: Report, context: RenderContext) -> tuple[Link, ...]:
     if Format.ATTESTATION in formats:
         for verdicts in branch_verdicts(report):
             links += [Link(Path(name).name, name) for name in verdicts.files]
+            if context.options.sign_key is not None:
+                links += [Link(Path(name).name, name) for name in verdicts.signature_files]
     if Format.GRC in formats:
         files = [f.file for f in frameworks_of(report)] + [EVIDENCE_IMPORT]
         links += [Link(Path(name).name, name) for name in files]

@@ -330,6 +330,56 @@ def verify_signature(pack: Path, allowed_signers: Path) -> signing.SignatureChec
     return signing.check(manifest.read_bytes(), signature, allowed_signers)
 
 
+@dataclass(frozen=True)
+class AttestationSignatures:
+    """The attestations of a pack checked against an allowed-signers file: how many were
+    checked, who signed the good ones, and a one-line problem for each that is not good."""
+
+    checked: int
+    signers: tuple[signing.Signer, ...]
+    problems: tuple[str, ...]
+
+
+def verify_attestation_signatures(pack: Path, allowed_signers: Path) -> AttestationSignatures:
+    """Whether each attestation of the pack (``attestations/**/*.intoto.json``, regular files)
+    has a good ``auditor-attestation`` signature beside it (``<file>.sig``) by a key of
+    ``allowed_signers``. An attestation without one has the problem ``unsigned: FILE has no
+    FILE.sig``; the others are :func:`auditor.render.signing.check`'s, naming the signature."""
+    from auditor.render.attestation import ATTESTATION_SUFFIX, ATTESTATIONS_DIR, SIGNATURE_SUFFIX
+
+    files, _ = _walk(pack)
+    present = set(files)
+    attestations = [
+        name
+        for name in files
+        if name.startswith(f"{ATTESTATIONS_DIR}/") and name.endswith(ATTESTATION_SUFFIX)
+    ]
+    signers: dict[tuple[str, str], signing.Signer] = {}
+    problems: list[str] = []
+    for name in attestations:
+        sig = name + SIGNATURE_SUFFIX
+        if sig not in present:
+            problems.append(f"unsigned: {name} has no {Path(sig).name}")
+            continue
+        checked = signing.check(
+            (pack / name).read_bytes(),
+            pack / sig,
+            allowed_signers,
+            signing.ATTESTATION_NAMESPACE,
+            "this attestation",
+            shown=sig,
+        )
+        if checked.problem is not None:
+            problems.append(checked.problem)
+        elif checked.signer is not None:
+            signers.setdefault((checked.signer.principal, checked.signer.key), checked.signer)
+    return AttestationSignatures(
+        checked=len(attestations),
+        signers=tuple(signers[k] for k in sorted(signers)),
+        problems=tuple(problems),
+    )
+
+
 def _walk(root: Path) -> tuple[list[str], dict[str, str]]:
     """The regular files under ``root`` (pack-relative, sorted), and a problem for each link
     or special file (a FIFO would block its reader), none of them followed or opened."""

@@ -1,11 +1,16 @@
 """SSH signatures over a pack's manifest: made and checked with ``ssh-keygen -Y``.
 
-The signature is OpenSSH's ``SSHSIG`` format in the namespace ``auditor-pack``, made by the same
+The signature is OpenSSH's ``SSHSIG`` format in the namespace ``auditor-pack`` (a manifest) or
+``auditor-attestation`` (an attestation beside it, in ``<file>.sig``), made by the same
 keys teams sign commits with, offline, and checked against an allowed-signers file (the format
 ``git`` uses for ``gpg.ssh.allowedSignersFile``). Anyone can check a pack without auditor::
 
     ssh-keygen -Y verify -f allowed_signers -I PRINCIPAL -n auditor-pack \\
         -s MANIFEST.sha256.sig < MANIFEST.sha256
+
+The namespaces differ so that neither signature can stand for the other: SSHSIG binds the
+namespace into what is signed, so an attestation's signature is never a good manifest signature,
+even over the same bytes.
 
 ``ssh-keygen`` runs in a session of its own, with nothing on standard input: a key that needs a
 passphrase fails at once instead of asking for it.
@@ -23,6 +28,8 @@ from pathlib import Path
 from auditor.errors import UsageError
 
 NAMESPACE = "auditor-pack"
+ATTESTATION_NAMESPACE = "auditor-attestation"
+_SIGNED = {NAMESPACE: "auditor packs", ATTESTATION_NAMESPACE: "auditor attestations"}
 _GOOD = re.compile(r'^Good "[^"]*" signature (?:for (?P<principal>.+) )?with (?P<key>.+)$')
 _TIMEOUT = 60  # seconds; signing a manifest takes milliseconds
 
@@ -79,42 +86,50 @@ def _said(stderr: bytes) -> str:
     return lines[-1] if lines else "no reason given"
 
 
-def sign(data: bytes, key: Path) -> bytes:
-    """The armoured SSH signature of ``data`` by the private key ``key`` (namespace
-    ``auditor-pack``). Ed25519 and RSA signatures are deterministic: the same data and key give
-    the same bytes. A missing, unreadable, too open or passphrase-protected key is a
+def sign(data: bytes, key: Path, namespace: str = NAMESPACE) -> bytes:
+    """The armoured SSH signature of ``data`` by the private key ``key`` in ``namespace``
+    (by default ``auditor-pack``). Ed25519 and RSA signatures are deterministic: the same data
+    and key give the same bytes. A missing, unreadable, too open or passphrase-protected key is a
     :class:`UsageError` naming ``--sign-key`` and what ssh-keygen said."""
     if not key.is_file():
         raise UsageError(f"--sign-key: {key}: no such key file")
-    done = _run(["-Y", "sign", "-f", str(key), "-n", NAMESPACE, "-"], data)
+    done = _run(["-Y", "sign", "-f", str(key), "-n", namespace, "-"], data)
     if done.returncode != 0 or b"BEGIN SSH SIGNATURE" not in done.stdout:
         raise UsageError(f"--sign-key: cannot sign with {key}: {_said(done.stderr)}")
     return done.stdout
 
 
-def check(data: bytes, signature: Path, allowed_signers: Path) -> SignatureCheck:
-    """Whether ``signature`` is a good ``auditor-pack`` signature of ``data`` by a key of
-    ``allowed_signers``, and by whom. Problems, one line each: a key the file does not list
-    (with its fingerprint when the signature is sound), a key the file does not allow for this
-    namespace or at this time, and data that is not what was signed (changed since, or the
-    signature of something else)."""
+def check(
+    data: bytes,
+    signature: Path,
+    allowed_signers: Path,
+    namespace: str = NAMESPACE,
+    what: str = "this manifest",
+    shown: str | None = None,
+) -> SignatureCheck:
+    """Whether ``signature`` is a good signature of ``data`` (``what``, in the messages) in
+    ``namespace`` (by default ``auditor-pack``) by a key of ``allowed_signers``, and by whom;
+    the messages name the signature ``shown`` (by default its file name). Problems, one line
+    each: a key the file does not list (with its fingerprint when the signature is sound), a
+    key the file does not allow for this namespace or at this time, and data that is not what
+    was signed (changed since, or the signature of something else)."""
+    name = shown if shown is not None else signature.name
     known = _run(["-Y", "find-principals", "-s", str(signature), "-f", str(allowed_signers)], b"")
     principals = known.stdout.decode("utf-8", "replace").split()
     if known.returncode != 0 or not principals:
-        alone = _check_alone(data, signature)
+        alone = _check_alone(data, signature, namespace)
         if alone is None:
             return SignatureCheck(
-                problem=f"signature: {signature.name} is not a sound signature of this manifest"
+                problem=f"signature: {name} is not a sound signature of {what}"
                 f" ({_said(known.stderr)})"
             )
         return SignatureCheck(
-            problem=f"signature: {signature.name} is by a key not in {allowed_signers.name}"
-            f" ({alone.key})"
+            problem=f"signature: {name} is by a key not in {allowed_signers.name} ({alone.key})"
         )
     for principal in principals:
         done = _run(
             [
-                "-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", NAMESPACE,
+                "-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", namespace,
                 "-s", str(signature),
             ],
             data,
@@ -122,22 +137,23 @@ def check(data: bytes, signature: Path, allowed_signers: Path) -> SignatureCheck
         good = _GOOD.match(done.stdout.decode("utf-8", "replace").strip())
         if done.returncode == 0 and good is not None:
             return SignatureCheck(signer=Signer(principal, good["key"]))
-    if _check_alone(data, signature) is not None:  # sound, but its key may not sign packs
+    if _check_alone(data, signature, namespace) is not None:  # sound, but may its key sign?
         why = _said(done.stderr).removeprefix(f"{allowed_signers}:")
         return SignatureCheck(
             problem=f"signature: {allowed_signers.name} does not allow the key of"
-            f" {', '.join(principals)} to sign auditor packs ({why})"
+            f" {', '.join(principals)} to sign {_SIGNED.get(namespace, namespace)} ({why})"
         )
+    noun = what.removeprefix("this ")
     return SignatureCheck(
-        problem=f"signature: {signature.name} is not a signature of this manifest by"
-        f" {', '.join(principals)} (the manifest changed since it was signed,"
+        problem=f"signature: {name} is not a signature of {what} by"
+        f" {', '.join(principals)} (the {noun} changed since it was signed,"
         " or the signature is another's)"
     )
 
 
-def _check_alone(data: bytes, signature: Path) -> Signer | None:
-    """The key of ``signature`` when it is a sound ``auditor-pack`` signature of ``data``,
+def _check_alone(data: bytes, signature: Path, namespace: str) -> Signer | None:
+    """The key of ``signature`` when it is a sound signature of ``data`` in ``namespace``,
     whoever made it (``ssh-keygen -Y check-novalidate``); None otherwise."""
-    done = _run(["-Y", "check-novalidate", "-n", NAMESPACE, "-s", str(signature)], data)
+    done = _run(["-Y", "check-novalidate", "-n", namespace, "-s", str(signature)], data)
     good = _GOOD.match(done.stdout.decode("utf-8", "replace").strip())
     return Signer("", good["key"]) if done.returncode == 0 and good is not None else None
