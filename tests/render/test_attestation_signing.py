@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import shutil
 import subprocess
@@ -15,6 +13,8 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 from reportfactory import build_report
+from sshkeys import keygen as _keygen
+from sshkeys import verify as _verify
 
 from auditor.cli import run
 from auditor.cli.exitcodes import ExitCode
@@ -33,15 +33,6 @@ class Keys:
     packs_only: Path  # alice, for the auditor-pack namespace only
 
 
-def _keygen(path: Path) -> Path:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)],
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     root = tmp_path_factory.mktemp("keys")
@@ -57,14 +48,6 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 def _pack(out: Path, key: Path | None, formats: str = "attestation,csv,json") -> Path:
     options = RenderOptions(formats=parse_formats(formats), sign_key=key)
     return write_pack(build_report(changes=12), out, options).path
-
-
-def _verify(*args: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(["verify", *(str(a) for a in args)])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 def _attestations(pack: Path) -> list[str]:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 from reportfactory import build_report
+from sshkeys import keygen as _keygen
+from sshkeys import verify as _verify
 
 from auditor.cli import run
 from auditor.cli.exitcodes import ExitCode
@@ -34,15 +36,6 @@ class Keys:
     git_only: Path  # allowed signers: alice, but for the git namespace only
 
 
-def _keygen(path: Path, passphrase: str = "") -> Path:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", path.name, "-f", str(path)],
-        check=True,
-        stdin=subprocess.DEVNULL,
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
     root = tmp_path_factory.mktemp("keys")
@@ -58,14 +51,6 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 
 def _options(key: Path | None) -> RenderOptions:
     return RenderOptions(formats=(Format.CSV, Format.JSON, Format.HTML), sign_key=key)
-
-
-def _verify(*args: object) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(["verify", *(str(a) for a in args)])
-    assert "Traceback" not in err.getvalue()
-    return code, out.getvalue(), err.getvalue()
 
 
 def _resign(pack: Path, key: Path) -> None:
